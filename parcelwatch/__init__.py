@@ -1,0 +1,1 @@
+"""The ``parcelwatch`` operator command and the embedded development stack."""
