@@ -2,7 +2,24 @@
 
 import click
 
+from parcelwatch.commands import migrate, run
+from parcelwatch.devstack.cli import dev
+from services.notifier.cli import notify
+from services.poller.cli import carriers
+from services.sla.cli import sla
+
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """ParcelWatch: event-driven carrier tracking."""
+
+
+main.add_command(sla)
+main.add_command(carriers)
+main.add_command(notify)
+main.add_command(run)
+main.add_command(migrate)
+main.add_command(dev)
+
+if __name__ == "__main__":
+    main()

@@ -29,7 +29,9 @@ class CloudEvent(BaseModel, Generic[D]):
     @model_validator(mode="after")
     def _consistent(self) -> "CloudEvent[D]":
         if self.type != self.data.event_type:
-            raise ValueError(f"type {self.type!r} does not match the data of {self.data.event_type!r}")
+            raise ValueError(
+                f"type {self.type!r} does not match the data of {self.data.event_type!r}"
+            )
         if self.subject != self.data.order_id:
             raise ValueError("subject must equal data.order_id")
         return self
@@ -55,7 +57,8 @@ def new_event(
     time: datetime | None = None,
 ) -> CloudEvent[D]:
     """Wrap a payload in an envelope. Pass ``event_id`` for a deterministic id."""
-    return CloudEvent[type(data)](  # type: ignore[misc]
+    envelope: type[CloudEvent[D]] = CloudEvent[type(data)]  # type: ignore[misc,assignment]
+    return envelope(
         id=event_id or str(uuid.uuid4()),
         source=source,
         type=data.event_type,

@@ -1,0 +1,203 @@
+"""``parcelwatch dev up``: the whole system on one machine, no Docker.
+
+Starts PostgreSQL and the Kafka-protocol broker from their wheels (unless
+``DATABASE_URL`` / ``KAFKA_BOOTSTRAP_SERVERS`` point at real ones), creates the topics,
+migrates, starts every service, prints what runs where, and on Ctrl-C or SIGTERM stops
+everything in order: services first (they finish the message in hand), then the broker,
+then PostgreSQL.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from subprocess import Popen
+
+import asyncpg
+import httpx
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from parcelwatch.devstack.broker import EmbeddedBroker
+from parcelwatch.devstack.postgres import EmbeddedPostgres
+from parcelwatch.devstack.processes import port_open, spawn, stop
+from parcelwatch.registry import SERVICES, migrate_all
+from shared.contracts.topics import all_with_dead_letters
+from shared.infra.kafka import ensure_topics
+from shared.infra.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+DATABASE = "parcelwatch"
+
+
+class StackSettings(BaseSettings):
+    """What ``parcelwatch dev up`` reads; unset addresses mean "start the embedded one"."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: SecretStr | None = Field(None, description="Use this PostgreSQL.")
+    kafka_bootstrap_servers: str | None = Field(None, description="Use this Kafka.")
+    var_dir: Path = Field(
+        Path("var"), validation_alias="PARCELWATCH_VAR_DIR", description="Runtime data."
+    )
+    dev_postgres_port: int = Field(5432, description="Port of the embedded PostgreSQL.")
+    dev_broker_port: int = Field(9092, description="Port of the embedded broker.")
+
+
+class StackError(RuntimeError):
+    """The stack cannot start; the message says why and what to do."""
+
+
+@dataclass
+class Stack:
+    settings: StackSettings
+    postgres: EmbeddedPostgres | None = None
+    broker: EmbeddedBroker | None = None
+    services: dict[str, Popen[bytes]] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def logs(self) -> Path:
+        return self.settings.var_dir / "log"
+
+    def start_infrastructure(self) -> None:
+        var = self.settings.var_dir.resolve()
+        if self.settings.database_url is not None:
+            database_url = self.settings.database_url.get_secret_value()
+        else:
+            _require_free(self.settings.dev_postgres_port, "PostgreSQL", "DATABASE_URL")
+            self.postgres = EmbeddedPostgres(var / "postgres", self.settings.dev_postgres_port)
+            self.postgres.start(self.logs / "postgres.log")
+            asyncio.run(_create_database(self.postgres.url(), DATABASE))
+            database_url = self.postgres.url(DATABASE)
+        if self.settings.kafka_bootstrap_servers is not None:
+            bootstrap = self.settings.kafka_bootstrap_servers
+            idempotence = os.environ.get("KAFKA_ENABLE_IDEMPOTENCE", "true")
+        else:
+            _require_free(self.settings.dev_broker_port, "the broker", "KAFKA_BOOTSTRAP_SERVERS")
+            self.broker = EmbeddedBroker(self.settings.dev_broker_port)
+            self.broker.start(self.logs / "broker.log")
+            bootstrap = self.broker.bootstrap_servers
+            idempotence = "false"  # the embedded broker rejects InitProducerId
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "KAFKA_ENABLE_IDEMPOTENCE": idempotence,
+        }
+        kafka = KafkaSettings(
+            kafka_bootstrap_servers=bootstrap, kafka_enable_idempotence=idempotence == "true"
+        )
+        asyncio.run(ensure_topics(kafka, all_with_dead_letters()))
+        os.environ.update(self.env)
+        asyncio.run(migrate_all(list(SERVICES)))
+
+    def start_service(self, name: str) -> None:
+        self.services[name] = spawn(
+            [sys.executable, "-m", "parcelwatch.cli", "run", name],
+            log_path=self.logs / f"{name}.log",
+            env=self.env,
+        )
+
+    def wait_healthy(self, timeout: float = 45.0) -> None:
+        deadline = time.monotonic() + timeout
+        pending = set(self.services)
+        while pending and time.monotonic() < deadline:
+            for name in sorted(pending):
+                if self.services[name].poll() is not None:
+                    raise StackError(f"{name} exited; see {self.logs / (name + '.log')}")
+                port = SERVICES[name].settings().http_port
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1.0).is_success:
+                        pending.discard(name)
+                except httpx.TransportError:
+                    pass
+            time.sleep(0.2)
+        if pending:
+            raise StackError(f"not healthy after {timeout:.0f} s: {sorted(pending)}")
+
+    def describe(self) -> str:
+        rows = [
+            ("PostgreSQL", self.env["DATABASE_URL"].split("@")[-1], self._origin(self.postgres)),
+            ("Kafka broker", self.env["KAFKA_BOOTSTRAP_SERVERS"], self._origin(self.broker)),
+        ]
+        for name, entry in SERVICES.items():
+            port = entry.settings().http_port
+            rows.append((name, f"http://127.0.0.1:{port}/healthz  /readyz  /metrics", "service"))
+        width = max(len(r[0]) for r in rows)
+        lines = [f"  {what:<{width}}  {where}  ({origin})" for what, where, origin in rows]
+        return "\n".join(
+            [
+                "ParcelWatch is running:",
+                *lines,
+                f"  logs: {self.logs.resolve()}",
+                "Ctrl-C stops it.",
+            ]
+        )
+
+    @staticmethod
+    def _origin(part: object | None) -> str:
+        return "embedded" if part is not None else "external"
+
+    def supervise(self, stopping: threading.Event) -> None:
+        """Restart a service that dies, until asked to stop."""
+        while not stopping.wait(0.5):
+            for name, process in list(self.services.items()):
+                if process.poll() is not None:
+                    log.warning("%s exited with %s; restarting", name, process.returncode)
+                    self.start_service(name)
+
+    def stop_all(self) -> None:
+        for process in self.services.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.services.values():
+            stop(process, timeout=40.0)
+        self.services.clear()
+        if self.broker is not None:
+            self.broker.stop()
+        if self.postgres is not None:
+            self.postgres.stop()
+
+
+def _require_free(port: int, what: str, setting: str) -> None:
+    if port_open("127.0.0.1", port):
+        raise StackError(
+            f"port {port} is already in use, so the embedded {what} cannot start: "
+            f"stop what listens there, or set {setting} to use it instead"
+        )
+
+
+async def _create_database(admin_url: str, name: str) -> None:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+def up() -> None:
+    """Run the stack in the foreground until Ctrl-C or SIGTERM."""
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    stack = Stack(StackSettings())
+    try:
+        started = time.monotonic()
+        stack.start_infrastructure()
+        for name in SERVICES:
+            stack.start_service(name)
+        stack.wait_healthy()
+        print(stack.describe(), f"\n(started in {time.monotonic() - started:.1f} s)", flush=True)
+        stack.supervise(stopping)
+        print("stopping…", flush=True)
+    finally:
+        stack.stop_all()
+    print("stopped", flush=True)

@@ -1,0 +1,1 @@
+"""Infrastructure every service shares: settings, database, Kafka, outbox, inbox, HTTP."""

@@ -1,0 +1,46 @@
+"""asyncpg connection pool."""
+
+import json
+from typing import Any, TypeAlias
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from shared.infra.settings import DatabaseSettings
+
+Connection: TypeAlias = "asyncpg.Connection[Any] | PoolConnectionProxy[Any]"
+"""A connection, direct or borrowed from a pool: what every query function takes."""
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+    await conn.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(
+    settings: DatabaseSettings, *, application_name: str, schema: str | None = None
+) -> asyncpg.Pool:
+    """Open a pool; sessions run in UTC, decode JSON to Python objects and, given a
+    ``schema``, resolve unqualified names there first."""
+    server_settings = {"application_name": application_name, "timezone": "UTC"}
+    if schema is not None:
+        server_settings["search_path"] = f'"{schema}", public'
+    pool = await asyncpg.create_pool(
+        settings.database_url.get_secret_value(),
+        min_size=settings.database_pool_min,
+        max_size=settings.database_pool_max,
+        command_timeout=settings.database_command_timeout,
+        init=_init_connection,
+        server_settings=server_settings,
+    )
+    assert pool is not None
+    return pool
+
+
+async def ping(pool: asyncpg.Pool) -> bool:
+    """True when the database answers ``SELECT 1``; bound it with ``asyncio.timeout``."""
+    try:
+        async with pool.acquire() as conn:
+            return bool(await conn.fetchval("SELECT 1"))
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        return False

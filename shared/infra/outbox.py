@@ -1,0 +1,181 @@
+"""Transactional outbox: enqueue events with the state change, relay them in order.
+
+``enqueue`` writes rows in the caller's transaction. The relay publishes committed rows
+in id order (hence in order per key), waits for the broker's acknowledgement, then marks
+them. One relay per service is active at a time (a PostgreSQL advisory lock), so order
+holds across replicas. A crash between publish and mark republishes those rows once
+more: consumers drop the duplicates through their inbox.
+"""
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import asyncpg
+
+from shared.contracts.envelope import CloudEvent
+from shared.infra.crash import crash_point
+from shared.infra.db import Connection
+from shared.infra.metrics import InfraMetrics
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutgoingRecord:
+    topic: str
+    key: bytes
+    value: bytes
+
+
+class Publisher(Protocol):
+    async def publish(self, records: Sequence[OutgoingRecord]) -> None:
+        """Publish in the given order; return once the broker has acknowledged them all."""
+        ...
+
+
+def channel(schema: str) -> str:
+    """The NOTIFY channel that wakes the relay of ``schema``."""
+    return f"{schema}_outbox"
+
+
+async def enqueue(conn: Connection, schema: str, events: Iterable[CloudEvent[Any]]) -> None:
+    """Add events to the outbox inside the caller's transaction; an event id is kept once."""
+    rows = [(e.id, e.data.topic, e.key, e.to_json()) for e in events]
+    if not rows:
+        return
+    await conn.executemany(
+        "INSERT INTO outbox (event_id, topic, key, payload) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (event_id) DO NOTHING",
+        rows,
+    )
+    await conn.execute("SELECT pg_notify($1, '')", channel(schema))
+
+
+def _leader_lock(schema: str) -> int:
+    return int.from_bytes(
+        hashlib.sha256(f"outbox:{schema}".encode()).digest()[:8], "big", signed=True
+    )
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows of one schema, in order, and marks them."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        publisher: Publisher,
+        schema: str,
+        metrics: InfraMetrics,
+        *,
+        batch_size: int = 500,
+        idle_interval: float = 1.0,
+        retry_interval: float = 1.0,
+    ) -> None:
+        self._pool = pool
+        self._publisher = publisher
+        self._schema = schema
+        self._metrics = metrics
+        self._batch_size = batch_size
+        self._idle_interval = idle_interval
+        self._retry_interval = retry_interval
+        self._wake = asyncio.Event()
+
+    async def relay_once(self) -> int:
+        """Publish and mark one batch; returns how many rows it carried."""
+        async with self._pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT id, topic, key, payload FROM outbox WHERE published_at IS NULL "
+                "ORDER BY id LIMIT $1",
+                self._batch_size,
+            )
+            if not rows:
+                self._metrics.outbox_lag.set(0)
+                return 0
+            await self._publisher.publish(
+                [OutgoingRecord(r["topic"], r["key"], r["payload"]) for r in rows]
+            )
+            crash_point("outbox.after_publish")
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                [r["id"] for r in rows],
+            )
+            lag = await conn.fetchval(
+                "SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) "
+                "FROM outbox WHERE published_at IS NULL"
+            )
+        self._metrics.outbox_lag.set(float(lag))
+        for row in rows:
+            self._metrics.outbox_published.labels(row["topic"]).inc()
+        return len(rows)
+
+    async def drain(self) -> int:
+        """Publish until nothing is pending; returns how many rows went out."""
+        total = 0
+        while count := await self.relay_once():
+            total += count
+        return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Relay until ``stop`` is set, as the single active relay of the schema."""
+        while not stop.is_set():
+            try:
+                await self._lead(stop)
+            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                self._metrics.outbox_errors.inc()
+                log.warning("outbox relay interrupted: %s", type(exc).__name__)
+                await _sleep_unless(stop, self._retry_interval)
+            except Exception:
+                self._metrics.outbox_errors.inc()
+                log.exception("outbox relay failed; retrying")
+                await _sleep_unless(stop, self._retry_interval)
+
+    async def _lead(self, stop: asyncio.Event) -> None:
+        async with self._pool.acquire() as leader:
+            if not await leader.fetchval(
+                "SELECT pg_try_advisory_lock($1)", _leader_lock(self._schema)
+            ):
+                await _sleep_unless(stop, self._idle_interval)
+                return
+            await leader.add_listener(channel(self._schema), self._on_notify)
+            try:
+                while not stop.is_set() and not leader.is_closed():
+                    self._wake.clear()
+                    if await self.relay_once() < self._batch_size:
+                        await _wait_any(stop, self._wake, self._idle_interval)
+            finally:
+                with contextlib.suppress(Exception):
+                    await leader.remove_listener(channel(self._schema), self._on_notify)
+                    await leader.execute(
+                        "SELECT pg_advisory_unlock($1)", _leader_lock(self._schema)
+                    )
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+
+async def prune(conn: Connection, older_than_days: int) -> int:
+    """Delete rows published longer ago than ``older_than_days``; returns how many."""
+    status: str = await conn.execute(
+        "DELETE FROM outbox WHERE published_at < now() - make_interval(days => $1)",
+        older_than_days,
+    )
+    return int(status.split()[-1])
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
+    waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()

@@ -1,0 +1,129 @@
+"""The running shape every service shares: pool, broker, background tasks, HTTP server.
+
+A service's composition root (``services/<name>/entrypoint.py``) builds a
+:class:`Service`; :func:`run` starts it and stops it gracefully: consumers finish the
+message in hand and commit, background tasks finish their round, the producer flushes,
+then pools close.
+"""
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from pydantic import Field
+
+from shared.infra import db, migrations
+from shared.infra.http import health_app, http_server
+from shared.infra.kafka import KafkaPublisher, create_broker
+from shared.infra.metrics import InfraMetrics
+from shared.infra.outbox import OutboxRelay
+from shared.infra.settings import DatabaseSettings, KafkaSettings, ObservabilitySettings
+
+log = logging.getLogger(__name__)
+
+BackgroundTask = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+class ServiceSettings(KafkaSettings, DatabaseSettings, ObservabilitySettings):
+    """Settings every service has; each service subclasses it once, adding its own."""
+
+    http_host: str = Field("127.0.0.1", description="Address of the health/metrics/API server.")
+    http_port: int = Field(description="Port of that server; each service sets its default.")
+
+
+@dataclass
+class Service:
+    """A built service, ready to :func:`run`."""
+
+    name: str
+    pool: asyncpg.Pool
+    broker: KafkaBroker
+    http: FastAPI
+    http_host: str
+    http_port: int
+    metrics: InfraMetrics
+    relay: OutboxRelay
+    tasks: list[BackgroundTask] = field(default_factory=list)
+
+
+async def build_service(
+    settings: ServiceSettings,
+    *,
+    name: str,
+    migrations_dir: Path | None,
+) -> Service:
+    """Connect, migrate, and assemble the parts every service has."""
+    metrics = InfraMetrics(name)
+    pool = await db.create_pool(settings, application_name=f"parcelwatch-{name}", schema=name)
+    async with pool.acquire() as conn:
+        await migrations.migrate(conn, name, migrations_dir)
+    broker = create_broker(settings, client_id=name)
+    relay = OutboxRelay(pool, KafkaPublisher(broker), name, metrics)
+
+    async def database_ready() -> bool:
+        return await db.ping(pool)
+
+    async def broker_ready() -> bool:
+        return await broker.ping(timeout=2.0)
+
+    app = health_app(
+        service=name,
+        registry=metrics.registry,
+        checks={"database": database_ready, "broker": broker_ready},
+    )
+    return Service(
+        name=name,
+        pool=pool,
+        broker=broker,
+        http=app,
+        http_host=settings.http_host,
+        http_port=settings.http_port,
+        metrics=metrics,
+        relay=relay,
+        tasks=[relay.run],
+    )
+
+
+async def run(service: Service, stop: asyncio.Event) -> None:
+    """Run until ``stop`` is set, then shut down in order."""
+    server = http_server(service.http, service.http_host, service.http_port)
+    serving = asyncio.create_task(server.serve(), name=f"{service.name}-http")
+    background_stop = asyncio.Event()
+    background: list[asyncio.Task[None]] = []
+    try:
+        await service.broker.start()
+        background = [asyncio.create_task(task(background_stop)) for task in service.tasks]
+        log.info("service started", extra={"port": service.http_port})
+        await stop.wait()
+        log.info("stopping: finishing messages in hand")
+        for subscriber in service.broker.subscribers:
+            await subscriber.stop()
+    finally:
+        background_stop.set()
+        await asyncio.gather(*background, return_exceptions=True)
+        await service.broker.stop()
+        server.should_exit = True
+        await serving
+        await service.pool.close()
+        log.info("service stopped")
+
+
+def run_until_signalled(build: Callable[[], Awaitable[Service]]) -> None:
+    """Build and run a service in a fresh event loop until SIGTERM or SIGINT."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        service = await build()
+        await run(service, stop)
+
+    asyncio.run(main())

@@ -1,0 +1,61 @@
+"""Settings pieces every service composes into its one settings object.
+
+Shared settings are unprefixed (``KAFKA_BOOTSTRAP_SERVERS``, ``DATABASE_URL``); each
+service adds its own prefixed ones (``POLLER_…``).
+"""
+
+from pydantic import Field, PostgresDsn, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_ENV = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+
+class KafkaSettings(BaseSettings):
+    """How to reach the Kafka-protocol broker."""
+
+    model_config = _ENV
+
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092", description="Comma-separated host:port list of the Kafka brokers."
+    )
+    kafka_enable_idempotence: bool = Field(
+        True,
+        description="Idempotent producer. On against Apache Kafka; the embedded broker "
+        "rejects the handshake, so the embedded stack turns it off.",
+    )
+    kafka_topic_partitions: int = Field(
+        6, ge=1, description="Partitions per topic when ParcelWatch creates its topics."
+    )
+    kafka_replication_factor: int = Field(1, ge=1, description="Replication factor of new topics.")
+    kafka_client_id: str = Field("parcelwatch", description="Client id prefix sent to the broker.")
+
+
+class DatabaseSettings(BaseSettings):
+    """How to reach PostgreSQL."""
+
+    model_config = _ENV
+
+    database_url: SecretStr = Field(
+        SecretStr("postgresql://postgres@127.0.0.1:5432/parcelwatch"),
+        description="PostgreSQL URL (asyncpg format). Secret: never logged.",
+    )
+    database_pool_min: int = Field(1, ge=0, description="Minimum pooled connections.")
+    database_pool_max: int = Field(10, ge=1, description="Maximum pooled connections.")
+    database_command_timeout: float = Field(
+        10.0, gt=0, description="Seconds before a database statement is abandoned."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _is_postgres_url(cls, value: SecretStr) -> SecretStr:
+        PostgresDsn(value.get_secret_value())
+        return value
+
+
+class ObservabilitySettings(BaseSettings):
+    """Logging."""
+
+    model_config = _ENV
+
+    log_level: str = Field("INFO", description="Root log level (DEBUG, INFO, WARNING, ERROR).")
+    log_format: str = Field("json", description="`json` (one object a line) or `text`.")

@@ -1,0 +1,1 @@
+"""Test infrastructure: real broker and PostgreSQL, and helpers to read topics."""
