@@ -2,7 +2,7 @@
 
 import click
 
-from parcelwatch.commands import migrate, run
+from parcelwatch.commands import migrate, run, schemas, topics
 from parcelwatch.devstack.cli import dev
 from services.notifier.cli import notify
 from services.poller.cli import carriers
@@ -20,6 +20,8 @@ main.add_command(notify)
 main.add_command(run)
 main.add_command(migrate)
 main.add_command(dev)
+main.add_command(schemas)
+main.add_command(topics)
 
 if __name__ == "__main__":
     main()

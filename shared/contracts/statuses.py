@@ -50,8 +50,8 @@ def advances(current: TrackingStatus | None, new: TrackingStatus) -> bool:
     """Whether a scan with status ``new`` may replace ``current`` as the derived status.
 
     A late or out-of-order scan never moves a parcel backwards; only the carrier saying
-    ``returned_to_sender`` or ``exception`` may override a later status, and nothing
-    overrides ``returned_to_sender`` except another return scan.
+    ``returned_to_sender`` or ``exception`` may override a later status (``exception``
+    not after ``delivered``), and nothing overrides ``returned_to_sender``.
     """
     if new is TrackingStatus.UNKNOWN:
         return current is None

@@ -1,6 +1,5 @@
 """Inbox: consumer-side dedup by event id, inside the transaction of the effects."""
 
-
 from shared.infra.db import Connection
 
 

