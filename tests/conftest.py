@@ -35,13 +35,19 @@ def kafka_settings(broker: infrastructure.Broker) -> KafkaSettings:
 async def database_url(postgres: infrastructure.Database) -> AsyncIterator[str]:
     """A fresh, empty database for this test, dropped afterwards."""
     name = unique("test")
-    admin = await asyncpg.connect(postgres.admin_url)
+    await _admin(postgres.admin_url, f'CREATE DATABASE "{name}"')
     try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
         yield postgres.url(name)
     finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+        await _admin(postgres.admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _admin(url: str, statement: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
 
 
 @pytest.fixture

@@ -42,8 +42,9 @@ def create_broker(settings: KafkaSettings, *, client_id: str) -> KafkaBroker:
     )
 
 
-async def ensure_topics(settings: KafkaSettings, names: tuple[str, ...]) -> list[str]:
-    """Create the missing topics; returns those created."""
+async def ensure_topics(settings: KafkaSettings, contract_names: tuple[str, ...]) -> list[str]:
+    """Create the missing topics (with the configured prefix); returns those created."""
+    names = [settings.topic(name) for name in contract_names]
     admin = AIOKafkaAdminClient(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=f"{settings.kafka_client_id}-admin",
@@ -74,14 +75,15 @@ async def ensure_topics(settings: KafkaSettings, names: tuple[str, ...]) -> list
 class KafkaPublisher:
     """Publishes outbox records through a FastStream broker, in order, awaiting every ack."""
 
-    def __init__(self, broker: KafkaBroker) -> None:
+    def __init__(self, broker: KafkaBroker, topic_prefix: str = "") -> None:
         self._broker = broker
+        self._prefix = topic_prefix
 
     async def publish(self, records: Sequence[OutgoingRecord]) -> None:
         pending = [
             await self._broker.publish(
                 record.value,
-                record.topic,
+                f"{self._prefix}{record.topic}",
                 key=record.key,
                 headers={"content-type": CONTENT_TYPE},
                 no_confirm=True,

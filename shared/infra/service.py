@@ -9,7 +9,7 @@ then pools close.
 import asyncio
 import logging
 import signal
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,11 @@ import asyncpg
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
 from shared.infra import db, migrations
+from shared.infra.consumer import EventConsumer, Handler, subscribe
+from shared.infra.deadletter import DeadLetters
 from shared.infra.http import health_app, http_server
 from shared.infra.kafka import KafkaPublisher, create_broker
 from shared.infra.metrics import InfraMetrics
@@ -33,6 +36,10 @@ BackgroundTask = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 class ServiceSettings(KafkaSettings, DatabaseSettings, ObservabilitySettings):
     """Settings every service has; each service subclasses it once, adding its own."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", validate_by_name=True, validate_by_alias=True
+    )
 
     http_host: str = Field("127.0.0.1", description="Address of the health/metrics/API server.")
     http_port: int = Field(description="Port of that server; each service sets its default.")
@@ -50,7 +57,28 @@ class Service:
     http_port: int
     metrics: InfraMetrics
     relay: OutboxRelay
+    topic_prefix: str = ""
     tasks: list[BackgroundTask] = field(default_factory=list)
+
+    def consume(self, topic: str, *, purpose: str, handlers: Mapping[str, Handler]) -> None:
+        """Subscribe ``handlers`` (by event type) to contract topic ``topic`` in consumer
+        group ``<service>.<purpose>``, with dedup, dead letters and retries."""
+        group_id = f"{self.name}.{purpose}"
+        consumer = EventConsumer(
+            pool=self.pool,
+            handlers=handlers,
+            dead_letters=DeadLetters(
+                self.broker, service=self.name, group_id=group_id, metrics=self.metrics
+            ),
+            metrics=self.metrics,
+        )
+        subscribe(
+            self.broker,
+            f"{self.topic_prefix}{topic}",
+            group_id=group_id,
+            consumer=consumer,
+            title=group_id,
+        )
 
 
 async def build_service(
@@ -65,7 +93,7 @@ async def build_service(
     async with pool.acquire() as conn:
         await migrations.migrate(conn, name, migrations_dir)
     broker = create_broker(settings, client_id=name)
-    relay = OutboxRelay(pool, KafkaPublisher(broker), name, metrics)
+    relay = OutboxRelay(pool, KafkaPublisher(broker, settings.kafka_topic_prefix), name, metrics)
 
     async def database_ready() -> bool:
         return await db.ping(pool)
@@ -87,6 +115,7 @@ async def build_service(
         http_port=settings.http_port,
         metrics=metrics,
         relay=relay,
+        topic_prefix=settings.kafka_topic_prefix,
         tasks=[relay.run],
     )
 

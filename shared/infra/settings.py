@@ -28,6 +28,16 @@ class KafkaSettings(BaseSettings):
     )
     kafka_replication_factor: int = Field(1, ge=1, description="Replication factor of new topics.")
     kafka_client_id: str = Field("parcelwatch", description="Client id prefix sent to the broker.")
+    kafka_topic_prefix: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9._-]*$",
+        description="Prepended to every topic name (e.g. `staging.`): several deployments, "
+        "or test runs, can share one cluster.",
+    )
+
+    def topic(self, name: str) -> str:
+        """The physical name of contract topic ``name``."""
+        return f"{self.kafka_topic_prefix}{name}"
 
 
 class DatabaseSettings(BaseSettings):

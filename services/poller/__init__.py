@@ -1,0 +1,1 @@
+"""Poller service: validates tracking numbers and polls carrier tracking APIs."""

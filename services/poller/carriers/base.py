@@ -1,0 +1,263 @@
+"""Carrier-independent results of parsing a tracking response and of calling a carrier.
+
+Everything here is pure data. A carrier folder maps its own JSON onto these types;
+the poller only ever sees these.
+"""
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Generic, Protocol, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from services.poller.carriers.timestamps import Stamp
+from shared.contracts.common import Location
+from shared.contracts.statuses import TrackingStatus
+
+
+class ProblemCode(StrEnum):
+    """What went wrong while reading a response; the poller counts these in a metric."""
+
+    NOT_FOUND = "not_found"
+    INVALID_NUMBER = "invalid_number"
+    UNMAPPED_CODE = "unmapped_code"
+    NAIVE_TIME = "naive_time"
+    UNPARSEABLE_TIME = "unparseable_time"
+    DUPLICATE_RESULTS = "duplicate_results"
+    CARRIER_ERROR = "carrier_error"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A problem found in a response, kept as data beside the result."""
+
+    code: ProblemCode
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Scan:
+    """One carrier event, normalized, with the carrier's own code and text kept beside it.
+
+    ``occurred_at`` is aware UTC when the carrier gave an offset or a UTC time; otherwise it
+    is None and ``occurred_at_local`` holds the naive local wall time (zone unknown).
+    """
+
+    status: TrackingStatus
+    carrier_code: str
+    description: str
+    occurred_at: datetime | None = None
+    occurred_at_local: str | None = None
+    location: Location | None = None
+    delayed: bool = False
+
+    def __post_init__(self) -> None:
+        if self.occurred_at is not None and self.occurred_at.utcoffset() != timedelta(0):
+            raise ValueError("occurred_at must be aware UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedShipment:
+    """Everything a carrier said about one tracking number; events newest first."""
+
+    carrier: str
+    tracking_number: str
+    status: TrackingStatus
+    estimated_delivery: date | None = None
+    delivered_at: datetime | None = None
+    delivered_at_local: str | None = None
+    signed_by: str | None = None
+    events: tuple[Scan, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class NotFound:
+    """The carrier does not know the number (yet): keep polling."""
+
+    tracking_number: str | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidNumber:
+    """The carrier rejects the number itself: stop polling it."""
+
+    tracking_number: str | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class AuthFailed:
+    """Credentials refused (after one token refresh where the carrier uses OAuth)."""
+
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimited:
+    """Over quota; ``retry_after`` in seconds when the carrier said so."""
+
+    detail: str
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CarrierDown:
+    """5xx, timeout or connection failure: retriable (``retry_after`` when the carrier said)."""
+
+    detail: str
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """A body that is not a tracking response of that carrier."""
+
+    detail: str
+
+
+NumberOutcome = ParsedShipment | NotFound | InvalidNumber
+"""What a response says about one tracking number."""
+
+CallFailure = AuthFailed | RateLimited | CarrierDown | Malformed
+"""A failure of the whole call, for every number it carried."""
+
+ParseResult = list[NumberOutcome] | CallFailure
+TrackOutcome = NumberOutcome | CallFailure
+
+Parser = Callable[[object, Sequence[str]], ParseResult]
+"""``parse(body, requested_numbers)``: pure; numbers fill in where the body has none."""
+
+
+class CarrierClient(Protocol):
+    """An HTTP adapter for one carrier's tracking API."""
+
+    max_batch: int
+
+    async def track(self, numbers: Sequence[str]) -> dict[str, TrackOutcome]:
+        """Track up to ``max_batch`` numbers; one outcome per requested number."""
+        ...
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class CarrierPlugin(Generic[SettingsT]):
+    """What a carrier folder registers: its slug, pure parser, settings and client."""
+
+    slug: str
+    parse: Parser
+    settings: type[SettingsT]
+    client: Callable[[SettingsT, httpx.AsyncClient], CarrierClient]
+
+    def build_client(
+        self, settings: SettingsT | Mapping[str, object], http: httpx.AsyncClient
+    ) -> CarrierClient:
+        """Build the client from a settings model or a plain mapping of its fields."""
+        if not isinstance(settings, self.settings):
+            settings = self.settings.model_validate(settings)
+        return self.client(settings, http)
+
+
+@dataclass
+class ShipmentDraft:
+    """Mutable collector a mapper fills before :func:`finish` sorts and derives status."""
+
+    carrier: str
+    tracking_number: str
+    current: TrackingStatus | None = None
+    fallback: TrackingStatus | None = None
+    estimated_delivery: date | None = None
+    delivered: Stamp | None = None
+    signed_by: str | None = None
+    events: list[Scan] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def problem(self, code: ProblemCode, detail: str) -> None:
+        """Record a problem once."""
+        item = Problem(code, detail)
+        if item not in self.problems:
+            self.problems.append(item)
+
+    def finish(self) -> ParsedShipment:
+        """Sort events newest first and derive the shipment status."""
+        events = sort_newest_first(self.events)
+        if self.delivered is None:
+            self.delivered = _newest_delivered(events)
+        naive = sum(1 for e in events if e.occurred_at_local is not None)
+        if naive:
+            self.problem(
+                ProblemCode.NAIVE_TIME,
+                f"{naive} of {len(events)} events carry only a local wall time (zone unknown)",
+            )
+        if self.delivered is not None and self.delivered.local is not None:
+            self.problem(ProblemCode.NAIVE_TIME, "delivery time is local wall time (zone unknown)")
+        return ParsedShipment(
+            carrier=self.carrier,
+            tracking_number=self.tracking_number,
+            status=derive_status(self.current, events, self.fallback),
+            estimated_delivery=self.estimated_delivery,
+            delivered_at=self.delivered.utc if self.delivered else None,
+            delivered_at_local=self.delivered.local if self.delivered else None,
+            signed_by=self.signed_by,
+            events=tuple(events),
+            problems=tuple(self.problems),
+        )
+
+
+def scan_time(scan: Scan) -> datetime | None:
+    """Sort key: UTC wall time, or the local wall time when that is all we have."""
+    if scan.occurred_at is not None:
+        return scan.occurred_at.replace(tzinfo=None)
+    if scan.occurred_at_local is not None:
+        return datetime.fromisoformat(scan.occurred_at_local)
+    return None
+
+
+def sort_newest_first(events: Iterable[Scan]) -> list[Scan]:
+    """Newest first by parsed time; undated events last; ties keep the carrier's order."""
+    listed = list(events)
+    dated = [e for e in listed if scan_time(e) is not None]
+    undated = [e for e in listed if scan_time(e) is None]
+    dated.sort(key=lambda e: scan_time(e) or datetime.min, reverse=True)
+    return dated + undated
+
+
+def derive_status(
+    current: TrackingStatus | None,
+    events: Sequence[Scan],
+    fallback: TrackingStatus | None = None,
+) -> TrackingStatus:
+    """The carrier's current status, else the newest event that says something, else fallback.
+
+    Events mapped to ``unknown`` (informational or unmapped scans) never set the status.
+    """
+    if current not in (None, TrackingStatus.UNKNOWN):
+        return current
+    for event in events:
+        if event.status is not TrackingStatus.UNKNOWN:
+            return event.status
+    return fallback or TrackingStatus.UNKNOWN
+
+
+def location(
+    city: str | None, state: str | None, postal_code: str | None, country: str | None
+) -> Location | None:
+    """A shared Location, or None when the carrier gave no part of one."""
+    if not any((city, state, postal_code, country)):
+        return None
+    return Location(city=city, state=state, postal_code=postal_code, country=country)
+
+
+def _newest_delivered(events: Sequence[Scan]) -> Stamp | None:
+    for event in events:
+        if event.status is TrackingStatus.DELIVERED:
+            if event.occurred_at is None and event.occurred_at_local is None:
+                return None
+            return Stamp(event.occurred_at, event.occurred_at_local)
+    return None

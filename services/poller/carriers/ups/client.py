@@ -1,0 +1,91 @@
+"""UPS Track API v1 client: OAuth client credentials, one GET per inquiry number."""
+
+import asyncio
+import base64
+import time
+import uuid
+from collections.abc import Callable, Sequence
+
+import httpx
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from services.poller.carriers import http as carrier_http
+from services.poller.carriers.base import TrackOutcome
+from services.poller.carriers.http import AccessToken, CallFailedError, Clock, TokenCache
+from services.poller.carriers.ups.mapper import parse
+
+PRODUCTION_URL = "https://onlinetools.ups.com"
+SANDBOX_URL = "https://wwwcie.ups.com"
+
+
+class UpsSettings(BaseModel):
+    """Credentials and host (production or CIE sandbox, without ``/api``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    base_url: str = PRODUCTION_URL
+    client_id: str
+    client_secret: SecretStr
+    merchant_id: str | None = None
+    transaction_src: str = "parcelwatch"
+    locale: str = "en_US"
+
+
+class UpsClient:
+    """Tracks UPS numbers; no batching, so numbers are fetched concurrently."""
+
+    max_batch = 1
+
+    def __init__(
+        self,
+        settings: UpsSettings,
+        http: httpx.AsyncClient,
+        *,
+        clock: Clock = carrier_http.utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._http = http
+        self._clock = clock
+        self._tokens = TokenCache(self._fetch_token, monotonic=monotonic)
+
+    async def track(self, numbers: Sequence[str]) -> dict[str, TrackOutcome]:
+        """One outcome per number."""
+        results = await asyncio.gather(*(self._track_one(n) for n in numbers))
+        return {n: outcome for n, outcome in zip(numbers, results, strict=True)}
+
+    async def _track_one(self, number: str) -> TrackOutcome:
+        try:
+            response = await carrier_http.send_with_token(
+                self._http, self._tokens, lambda token: self._request(number, token)
+            )
+        except CallFailedError as exc:
+            return exc.failure
+        return carrier_http.outcomes(response, parse, [number], self._clock())[number]
+
+    def _request(self, number: str, token: str) -> httpx.Request:
+        return self._http.build_request(
+            "GET",
+            f"{self._settings.base_url}/api/track/v1/details/{number}",
+            params={"locale": self._settings.locale, "returnSignature": "false"},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "transId": uuid.uuid4().hex,
+                "transactionSrc": self._settings.transaction_src,
+                "Accept": "application/json",
+            },
+        )
+
+    async def _fetch_token(self) -> AccessToken:
+        secret = self._settings.client_secret.get_secret_value()
+        basic = base64.b64encode(f"{self._settings.client_id}:{secret}".encode()).decode()
+        headers = {"Accept": "application/json", "Authorization": f"Basic {basic}"}
+        if self._settings.merchant_id:
+            headers["x-merchant-id"] = self._settings.merchant_id
+        request = self._http.build_request(
+            "POST",
+            f"{self._settings.base_url}/security/v1/oauth/token",
+            data={"grant_type": "client_credentials"},
+            headers=headers,
+        )
+        return await carrier_http.fetch_token(self._http, request, self._clock)

@@ -1,0 +1,91 @@
+"""A service built by the shared runtime: health, readiness, consumption, graceful stop."""
+
+import asyncio
+import time
+from typing import Any
+
+import httpx
+from pydantic import Field
+
+from parcelwatch.devstack.processes import free_port
+from shared.contracts import topics
+from shared.contracts.envelope import CloudEvent
+from shared.infra.db import Connection
+from shared.infra.kafka import ensure_topics
+from shared.infra.service import ServiceSettings, build_service
+from tests.support import events
+from tests.support.kafka import produce, unique
+from tests.support.services import running
+
+
+class DemoSettings(ServiceSettings):
+    http_port: int = Field(0, validation_alias="DEMO_HTTP_PORT")
+
+
+async def _remember(conn: Connection, event: CloudEvent[Any]) -> None:
+    await conn.execute("INSERT INTO seen VALUES ($1)", event.id)
+
+
+async def _consumed(service: Any) -> dict[str, float]:
+    return {
+        s.labels["outcome"]: s.value
+        for m in service.metrics.registry.collect()
+        if m.name.endswith("_messages_consumed")
+        for s in m.samples
+        if s.name.endswith("_total")
+    }
+
+
+async def test_service_serves_health_consumes_and_stops_without_redelivery(
+    database_url: str, kafka_settings: Any
+) -> None:
+    settings = DemoSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_settings.kafka_bootstrap_servers,
+        kafka_enable_idempotence=kafka_settings.kafka_enable_idempotence,
+        kafka_topic_partitions=2,
+        kafka_topic_prefix=unique("rt") + ".",
+        http_port=free_port(),
+    )
+    await ensure_topics(settings, topics.all_with_dead_letters())
+    await produce(
+        settings.kafka_bootstrap_servers,
+        settings.topic(topics.ORDERS),
+        events.cancelled("o-1", 1).to_json(),
+        key=b"o-1",
+    )
+
+    async def build() -> Any:
+        service = await build_service(settings, name="demo", migrations_dir=None)
+        async with service.pool.acquire() as conn:
+            await conn.execute("CREATE TABLE IF NOT EXISTS seen (event_id text)")
+        service.consume(topics.ORDERS, purpose="orders", handlers={"order.cancelled": _remember})
+        return service
+
+    base = f"http://127.0.0.1:{settings.http_port}"
+    first = await build()
+    async with running(first), httpx.AsyncClient(base_url=base) as http:
+        deadline = time.monotonic() + 30
+        while (await _consumed(first)).get("processed", 0) < 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert (await http.get("/healthz")).json() == {"status": "ok", "service": "demo"}
+        ready = await http.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["checks"] == {"database": "ok", "broker": "ok"}
+        metrics = (await http.get("/metrics")).text
+        assert 'parcelwatch_demo_messages_consumed_total{outcome="processed"' in metrics
+    assert await _consumed(first) == {"processed": 1.0}
+
+    second = await build()  # same group: the committed offset means nothing is redelivered
+    async with running(second):
+        await produce(
+            settings.kafka_bootstrap_servers,
+            settings.topic(topics.ORDERS),
+            events.cancelled("o-1", 2).to_json(),
+            key=b"o-1",
+        )
+        deadline = time.monotonic() + 30
+        while (await _consumed(second)).get("processed", 0) < 1 and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        assert await _consumed(second) == {"processed": 1.0}
+        assert await second.pool.fetchval("SELECT count(*) FROM seen") == 2

@@ -1,0 +1,50 @@
+"""Golden files: ``tests/fixtures/carriers/<slug>/<scenario>.json`` and the expected output
+beside it (``<scenario>.expected.json``). Set ``UPDATE_GOLDEN=1`` to rewrite expectations
+after a deliberate change, then review the diff."""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from services.poller.carriers import registry, render
+
+FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "carriers"
+
+REQUESTED = {
+    "ups": "1Z5R89390357567127",
+    "fedex": "986578788855",
+    "usps": "9400111206206406260787",
+    "dhl": "3318810025",
+}
+"""The number each scenario is parsed as having asked for (used when a body names none)."""
+
+
+def scenarios(slug: str) -> list[Path]:
+    """Every raw fixture of a carrier."""
+    return sorted(p for p in (FIXTURES / slug).glob("*.json") if ".expected" not in p.suffixes)
+
+
+def rendered(slug: str, fixture: Path) -> Any:
+    body = json.loads(fixture.read_text())
+    return render.result(slug, registry()[slug].parse(body, [REQUESTED[slug]]))
+
+
+def check(slug: str, fixture: Path) -> None:
+    """Assert the fixture renders exactly to its expected file."""
+    expected_file = fixture.with_name(f"{fixture.stem}.expected.json")
+    actual = rendered(slug, fixture)
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        expected_file.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n")
+    assert actual == json.loads(expected_file.read_text())
+
+
+def statuses_covered(slug: str) -> set[str]:
+    """Normalized statuses appearing in a carrier's expected files (events and shipments)."""
+    seen: set[str] = set()
+    for fixture in scenarios(slug):
+        expected = json.loads(fixture.with_name(f"{fixture.stem}.expected.json").read_text())
+        for item in expected if isinstance(expected, list) else []:
+            seen.add(item["status"])
+            seen.update(event["status"] for event in item["events"])
+    return seen
