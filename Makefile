@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test unit integration lint format schemas check-python clean
+.PHONY: install run test unit integration lint format schemas bench check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ParcelWatch needs Python 3.11 or newer")'
@@ -50,6 +50,10 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## Benchmarks (figures go to docs/benchmarks.md); `make bench BENCH=name` runs one.
+bench: install
+	$(BIN)/python -m bench $(BENCH)
 
 ## Regenerate docs/events/*.json from the event models.
 schemas: install
