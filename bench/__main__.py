@@ -10,7 +10,7 @@ from pathlib import Path
 def main(names: list[str]) -> None:
     found = sorted(
         m.name.removeprefix("bench_")
-        for m in pkgutil.iter_modules([str(Path(__file__).parent])
+        for m in pkgutil.iter_modules([str(Path(__file__).parent)])
         if m.name.startswith("bench_")
     )
     unknown = sorted(set(names) - set(found))
