@@ -195,7 +195,8 @@ def up() -> None:
         for name in SERVICES:
             stack.start_service(name)
         stack.wait_healthy()
-        print(stack.describe(), f"\n(started in {time.monotonic() - started:.1f} s)", flush=True)
+        print(stack.describe(), flush=True)
+        print(f"(started in {time.monotonic() - started:.1f} s)", flush=True)
         stack.supervise(stopping)
         print("stopping…", flush=True)
     finally:

@@ -23,6 +23,7 @@ from pydantic_settings import SettingsConfigDict
 from shared.infra import db, migrations
 from shared.infra.consumer import EventConsumer, Handler, subscribe
 from shared.infra.deadletter import DeadLetters
+from shared.infra.housekeeping import Housekeeper
 from shared.infra.http import health_app, http_server
 from shared.infra.kafka import KafkaPublisher, create_broker
 from shared.infra.metrics import InfraMetrics
@@ -43,6 +44,12 @@ class ServiceSettings(KafkaSettings, DatabaseSettings, ObservabilitySettings):
 
     http_host: str = Field("127.0.0.1", description="Address of the health/metrics/API server.")
     http_port: int = Field(description="Port of that server; each service sets its default.")
+    retention_days: int = Field(
+        14,
+        ge=1,
+        description="Days the inbox remembers processed event ids and published outbox rows "
+        "are kept; must exceed the broker's retention.",
+    )
 
 
 @dataclass
@@ -116,7 +123,7 @@ async def build_service(
         metrics=metrics,
         relay=relay,
         topic_prefix=settings.kafka_topic_prefix,
-        tasks=[relay.run],
+        tasks=[relay.run, Housekeeper(pool, retention_days=settings.retention_days).run],
     )
 
 
