@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test unit integration lint format schemas bench check-python clean
+.PHONY: install run test test-tools unit integration lint format schemas bench check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ParcelWatch needs Python 3.11 or newer")'
@@ -31,8 +31,20 @@ install: $(VENV)/.synced
 run: install
 	$(BIN)/parcelwatch dev up
 
-## Lint, types, contracts, then every test (unit, integration, end-to-end).
-test: install lint
+## Programs some tests drive, from Debian's packages when missing: promtool (alert rules),
+## kubectl (kustomize rendering). Needs root (or sudo) only when something is missing.
+TOOL_PACKAGES := promtool:prometheus kubectl:kubernetes-client
+test-tools:
+	@missing=""; for pair in $(TOOL_PACKAGES); do \
+	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+## Lint, types, contracts, then every test (unit, integration, end-to-end, deploy).
+test: install lint test-tools
 	$(BIN)/parcelwatch schemas --check
 	$(BIN)/pytest
 

@@ -16,7 +16,6 @@ class ServiceEntry:
     name: str
     module: str
     settings_class: str
-    default_port: int
 
     def _load(self) -> Any:
         return importlib.import_module(self.module)
@@ -39,9 +38,9 @@ class ServiceEntry:
 SERVICES: dict[str, ServiceEntry] = {
     entry.name: entry
     for entry in (
-        ServiceEntry("poller", "services.poller.entrypoint", "PollerSettings", 8081),
-        ServiceEntry("sla", "services.sla.entrypoint", "SlaSettings", 8082),
-        ServiceEntry("notifier", "services.notifier.entrypoint", "NotifierSettings", 8083),
+        ServiceEntry("poller", "services.poller.entrypoint", "PollerSettings"),
+        ServiceEntry("sla", "services.sla.entrypoint", "SlaSettings"),
+        ServiceEntry("notifier", "services.notifier.entrypoint", "NotifierSettings"),
     )
 }
 
