@@ -21,6 +21,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.infra import db, migrations
+from shared.infra.clock import ClockSettings
 from shared.infra.consumer import EventConsumer, Handler, subscribe
 from shared.infra.deadletter import DeadLetters
 from shared.infra.housekeeping import Housekeeper
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 BackgroundTask = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
-class ServiceSettings(KafkaSettings, DatabaseSettings, ObservabilitySettings):
+class ServiceSettings(KafkaSettings, DatabaseSettings, ObservabilitySettings, ClockSettings):
     """Settings every service has; each service subclasses it once, adding its own."""
 
     model_config = SettingsConfigDict(

@@ -1,0 +1,1 @@
+"""HTTP routes of the four carrier APIs, each speaking its carrier's paths and errors."""

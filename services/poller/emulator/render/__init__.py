@@ -1,0 +1,1 @@
+"""Pure rendering of journeys and errors in each carrier's own JSON."""

@@ -1,0 +1,49 @@
+"""The emulator's memory: when each number was first seen, its request count, tokens."""
+
+import asyncio
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+
+from services.poller.emulator import lifecycle
+from services.poller.emulator.clock import ScaledClock
+from services.poller.emulator.faults import Fault, fault_for
+from services.poller.emulator.scenarios import Scenario, scenario_of
+from services.poller.emulator.settings import EmulatorSettings
+from services.poller.emulator.tokens import TokenStore
+from services.poller.tracking_numbers import compact
+
+
+class Emulator:
+    """Shared by the four carrier APIs; all state lives in memory."""
+
+    def __init__(self, settings: EmulatorSettings, clock: ScaledClock) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.tokens = TokenStore(settings.token_ttl, clock.real.now)
+        self._started: dict[tuple[str, str], datetime] = {}
+        self._requests: Counter[tuple[str, str]] = Counter()
+
+    def journey(self, carrier: str, number: str) -> tuple[Scenario, lifecycle.Journey]:
+        """The number's scenario and what the carrier knows now; the first call starts it."""
+        now = self.clock.now()
+        started = self._started.setdefault((carrier, compact(number)), now)
+        scenario = scenario_of(carrier, number)
+        return scenario, lifecycle.journey(scenario, started, now)
+
+    async def admit(self, carrier: str, numbers: Sequence[str]) -> Fault | None:
+        """Count one request for ``numbers``, wait if one is slow, and pick its failure.
+
+        A batch fails as a whole when any of its numbers calls for a failure.
+        """
+        faults = []
+        slow = False
+        for number in numbers:
+            key = (carrier, compact(number))
+            self._requests[key] += 1
+            scenario = scenario_of(carrier, number)
+            slow = slow or scenario is Scenario.SLOW
+            faults.append(fault_for(scenario, self._requests[key]))
+        if slow:
+            await asyncio.sleep(self.settings.slow_seconds)
+        return next((fault for fault in faults if fault is not None), None)
