@@ -1,0 +1,1 @@
+"""The order simulator: realistic ``orders.v1`` traffic for the embedded stack."""
