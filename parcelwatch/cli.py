@@ -4,8 +4,11 @@ import click
 
 from parcelwatch.commands import migrate, run, schemas, topics
 from parcelwatch.devstack.cli import dev
+from parcelwatch.simulator.cli import simulate
+from services.notifier.capture.cli import mail
 from services.notifier.cli import notify
 from services.poller.cli import carriers
+from services.poller.emulator.cli import carriers_command
 from services.sla.cli import sla
 
 
@@ -19,7 +22,10 @@ main.add_command(carriers)
 main.add_command(notify)
 main.add_command(run)
 main.add_command(migrate)
+dev.add_command(carriers_command)
 main.add_command(dev)
+dev.add_command(simulate)
+dev.add_command(mail)
 main.add_command(schemas)
 main.add_command(topics)
 

@@ -1,5 +1,8 @@
-"""Notifier: decides who hears what about an order and renders the messages.
+"""Notifier: decides who hears what about an order, renders the messages, sends them once.
 
-The modules here are pure (no SMTP, Kafka or database): routing, tracking links,
-rendering, header safety, the e-mail and chat payload builders, and a preview CLI.
+Pure parts: routing, tracking links, rendering, header safety, the e-mail and chat payload
+builders, retry policy, outcome events. I/O at the edges: ``handlers`` (consumer side),
+``store`` (PostgreSQL), ``sender`` (the background task), ``transports`` (SMTP, HTTP API,
+webhook), wired in ``entrypoint``. ``capture`` is the local SMTP capture of the embedded
+stack. See ``docs/notifier.md``.
 """

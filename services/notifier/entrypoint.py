@@ -1,14 +1,83 @@
 """Composition root of the notifier service: customer emails, seller and ops alerts."""
 
+from dataclasses import dataclass
 from pathlib import Path
 
+from services.notifier.compose import Composer
+from services.notifier.handlers import Intake, subscriptions
+from services.notifier.metrics import NotifierMetrics
+from services.notifier.sender import Sender
 from services.notifier.settings import NotifierSettings
+from services.notifier.transports.base import ChatTransport, EmailTransport
+from services.notifier.transports.http_api import HttpApiTransport
+from services.notifier.transports.smtp import SmtpConfig, SmtpTransport
+from services.notifier.transports.webhook import WebhookTransport
+from shared.contracts import topics
+from shared.infra.clock import Clock, SystemClock
 from shared.infra.service import Service, build_service
 
 NAME = "notifier"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+PURPOSES = {topics.ORDERS: "orders", topics.TRACKING: "tracking", topics.SLA: "sla"}
+"""Consumer group of each topic: ``notifier.<purpose>``."""
 
-async def build_app(settings: NotifierSettings) -> Service:
+
+@dataclass(frozen=True)
+class Dependencies:
+    """What tests or benchmarks may replace; ``None`` means "from the settings"."""
+
+    clock: Clock | None = None
+    email: EmailTransport | None = None
+    chat: ChatTransport | None = None
+
+
+def email_transport(settings: NotifierSettings) -> EmailTransport:
+    """The e-mail transport the settings choose."""
+    if settings.transport == "http_api":
+        assert settings.email_api_url is not None  # the settings validator requires it
+        return HttpApiTransport(
+            str(settings.email_api_url), settings.email_api_key, timeout=settings.http_timeout
+        )
+    return SmtpTransport(
+        SmtpConfig(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            security=settings.smtp_security,
+            username=settings.smtp_username,
+            password=settings.smtp_password,
+            timeout=settings.smtp_timeout,
+            validate_certs=settings.smtp_validate_certs,
+        )
+    )
+
+
+def chat_transport(settings: NotifierSettings) -> ChatTransport | None:
+    """The chat webhook, or ``None`` when none is configured (alerts are then skipped)."""
+    if settings.chat_webhook_url is None:
+        return None
+    return WebhookTransport(settings.chat_webhook_url, timeout=settings.http_timeout)
+
+
+async def build_app(settings: NotifierSettings, deps: Dependencies | None = None) -> Service:
     """Connect, migrate and wire the notifier service."""
-    return await build_service(settings, name=NAME, migrations_dir=MIGRATIONS)
+    deps = deps or Dependencies()
+    clock = deps.clock or SystemClock()
+    service = await build_service(settings, name=NAME, migrations_dir=MIGRATIONS)
+    intake = Intake(settings.routing, clock)
+    for topic, handlers in subscriptions(intake).items():
+        service.consume(topic, purpose=PURPOSES[topic], handlers=handlers)
+    sender = Sender(
+        service.pool,
+        composer=Composer(settings.links, settings.mail),
+        email=deps.email or email_transport(settings),
+        chat=deps.chat or chat_transport(settings),
+        policy=settings.retry,
+        clock=clock,
+        metrics=NotifierMetrics(service.metrics.registry),
+        batch_size=settings.send_batch_size,
+        concurrency=settings.send_concurrency,
+        poll_interval=settings.send_poll_interval,
+    )
+    service.tasks.append(sender.run)
+    return service

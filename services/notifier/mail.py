@@ -41,7 +41,7 @@ def build_email(
     email["Date"] = format_datetime(now)
     email["Message-ID"] = message_id(dedup_key, settings.message_id_domain)
     email["Auto-Submitted"] = "auto-generated"
-    email["Content-Language"] = message.language
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
+    email["Content-Language"] = message.language  # after the body: set_content drops Content-*
     return email

@@ -108,7 +108,9 @@ _OPS_TIER_ONLY = frozenset({K.OPS_SHIP_BY_MISSED, K.OPS_DELIVERY_LATE, K.OPS_TRA
 
 def route(context: MessageContext, settings: RoutingSettings) -> tuple[Notification, ...]:
     """The messages ``context.event`` triggers; empty for events nobody hears about."""
-    return tuple(_notification(context.order, kind) for kind in _kinds(context.event, settings))
+    return tuple(
+        _notification(context.order, kind) for kind in triggered_kinds(context.event, settings)
+    )
 
 
 def dedup_key(order_id: str, kind: MessageKind, recipient: Recipient | None) -> str:
@@ -120,7 +122,8 @@ def dedup_key(order_id: str, kind: MessageKind, recipient: Recipient | None) -> 
     return f"{order_id}/{kind}/{ref}"
 
 
-def _kinds(event: EventData, settings: RoutingSettings) -> list[MessageKind]:
+def triggered_kinds(event: EventData, settings: RoutingSettings) -> list[MessageKind]:
+    """The kinds of message ``event`` triggers, whoever the order's recipients are."""
     if isinstance(event, TrackingStatusChanged):
         return _tracking_kinds(event, settings)
     kinds = _SLA.get(type(event), ())
