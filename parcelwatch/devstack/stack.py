@@ -8,13 +8,13 @@ then PostgreSQL.
 """
 
 import asyncio
-import logging
 import os
 import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from subprocess import Popen
 
@@ -25,13 +25,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from parcelwatch.devstack.broker import EmbeddedBroker
 from parcelwatch.devstack.postgres import EmbeddedPostgres
-from parcelwatch.devstack.processes import port_open, spawn, stop
+from parcelwatch.devstack.processes import port_open, spawn, stop, wait_for_port
 from parcelwatch.registry import SERVICES, migrate_all
 from shared.contracts.topics import all_with_dead_letters
 from shared.infra.kafka import ensure_topics
 from shared.infra.settings import KafkaSettings
-
-log = logging.getLogger(__name__)
 
 DATABASE = "parcelwatch"
 
@@ -48,6 +46,13 @@ class StackSettings(BaseSettings):
     )
     dev_postgres_port: int = Field(5432, description="Port of the embedded PostgreSQL.")
     dev_broker_port: int = Field(9092, description="Port of the embedded broker.")
+    dev_emulator_port: int = Field(8090, description="Port of the carrier emulator.")
+    dev_mail_smtp_port: int = Field(1025, description="SMTP port of the mail capture.")
+    dev_mail_http_port: int = Field(8025, description="Inbox page of the mail capture.")
+    dev_clock_scale: float = Field(
+        3600.0, gt=0, description="Accelerated time of the whole stack (3600: an hour a second)."
+    )
+    dev_simulate: bool = Field(True, description="Run the order simulator.")
 
 
 class StackError(RuntimeError):
@@ -60,6 +65,7 @@ class Stack:
     postgres: EmbeddedPostgres | None = None
     broker: EmbeddedBroker | None = None
     services: dict[str, Popen[bytes]] = field(default_factory=dict)
+    helpers: dict[str, Popen[bytes]] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -86,6 +92,7 @@ class Stack:
             bootstrap = self.broker.bootstrap_servers
             idempotence = "false"  # the embedded broker rejects InitProducerId
         self.env = {
+            **self._local_defaults(),
             **os.environ,
             "DATABASE_URL": database_url,
             "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
@@ -97,6 +104,66 @@ class Stack:
         asyncio.run(ensure_topics(kafka, all_with_dead_letters()))
         os.environ.update(self.env)
         asyncio.run(migrate_all(list(SERVICES)))
+
+    def _local_defaults(self) -> dict[str, str]:
+        """Point every external dependency at its local stand-in; a variable already set
+        in the environment wins."""
+        emulator = f"http://127.0.0.1:{self.settings.dev_emulator_port}"
+        inbox = f"http://127.0.0.1:{self.settings.dev_mail_http_port}"
+        defaults = {
+            "CLOCK_SCALE": str(self.settings.dev_clock_scale),
+            "CLOCK_ORIGIN": datetime.now(UTC).isoformat(),
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": str(self.settings.dev_mail_smtp_port),
+            "SMTP_SECURITY": "none",
+            "NOTIFIER_CHAT_WEBHOOK_URL": f"{inbox}/chat",
+            "DHL_API_KEY": "emulator",
+        }
+        for carrier in ("UPS", "FEDEX", "USPS", "DHL"):
+            defaults[f"{carrier}_BASE_URL"] = emulator
+        for name in ("UPS_CLIENT_ID", "UPS_CLIENT_SECRET", "USPS_CLIENT_ID", "USPS_CLIENT_SECRET"):
+            defaults[name] = "emulator"
+        defaults.update({"FEDEX_API_KEY": "emulator", "FEDEX_SECRET_KEY": "emulator"})
+        return defaults
+
+    def start_helpers(self) -> None:
+        """The carrier emulator and the mail capture, before the services need them."""
+        settings = self.settings
+        for port, what, setting in (
+            (settings.dev_emulator_port, "carrier emulator", "DEV_EMULATOR_PORT"),
+            (settings.dev_mail_smtp_port, "mail capture", "DEV_MAIL_SMTP_PORT"),
+            (settings.dev_mail_http_port, "mail inbox", "DEV_MAIL_HTTP_PORT"),
+        ):
+            _require_free(port, what, setting)
+        helpers = {
+            "carriers": (["--port", str(settings.dev_emulator_port)], settings.dev_emulator_port),
+            "mail": (
+                [
+                    "--folder",
+                    str(settings.var_dir.resolve() / "mail"),
+                    "--smtp-port",
+                    str(settings.dev_mail_smtp_port),
+                    "--http-port",
+                    str(settings.dev_mail_http_port),
+                ],
+                settings.dev_mail_http_port,
+            ),
+        }
+        for name, (args, _) in helpers.items():
+            self.helpers[name] = spawn(
+                [sys.executable, "-m", "parcelwatch.cli", "dev", name, *args],
+                log_path=self.logs / f"{name}.log",
+                env=self.env,
+            )
+        for name, (_, port) in helpers.items():
+            wait_for_port("127.0.0.1", port, timeout=30, process=self.helpers[name])
+
+    def start_simulator(self) -> None:
+        self.helpers["simulator"] = spawn(
+            [sys.executable, "-m", "parcelwatch.cli", "dev", "simulate"],
+            log_path=self.logs / "simulator.log",
+            env=self.env,
+        )
 
     def start_service(self, name: str) -> None:
         self.services[name] = spawn(
@@ -130,12 +197,25 @@ class Stack:
         for name, entry in SERVICES.items():
             port = entry.settings().http_port
             rows.append((name, f"http://127.0.0.1:{port}/healthz  /readyz  /metrics", "service"))
+        rows += [
+            ("carrier emulator", f"http://127.0.0.1:{self.settings.dev_emulator_port}", "helper"),
+            (
+                "mail inbox",
+                f"http://127.0.0.1:{self.settings.dev_mail_http_port}  "
+                f"(SMTP :{self.settings.dev_mail_smtp_port})",
+                "helper",
+            ),
+        ]
+        if "simulator" in self.helpers:
+            rows.append(("order simulator", "publishing on orders.v1", "helper"))
         width = max(len(r[0]) for r in rows)
         lines = [f"  {what:<{width}}  {where}  ({origin})" for what, where, origin in rows]
+        speed = float(self.env.get("CLOCK_SCALE", "1"))
         return "\n".join(
             [
                 "ParcelWatch is running:",
                 *lines,
+                f"  time: {speed:g} x real time (CLOCK_SCALE)",
                 f"  logs: {self.logs.resolve()}",
                 "Ctrl-C stops it.",
             ]
@@ -150,16 +230,17 @@ class Stack:
         while not stopping.wait(0.5):
             for name, process in list(self.services.items()):
                 if process.poll() is not None:
-                    log.warning("%s exited with %s; restarting", name, process.returncode)
+                    print(f"{name} exited with {process.returncode}; restarting", flush=True)
                     self.start_service(name)
 
     def stop_all(self) -> None:
-        for process in self.services.values():
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.services.values():
-            stop(process, timeout=40.0)
-        self.services.clear()
+        for group in (self.services, self.helpers):
+            for process in group.values():
+                if process.poll() is None:
+                    process.send_signal(signal.SIGTERM)
+            for process in group.values():
+                stop(process, timeout=40.0)
+            group.clear()
         if self.broker is not None:
             self.broker.stop()
         if self.postgres is not None:
@@ -192,9 +273,12 @@ def up() -> None:
     try:
         started = time.monotonic()
         stack.start_infrastructure()
+        stack.start_helpers()
         for name in SERVICES:
             stack.start_service(name)
         stack.wait_healthy()
+        if stack.settings.dev_simulate:
+            stack.start_simulator()
         print(stack.describe(), flush=True)
         print(f"(started in {time.monotonic() - started:.1f} s)", flush=True)
         stack.supervise(stopping)

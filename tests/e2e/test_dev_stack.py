@@ -19,6 +19,9 @@ def test_dev_up_starts_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Pat
     ports = {
         "DEV_POSTGRES_PORT": free_port(),
         "DEV_BROKER_PORT": free_port(),
+        "DEV_EMULATOR_PORT": free_port(),
+        "DEV_MAIL_SMTP_PORT": free_port(),
+        "DEV_MAIL_HTTP_PORT": free_port(),
         **{f"{name}_HTTP_PORT": free_port() for name in SERVICES},
     }
     env = {
@@ -48,8 +51,13 @@ def test_dev_up_starts_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Pat
             assert reply.json() == {"status": "ok", "service": name.lower()}
             ready = httpx.get(f"http://127.0.0.1:{ports[f'{name}_HTTP_PORT']}/readyz", timeout=10)
             assert ready.status_code == 200, ready.text
+        emulator = httpx.get(f"http://127.0.0.1:{ports['DEV_EMULATOR_PORT']}/healthz", timeout=5)
+        assert emulator.is_success
+        inbox = httpx.get(f"http://127.0.0.1:{ports['DEV_MAIL_HTTP_PORT']}/", timeout=5)
+        assert inbox.is_success
         children = psutil.Process(stack.pid).children(recursive=True)
-        assert len(children) >= 5  # postgres, broker, three services
+        # postgres, broker, three services, emulator, mail capture, simulator
+        assert len(children) >= 8
     finally:
         stack.send_signal(signal.SIGINT)
         output = stack.communicate(timeout=90)[0]

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from parcelwatch.devstack.stack import StackSettings
+from parcelwatch.simulator.runner import SimulatorSettings
 from services.notifier.settings import NotifierSettings
 from services.poller.settings import PollerSettings
 from services.sla.settings import SlaSettings
@@ -18,7 +19,13 @@ def test_every_setting_is_in_the_readme_configuration_table() -> None:
     }
     names = {
         str(field.validation_alias or name).upper()
-        for settings in (PollerSettings, SlaSettings, NotifierSettings, StackSettings)
+        for settings in (
+            PollerSettings,
+            SlaSettings,
+            NotifierSettings,
+            StackSettings,
+            SimulatorSettings,
+        )
         for name, field in settings.model_fields.items()
     }
     assert sorted(names - table) == []
