@@ -1,14 +1,120 @@
 """Composition root of the poller service: polls carriers, publishes tracking events."""
 
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
+from services.poller import webhook
+from services.poller.breaker import CircuitBreaker
+from services.poller.carriers import registry
+from services.poller.gateway import CarrierGateway, RetryPolicy, http_hooks
+from services.poller.handlers import shipment_handlers
+from services.poller.metrics import PollerMetrics
+from services.poller.ratelimit import RateLimiter
 from services.poller.settings import PollerSettings
+from services.poller.worker import CarrierWorker, Poller, WorkerSettings
+from shared.contracts import topics
+from shared.infra.clock import Clock
 from shared.infra.service import Service, build_service
 
 NAME = "poller"
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+log = logging.getLogger(__name__)
 
-async def build_app(settings: PollerSettings) -> Service:
+
+@dataclass
+class PollerDeps:
+    """What tests and benchmarks may replace: the clock (default: the settings' clock, real
+    time unless ``CLOCK_SCALE`` accelerates it), the carriers' HTTP transport."""
+
+    clock: Clock | None = None
+    transport: httpx.AsyncBaseTransport | None = None
+    worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+
+async def build_app(settings: PollerSettings, deps: PollerDeps | None = None) -> Service:
     """Connect, migrate and wire the poller service."""
-    return await build_service(settings, name=NAME, migrations_dir=MIGRATIONS)
+    deps = deps or PollerDeps()
+    clock = deps.clock or settings.clock()
+    service = await build_service(settings, name=NAME, migrations_dir=MIGRATIONS)
+    metrics = PollerMetrics(service.metrics.registry)
+    policy = settings.policy()
+    plugins = registry()
+    service.consume(
+        topics.ORDERS,
+        purpose="shipments",
+        handlers=shipment_handlers(
+            clock=clock,
+            known_carriers=frozenset(plugins),
+            skip_check_digits=settings.sandbox,
+            metrics=metrics,
+        ),
+    )
+    http = httpx.AsyncClient(
+        transport=deps.transport,
+        timeout=settings.request_timeout,
+        event_hooks=http_hooks(metrics),
+    )
+    configured = settings.carriers()
+    retry = RetryPolicy(settings.call_retries, settings.retry_backoff, settings.retry_max_wait)
+    lease = settings.lease * settings.clock_scale  # real time, in the clock's time
+    workers = []
+    for slug, plugin in plugins.items():
+        config = configured.get(slug)
+        if config is None:
+            log.warning("carrier not polled: no credentials configured", extra={"carrier": slug})
+            continue
+        limiter = RateLimiter(config.rates, on_wait=_waited(metrics, slug))
+        gateway = CarrierGateway(
+            slug,
+            plugin.build_client(config.client, http),
+            limiter=limiter,
+            breaker=CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown),
+            metrics=metrics,
+            retry=retry,
+        )
+        workers.append(
+            CarrierWorker(
+                gateway,
+                pool=service.pool,
+                policy=policy,
+                clock=clock,
+                metrics=metrics,
+                concurrency=config.concurrency,
+                settings=WorkerSettings(deps.worker_id, lease, settings.idle_interval),
+            )
+        )
+    poller = Poller(
+        workers,
+        http=http,
+        pool=service.pool,
+        clock=clock,
+        metrics=metrics,
+        stats_interval=settings.stats_interval,
+    )
+    service.tasks.append(poller.run)
+    if settings.ups_webhook_credential is not None:
+        service.http.include_router(
+            webhook.router(
+                pool=service.pool,
+                clock=clock,
+                policy=policy,
+                credential=settings.ups_webhook_credential,
+                metrics=metrics,
+            )
+        )
+    return service
+
+
+def _waited(metrics: PollerMetrics, carrier: str) -> Callable[[float], None]:
+    def record(seconds: float) -> None:
+        metrics.rate_limit_waits.labels(carrier).inc()
+        metrics.rate_limit_wait_seconds.labels(carrier).inc(seconds)
+
+    return record

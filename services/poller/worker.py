@@ -1,0 +1,274 @@
+"""The polling use case: claim due shipments, call the carrier, write what is new.
+
+Per carrier, one loop claims a batch (``max_batch`` numbers: FedEx 30, others 1) once a
+concurrency slot, the circuit breaker and the rate limiter all allow a call, and polls it
+in a task of its own. The claim pushes ``next_poll_at`` forward by a lease inside the
+claiming transaction (``FOR UPDATE SKIP LOCKED``), so replicas never poll the same
+shipment at once; the answer is written afterwards, one transaction per shipment.
+"""
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import asyncpg
+import httpx
+
+from services.poller import store, tracking
+from services.poller.breaker import State
+from services.poller.carriers.base import (
+    CarrierDown,
+    InvalidNumber,
+    Malformed,
+    NotFound,
+    ParsedShipment,
+    ProblemCode,
+    RateLimited,
+    TrackOutcome,
+)
+from services.poller.gateway import Answer, CarrierGateway
+from services.poller.metrics import PollerMetrics
+from services.poller.scheduler import PollingPolicy
+from services.poller.tracking import Result, Shipment
+from shared.infra.clock import Clock
+
+log = logging.getLogger(__name__)
+
+OUTAGES = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+"""Database or network trouble: logged, and the loop carries on."""
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How this process claims work."""
+
+    worker_id: str
+    lease: timedelta
+    """In the clock's time (the real lease times ``CLOCK_SCALE``)."""
+    idle_interval: float
+
+
+def decide(outcome: TrackOutcome, policy: PollingPolicy, now: datetime) -> store.Decide:
+    """The pure decision one number's outcome makes about its shipment."""
+    if isinstance(outcome, ParsedShipment):
+        parsed = outcome
+
+        def observed(shipment: Shipment, known: frozenset[str]) -> Result:
+            return tracking.observe(shipment, parsed, known, policy, now)
+
+        return observed
+    if isinstance(outcome, NotFound | InvalidNumber):
+        detail = outcome.detail
+        verdict = tracking.not_found if isinstance(outcome, NotFound) else tracking.rejected
+
+        def answered(shipment: Shipment, _known: frozenset[str]) -> Result:
+            return verdict(shipment, detail, policy, now)
+
+        return answered
+    retry_after = outcome.retry_after if isinstance(outcome, RateLimited | CarrierDown) else None
+
+    def failed(shipment: Shipment, _known: frozenset[str]) -> Result:
+        return tracking.failed(shipment, retry_after, policy, now)
+
+    return failed
+
+
+def result_label(outcome: TrackOutcome, result: Result) -> str:
+    """The ``result`` label of the polls metric."""
+    if isinstance(outcome, ParsedShipment):
+        return "updated" if result.events else "unchanged"
+    if isinstance(outcome, NotFound):
+        return "not_found"
+    if isinstance(outcome, InvalidNumber):
+        return "invalid"
+    return "failed"
+
+
+def count_events(metrics: PollerMetrics, result: Result) -> None:
+    for event in result.events:
+        metrics.events.labels(event.type).inc()
+
+
+class CarrierWorker:
+    """Polls one carrier's due shipments, ``concurrency`` calls at a time."""
+
+    def __init__(
+        self,
+        gateway: CarrierGateway,
+        *,
+        pool: asyncpg.Pool,
+        policy: PollingPolicy,
+        clock: Clock,
+        metrics: PollerMetrics,
+        concurrency: int,
+        settings: WorkerSettings,
+    ) -> None:
+        self.gateway = gateway
+        self.carrier = gateway.carrier
+        self._pool = pool
+        self._policy = policy
+        self._clock = clock
+        self._metrics = metrics
+        self._settings = settings
+        self._slots = asyncio.Semaphore(concurrency)
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Poll until ``stop``; then claim nothing more and finish the batches in hand."""
+        claiming = asyncio.create_task(self._claim_forever(), name=f"poller-{self.carrier}")
+        stopping = asyncio.create_task(stop.wait())
+        await asyncio.wait({claiming, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        for task in (claiming, stopping):
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await claiming
+        await asyncio.gather(*self._in_flight, return_exceptions=True)
+
+    async def _claim_forever(self) -> None:
+        while True:
+            await self._slots.acquire()
+            started = False
+            try:
+                started = await self._start_batch()
+            except OUTAGES as exc:
+                log.warning(
+                    "claiming failed: %s", type(exc).__name__, extra={"carrier": self.carrier}
+                )
+            except Exception:
+                log.exception("claiming failed", extra={"carrier": self.carrier})
+            finally:
+                if not started:
+                    self._slots.release()
+            if not started:
+                await asyncio.sleep(self._settings.idle_interval)
+
+    async def _start_batch(self) -> bool:
+        """Claim a batch and poll it in the background; False when there is nothing to do."""
+        breaker, limiter = self.gateway.breaker, self.gateway.limiter
+        if not breaker.allow():
+            return False
+        permit = await limiter.acquire()
+        batch: list[Shipment] = []
+        try:
+            batch = await store.claim(
+                self._pool,
+                self.carrier,
+                self.gateway.client.max_batch,
+                now=self._clock.now(),
+                lease=self._settings.lease,
+                worker=self._settings.worker_id,
+            )
+        finally:
+            if not batch:
+                limiter.refund(permit)
+                breaker.abandon()
+        if not batch:
+            return False
+        task = asyncio.create_task(self.poll(batch))
+        self._in_flight.add(task)
+        task.add_done_callback(self._finished)
+        return True
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._slots.release()
+
+    async def poll(self, batch: list[Shipment]) -> None:
+        """Call the carrier once for ``batch`` and write each shipment's result."""
+        numbers = list(dict.fromkeys(s.tracking_number for s in batch))
+        try:
+            answer = await self.gateway.track(numbers)
+        except Exception as exc:  # a client bug must not lose the batch: retry it later
+            log.exception("carrier call failed", extra={"carrier": self.carrier})
+            answer = Answer(dict.fromkeys(numbers, CarrierDown(f"{type(exc).__name__}")), None)
+        self._count_problems(answer)
+        await asyncio.gather(*(self._record(shipment, answer) for shipment in batch))
+
+    async def _record(self, shipment: Shipment, answer: Answer) -> None:
+        """Write one shipment's answer (its own transaction, under its row lock)."""
+        outcome = answer.outcomes.get(shipment.tracking_number) or Malformed("no outcome")
+        now = self._clock.now()
+        try:
+            result = await store.apply(
+                self._pool,
+                shipment.shipment_id,
+                shipment.generation,
+                decide(outcome, self._policy, now),
+                source="poll",
+                raw=answer.raw,
+                outcome=type(outcome).__name__,
+                now=now,
+            )
+        except OUTAGES as exc:
+            log.warning(
+                "could not record a poll; it is retried when the lease ends: %s",
+                type(exc).__name__,
+                extra={"shipment_id": shipment.shipment_id, "order_id": shipment.order_id},
+            )
+            return
+        if result is not None:
+            count_events(self._metrics, result)
+            self._metrics.polls.labels(self.carrier, result_label(outcome, result)).inc()
+
+    def _count_problems(self, answer: Answer) -> None:
+        for outcome in answer.outcomes.values():
+            if not isinstance(outcome, ParsedShipment):
+                continue
+            for problem in outcome.problems:
+                if problem.code is ProblemCode.UNMAPPED_CODE:
+                    self._metrics.unmapped_codes.labels(self.carrier).inc()
+                elif problem.code is not ProblemCode.NOT_FOUND:
+                    self._metrics.problems.labels(self.carrier, problem.code.value).inc()
+
+
+class Poller:
+    """Every configured carrier's worker, the shared HTTP client and the gauges."""
+
+    def __init__(
+        self,
+        workers: list[CarrierWorker],
+        *,
+        http: httpx.AsyncClient,
+        pool: asyncpg.Pool,
+        clock: Clock,
+        metrics: PollerMetrics,
+        stats_interval: float,
+    ) -> None:
+        self.workers = workers
+        self._http = http
+        self._pool = pool
+        self._clock = clock
+        self._metrics = metrics
+        self._stats_interval = stats_interval
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run the workers and the gauges until ``stop``; close the HTTP client last."""
+        try:
+            await asyncio.gather(*(w.run(stop) for w in self.workers), self._gauges(stop))
+        finally:
+            await self._http.aclose()
+
+    async def refresh_gauges(self) -> None:
+        """Shipments by status, poll lag and breaker state, from the database now."""
+        rows = await store.active_by_status(self._pool)
+        self._metrics.shipments.clear()
+        for carrier, status, count in rows:
+            self._metrics.shipments.labels(carrier, status).set(count)
+        now = self._clock.now()
+        for worker in self.workers:
+            oldest = await store.oldest_due(self._pool, worker.carrier, now)
+            lag = (now - oldest).total_seconds() if oldest else 0.0
+            self._metrics.poll_lag.labels(worker.carrier).set(lag)
+            closed = worker.gateway.breaker.state is State.CLOSED
+            self._metrics.breaker_open.labels(worker.carrier).set(0 if closed else 1)
+
+    async def _gauges(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.refresh_gauges()
+            except OUTAGES as exc:
+                log.warning("gauges not refreshed: %s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self._stats_interval)
