@@ -1,4 +1,7 @@
 """SLA service: ship-by, delivery, dispute and confirmation deadlines (DESIGN §1).
 
-The modules here are the pure core: no I/O, and every instant comes in as an argument.
+Pure core, no I/O, every instant an argument: ``calendar``, ``deadlines``, ``rules``,
+``escalation``, ``tracking``, ``localtime``, ``assessment``, ``marketplace``. At the edges:
+``store`` (asyncpg), ``handlers`` (consumers), ``sweeper``, ``service`` (the use case),
+``entrypoint`` (composition root). See docs/sla.md.
 """

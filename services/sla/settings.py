@@ -1,15 +1,53 @@
 """Settings of the sla service: the shared ones plus its own `SLA_…` settings."""
 
 from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
+from services.sla.marketplace import CalendarOverrides
+from services.sla.rules import SlaRules
 from shared.infra.service import ServiceSettings
 
 
 class SlaSettings(ServiceSettings):
-    """Everything the sla service reads from the environment (or `.env`)."""
+    """Everything the sla service reads from the environment (or `.env`).
+
+    Rule settings are nested: ``SLA_RULES__SHIP_CUTOFF_HOUR=14`` sets one,
+    ``SLA_RULES='{"ship_cutoff_hour": 14}'`` several at once.
+    """
+
+    model_config = SettingsConfigDict(env_nested_delimiter="__")
 
     http_port: int = Field(
         8082,
         validation_alias="SLA_HTTP_PORT",
         description="Port of the sla health, metrics and query API server.",
+    )
+    rules: SlaRules = Field(
+        default_factory=SlaRules,
+        validation_alias="SLA_RULES",
+        description="The SLA rules' numbers (cutoff hour, business days, graces, escalation).",
+    )
+    sweep_interval: float = Field(
+        5.0,
+        gt=0,
+        validation_alias="SLA_SWEEP_INTERVAL",
+        description="Seconds between two sweeps for due deadlines.",
+    )
+    sweep_batch_size: int = Field(
+        500,
+        ge=1,
+        le=10_000,
+        validation_alias="SLA_SWEEP_BATCH_SIZE",
+        description="Orders claimed, assessed and committed per sweep transaction.",
+    )
+    census_interval: float = Field(
+        30.0,
+        gt=0,
+        validation_alias="SLA_CENSUS_INTERVAL",
+        description="Seconds between two counts of open orders by state (a table scan).",
+    )
+    marketplace_calendars: dict[str, CalendarOverrides] = Field(
+        default_factory=dict,
+        validation_alias="SLA_MARKETPLACE_CALENDARS",
+        description="Per marketplace id, extra holidays and extra working days (JSON).",
     )

@@ -64,3 +64,16 @@ def first_shipped_at(scans: Iterable[Scan], rules: SlaRules) -> datetime | None:
         or (rules.label_created_counts_as_shipped and scan.status is TrackingStatus.LABEL_CREATED)
     ]
     return min(times, default=None)
+
+
+class DescribedScan(Scan, Protocol):
+    """A scan with the carrier's text."""
+
+    @property
+    def description(self) -> str: ...
+
+
+def status_description(scans: Iterable[DescribedScan], status: TrackingStatus | None) -> str | None:
+    """The carrier's text of the most recent scan with ``status`` (the derived status)."""
+    matching = [scan for scan in scans if scan.status is status]
+    return max(matching, key=scan_time).description if matching else None

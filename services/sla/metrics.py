@@ -1,0 +1,49 @@
+"""Prometheus metrics of the sla service, in the service's registry."""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from services.sla.assessment import OrderState
+
+OPEN_STATES: tuple[OrderState, ...] = tuple(s for s in OrderState if s is not OrderState.CANCELLED)
+"""The states an open order can be in: every state but cancelled."""
+
+
+class SlaMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.open_orders = Gauge(
+            "parcelwatch_sla_open_orders",
+            "Orders not cancelled, by SLA state (refreshed every SLA_CENSUS_INTERVAL).",
+            ["state"],
+            registry=registry,
+        )
+        self.breaches = Counter(
+            "parcelwatch_sla_breaches_total",
+            "SLA events raised, by kind and severity tier (an escalation counts again).",
+            ["kind", "severity"],
+            registry=registry,
+        )
+        self.resolved = Counter(
+            "parcelwatch_sla_resolved_total",
+            "SLA situations that cleared, by the kind that cleared.",
+            ["kind"],
+            registry=registry,
+        )
+        self.sweep_seconds = Histogram(
+            "parcelwatch_sla_sweep_duration_seconds",
+            "Time of one sweep: every due deadline found, assessed and emitted.",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+            registry=registry,
+        )
+        self.oldest_due = Gauge(
+            "parcelwatch_sla_oldest_unprocessed_deadline_seconds",
+            "How overdue the earliest deadline still waiting for the sweeper was at the "
+            "start of the last sweep (0 when none was due).",
+            registry=registry,
+        )
+        self.sweep_failures = Counter(
+            "parcelwatch_sla_sweep_failures_total",
+            "Orders the sweeper could not assess (retried on the next sweep), and sweeps "
+            "interrupted by an outage.",
+            ["error"],
+            registry=registry,
+        )
