@@ -28,7 +28,6 @@ from aiokafka import AIOKafkaProducer
 from bench.infra import Infra, infrastructure
 from parcelwatch.devstack.processes import free_port
 from services.poller.emulator.app import build_app as build_emulator
-from services.poller.emulator.clock import ScaledClock
 from services.poller.emulator.scenarios import Scenario, number_for
 from services.poller.emulator.settings import EmulatorSettings
 from services.poller.entrypoint import PollerDeps, build_app
@@ -36,6 +35,7 @@ from services.poller.settings import PollerSettings
 from shared.contracts import topics
 from shared.contracts.envelope import new_event
 from shared.contracts.events import ShipmentRegistered
+from shared.infra.clock import ScaledClock
 from shared.infra.http import http_server
 from shared.infra.kafka import ensure_topics
 from shared.infra.service import Service, run
@@ -84,7 +84,7 @@ class Counting(httpx.AsyncBaseTransport):
 
 @contextlib.asynccontextmanager
 async def _emulator(scale: float) -> AsyncIterator[tuple[str, ScaledClock]]:
-    settings = EmulatorSettings(port=free_port(), time_scale=scale, retry_after=0)
+    settings = EmulatorSettings(port=free_port(), clock_scale=scale, retry_after=0)
     clock = ScaledClock(scale)
     server = http_server(build_emulator(settings, clock), "127.0.0.1", settings.port)
     serving = asyncio.create_task(server.serve())

@@ -118,6 +118,10 @@ class Stack:
             "SMTP_SECURITY": "none",
             "NOTIFIER_CHAT_WEBHOOK_URL": f"{inbox}/chat",
             "DHL_API_KEY": "emulator",
+            # The real quotas are per real hour or day; the emulator has none, and in
+            # accelerated time the real ones would hold every parcel back.
+            "POLLER_USPS_RATE_LIMIT": "20/s",
+            "POLLER_DHL_RATE_LIMIT": "20/s",
         }
         for carrier in ("UPS", "FEDEX", "USPS", "DHL"):
             defaults[f"{carrier}_BASE_URL"] = emulator

@@ -44,13 +44,21 @@ class ScaledClock:
 class ClockSettings(BaseSettings):
     """``CLOCK_SCALE`` / ``CLOCK_ORIGIN``: accelerated time for demonstrations."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # Explicit aliases: the same variables for every process, whatever its env_prefix.
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", validate_by_name=True, validate_by_alias=True
+    )
 
     clock_scale: float = Field(
-        1.0, gt=0, description="Seconds of ParcelWatch time per real second (1: real time)."
+        1.0,
+        gt=0,
+        validation_alias="CLOCK_SCALE",
+        description="Seconds of ParcelWatch time per real second (1: real time).",
     )
     clock_origin: AwareDatetime | None = Field(
-        None, description="Real instant from which accelerated time runs (shared by processes)."
+        None,
+        validation_alias="CLOCK_ORIGIN",
+        description="Real instant from which accelerated time runs (shared by processes).",
     )
 
     def clock(self) -> Clock:

@@ -6,14 +6,16 @@ import uvicorn
 from fastapi import FastAPI
 
 from services.poller.emulator.api import dhl, fedex, ups, usps
-from services.poller.emulator.clock import ScaledClock
 from services.poller.emulator.settings import EmulatorSettings
 from services.poller.emulator.state import Emulator
+from shared.infra.clock import ScaledClock
 
 
 def build_app(settings: EmulatorSettings, clock: ScaledClock | None = None) -> FastAPI:
     """One app serving the UPS, FedEx, USPS and DHL tracking APIs on their real paths."""
-    emulator = Emulator(settings, clock or ScaledClock(settings.time_scale))
+    emulator = Emulator(
+        settings, clock or ScaledClock(settings.clock_scale, origin=settings.clock_origin)
+    )
     app = FastAPI(title="ParcelWatch carrier emulator", docs_url="/_emulator/docs")
     for carrier in (ups, fedex, usps, dhl):
         app.include_router(carrier.router(emulator))

@@ -12,17 +12,17 @@ from services.poller.emulator.settings import EmulatorSettings
 @click.option(
     "--time-scale",
     type=click.FloatRange(min=0, min_open=True),
-    help="Emulated seconds per real second [EMULATOR_TIME_SCALE, 3600].",
+    help="Emulated seconds per real second [CLOCK_SCALE, 1].",
 )
 def carriers_command(host: str | None, port: int | None, time_scale: float | None) -> None:
     """Serve the UPS, FedEx, USPS and DHL tracking APIs with scripted lifecycles.
 
     The tracking number chooses the lifecycle; see docs/emulator.md. Ctrl-C stops it.
     """
-    given = {"host": host, "port": port, "time_scale": time_scale}
+    given = {"host": host, "port": port, "clock_scale": time_scale}
     settings = EmulatorSettings.model_validate({k: v for k, v in given.items() if v is not None})
     click.echo(
         f"carrier emulator on http://{settings.host}:{settings.port} "
-        f"(1 real second = {settings.time_scale:g} emulated seconds)"
+        f"(1 real second = {settings.clock_scale:g} emulated seconds)"
     )
     server(settings).run()

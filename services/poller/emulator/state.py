@@ -6,12 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from services.poller.emulator import lifecycle
-from services.poller.emulator.clock import ScaledClock
 from services.poller.emulator.faults import Fault, fault_for
 from services.poller.emulator.scenarios import Scenario, scenario_of
 from services.poller.emulator.settings import EmulatorSettings
 from services.poller.emulator.tokens import TokenStore
 from services.poller.tracking_numbers import compact
+from shared.infra.clock import ScaledClock
 
 
 class Emulator:

@@ -36,7 +36,7 @@ def _free_port() -> int:
 @pytest.fixture
 async def base_url() -> AsyncIterator[str]:
     """An emulator running an emulated hour every 0.01 s, with 0.5 s slow responses."""
-    settings = EmulatorSettings(port=_free_port(), time_scale=360_000, slow_seconds=0.5)
+    settings = EmulatorSettings(port=_free_port(), clock_scale=360_000, slow_seconds=0.5)
     running = server(settings)
     task = asyncio.create_task(running.serve())
     deadline = time.monotonic() + 10
@@ -86,7 +86,11 @@ async def test_a_slow_response_times_the_client_out(base_url: str, carrier: str)
 def cli_emulator() -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "parcelwatch.cli", "dev", "carriers", "--port", str(port)],
+        [
+            sys.executable,
+            *("-m", "parcelwatch.cli", "dev", "carriers"),
+            *("--port", str(port), "--time-scale", "3600"),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

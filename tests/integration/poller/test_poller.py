@@ -24,7 +24,6 @@ from aiokafka import AIOKafkaProducer
 
 from parcelwatch.devstack.processes import free_port
 from services.poller.emulator.app import build_app as build_emulator
-from services.poller.emulator.clock import ScaledClock
 from services.poller.emulator.lifecycle import SCRIPTS, Step
 from services.poller.emulator.scenarios import Scenario, number_for
 from services.poller.emulator.settings import EmulatorSettings
@@ -34,6 +33,7 @@ from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent, decode, new_event
 from shared.contracts.events import ShipmentRegistered
 from shared.contracts.statuses import TrackingStatus as S
+from shared.infra.clock import ScaledClock
 from shared.infra.http import http_server
 from shared.infra.kafka import ensure_topics
 from shared.infra.service import Service
@@ -85,7 +85,7 @@ class Emulated:
 async def emulator(scale: float = SCALE, retry_after: int = 0) -> AsyncIterator[Emulated]:
     """The carrier emulator on a free port, served by uvicorn in this event loop."""
     settings = EmulatorSettings(
-        port=free_port(), time_scale=scale, retry_after=retry_after, slow_seconds=0.2
+        port=free_port(), clock_scale=scale, retry_after=retry_after, slow_seconds=0.2
     )
     clock = ScaledClock(scale)
     server = http_server(build_emulator(settings, clock), "127.0.0.1", settings.port)
@@ -238,7 +238,7 @@ async def register(settings: PollerSettings, *events: CloudEvent[Any]) -> None:
 
 
 async def tracking_events(
-    settings: PollerSettings, expect: int, timeout: float = 90.0
+    settings: PollerSettings, expect: int, timeout: float = 180.0
 ) -> list[CloudEvent[Any]]:
     records = await read_all(
         settings.kafka_bootstrap_servers,

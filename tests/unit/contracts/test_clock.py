@@ -2,6 +2,12 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from parcelwatch.simulator.runner import SimulatorSettings
+from services.poller.emulator.settings import EmulatorSettings
+from services.poller.settings import PollerSettings
+from services.sla.settings import SlaSettings
 from shared.infra.clock import ClockSettings, ScaledClock, SystemClock
 from tests.support.clock import FakeClock
 
@@ -28,3 +34,11 @@ def test_settings_give_the_real_clock_at_scale_one() -> None:
     scaled = ClockSettings(clock_scale=10, clock_origin=T0).clock()
     assert isinstance(scaled, ScaledClock)
     assert scaled.origin == T0
+
+
+def test_every_process_reads_the_same_clock_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLOCK_SCALE", "3600")
+    monkeypatch.setenv("CLOCK_ORIGIN", T0.isoformat())
+    for settings in (EmulatorSettings(), SimulatorSettings(), PollerSettings(), SlaSettings()):
+        assert settings.clock_scale == 3600
+        assert settings.clock_origin == T0

@@ -10,8 +10,8 @@ import pytest
 from services.poller.carriers import registry
 from services.poller.carriers.base import CarrierClient
 from services.poller.emulator.app import build_app
-from services.poller.emulator.clock import ScaledClock
 from services.poller.emulator.settings import EmulatorSettings
+from shared.infra.clock import ScaledClock
 from tests.support.clock import FakeClock
 
 BASE_URL = "http://emulator.test"
@@ -44,8 +44,8 @@ class Emulated:
 @pytest.fixture
 async def emulated() -> AsyncIterator[Emulated]:
     real = FakeClock(datetime(2024, 5, 6, 12, 0, tzinfo=UTC))
-    settings = EmulatorSettings(time_scale=1, token_ttl=600, retry_after=2, slow_seconds=0.05)
-    app = build_app(settings, ScaledClock(settings.time_scale, real=real))
+    settings = EmulatorSettings(clock_scale=1, token_ttl=600, retry_after=2, slow_seconds=0.05)
+    app = build_app(settings, ScaledClock(settings.clock_scale, real=real))
     log: list[tuple[str, int]] = []
 
     async def record(response: httpx.Response) -> None:

@@ -189,24 +189,13 @@ async def test_invalid_numbers_get_the_carriers_invalid_number_error(
     assert isinstance(await track(emulated, carrier, number), InvalidNumber)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="fedex mapper does not map TRACKING.TRACKINGNUMBER.INVALID yet"
-)
 async def test_fedex_invalid_numbers_are_invalid(emulated: Emulated) -> None:
-    number = number_for("fedex", Scenario.INVALID, 1)
-
-    assert isinstance(await track(emulated, "fedex", number), InvalidNumber)
-
-
-async def test_fedex_invalid_numbers_get_the_per_number_invalid_error(
-    emulated: Emulated,
-) -> None:
     number = number_for("fedex", Scenario.INVALID, 1)
 
     outcome = await track(emulated, "fedex", number)
 
-    assert isinstance(outcome, ParsedShipment)
-    assert "TRACKING.TRACKINGNUMBER.INVALID" in outcome.problems[0].detail
+    assert isinstance(outcome, InvalidNumber)
+    assert "TRACKING.TRACKINGNUMBER.INVALID" in outcome.detail
 
 
 async def test_dhl_has_no_invalid_number_error_only_404(emulated: Emulated) -> None:

@@ -1,21 +1,21 @@
 from datetime import UTC, datetime, timedelta
 
-from services.poller.emulator.clock import ScaledClock
 from services.poller.emulator.faults import Fault, fault_for
 from services.poller.emulator.scenarios import Scenario
 from services.poller.emulator.tokens import TokenState, TokenStore
+from shared.infra.clock import ScaledClock
 from tests.support.clock import FakeClock
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 
 
-def test_emulated_time_runs_scale_times_faster_from_the_epoch() -> None:
+def test_emulated_time_runs_scale_times_faster_from_the_origin() -> None:
     real = FakeClock(T0)
-    clock = ScaledClock(3600, epoch=datetime(2030, 1, 1, tzinfo=UTC), real=real)
+    clock = ScaledClock(3600, origin=T0, real=real)
 
     real.advance(timedelta(seconds=2.5))
 
-    assert clock.now() == datetime(2030, 1, 1, 2, 30, tzinfo=UTC)
+    assert clock.now() == T0 + timedelta(hours=2, minutes=30)
 
 
 def test_emulated_time_starts_at_the_real_time_by_default() -> None:
