@@ -2,10 +2,11 @@
 
 import asyncio
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import NamedTuple
+from typing import ClassVar, Generic, NamedTuple, TypeVar
 
 import httpx
 
@@ -121,6 +122,55 @@ async def fetch_token(http: httpx.AsyncClient, request: httpx.Request, now: Cloc
     except ValueError as exc:
         raise CallFailedError(Malformed("token response without a numeric expires_in")) from exc
     return AccessToken(str(body["access_token"]), lifetime)
+
+
+S = TypeVar("S")
+
+
+class OAuthClient(ABC, Generic[S]):
+    """A carrier client with an OAuth bearer token: numbers go in batches of ``max_batch``
+    (one request each, sent concurrently); a 401 refreshes the token once and retries."""
+
+    max_batch: int = 1
+    parse: ClassVar[Parser]
+
+    def __init__(
+        self,
+        settings: S,
+        http: httpx.AsyncClient,
+        *,
+        clock: Clock = utc_now,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._settings = settings
+        self._http = http
+        self._clock = clock
+        self._tokens = TokenCache(self._fetch_token, monotonic=monotonic)
+
+    async def track(self, numbers: Sequence[str]) -> dict[str, TrackOutcome]:
+        """One outcome per number."""
+        results: dict[str, TrackOutcome] = {}
+        batches = chunks(numbers, self.max_batch)
+        for batch in await asyncio.gather(*(self._track_batch(b) for b in batches)):
+            results.update(batch)
+        return results
+
+    async def _track_batch(self, numbers: Sequence[str]) -> dict[str, TrackOutcome]:
+        try:
+            response = await send_with_token(
+                self._http, self._tokens, lambda token: self._request(numbers, token)
+            )
+        except CallFailedError as exc:
+            return dict.fromkeys(numbers, exc.failure)
+        return outcomes(response, type(self).parse, numbers, self._clock())
+
+    @abstractmethod
+    def _request(self, numbers: Sequence[str], token: str) -> httpx.Request:
+        """The tracking request for one batch."""
+
+    @abstractmethod
+    async def _fetch_token(self) -> AccessToken:
+        """Ask the carrier for a new token."""
 
 
 def retry_after(value: str | None, now: datetime) -> float | None:

@@ -1,16 +1,13 @@
 """FedEx Track API v1 client: OAuth client credentials, up to 30 numbers per POST."""
 
-import asyncio
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from services.poller.carriers import http as carrier_http
-from services.poller.carriers.base import TrackOutcome
 from services.poller.carriers.fedex.mapper import parse
-from services.poller.carriers.http import AccessToken, CallFailedError, Clock, TokenCache
+from services.poller.carriers.http import AccessToken, OAuthClient
 
 PRODUCTION_URL = "https://apis.fedex.com"
 SANDBOX_URL = "https://apis-sandbox.fedex.com"
@@ -28,40 +25,11 @@ class FedexSettings(BaseModel):
     locale: str = "en_US"
 
 
-class FedexClient:
+class FedexClient(OAuthClient[FedexSettings]):
     """Tracks FedEx numbers in batches of up to 30; batches are sent concurrently."""
 
     max_batch = MAX_BATCH
-
-    def __init__(
-        self,
-        settings: FedexSettings,
-        http: httpx.AsyncClient,
-        *,
-        clock: Clock = carrier_http.utc_now,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._settings = settings
-        self._http = http
-        self._clock = clock
-        self._tokens = TokenCache(self._fetch_token, monotonic=monotonic)
-
-    async def track(self, numbers: Sequence[str]) -> dict[str, TrackOutcome]:
-        """One outcome per number, one POST per batch of 30."""
-        batches = carrier_http.chunks(numbers, MAX_BATCH)
-        results: dict[str, TrackOutcome] = {}
-        for batch in await asyncio.gather(*(self._track_batch(b) for b in batches)):
-            results.update(batch)
-        return results
-
-    async def _track_batch(self, numbers: Sequence[str]) -> dict[str, TrackOutcome]:
-        try:
-            response = await carrier_http.send_with_token(
-                self._http, self._tokens, lambda token: self._request(numbers, token)
-            )
-        except CallFailedError as exc:
-            return dict.fromkeys(numbers, exc.failure)
-        return carrier_http.outcomes(response, parse, numbers, self._clock())
+    parse = staticmethod(parse)
 
     def _request(self, numbers: Sequence[str], token: str) -> httpx.Request:
         return self._http.build_request(

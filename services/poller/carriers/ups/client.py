@@ -1,17 +1,14 @@
 """UPS Track API v1 client: OAuth client credentials, one GET per inquiry number."""
 
-import asyncio
 import base64
-import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from services.poller.carriers import http as carrier_http
-from services.poller.carriers.base import TrackOutcome
-from services.poller.carriers.http import AccessToken, CallFailedError, Clock, TokenCache
+from services.poller.carriers.http import AccessToken, OAuthClient
 from services.poller.carriers.ups.mapper import parse
 
 PRODUCTION_URL = "https://onlinetools.ups.com"
@@ -31,39 +28,13 @@ class UpsSettings(BaseModel):
     locale: str = "en_US"
 
 
-class UpsClient:
+class UpsClient(OAuthClient[UpsSettings]):
     """Tracks UPS numbers; no batching, so numbers are fetched concurrently."""
 
-    max_batch = 1
+    parse = staticmethod(parse)
 
-    def __init__(
-        self,
-        settings: UpsSettings,
-        http: httpx.AsyncClient,
-        *,
-        clock: Clock = carrier_http.utc_now,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._settings = settings
-        self._http = http
-        self._clock = clock
-        self._tokens = TokenCache(self._fetch_token, monotonic=monotonic)
-
-    async def track(self, numbers: Sequence[str]) -> dict[str, TrackOutcome]:
-        """One outcome per number."""
-        results = await asyncio.gather(*(self._track_one(n) for n in numbers))
-        return {n: outcome for n, outcome in zip(numbers, results, strict=True)}
-
-    async def _track_one(self, number: str) -> TrackOutcome:
-        try:
-            response = await carrier_http.send_with_token(
-                self._http, self._tokens, lambda token: self._request(number, token)
-            )
-        except CallFailedError as exc:
-            return exc.failure
-        return carrier_http.outcomes(response, parse, [number], self._clock())[number]
-
-    def _request(self, number: str, token: str) -> httpx.Request:
+    def _request(self, numbers: Sequence[str], token: str) -> httpx.Request:
+        (number,) = numbers
         return self._http.build_request(
             "GET",
             f"{self._settings.base_url}/api/track/v1/details/{number}",
