@@ -46,6 +46,7 @@ test-tools:
 ## Lint, types, contracts, then every test (unit, integration, end-to-end, deploy).
 test: install lint test-tools
 	$(BIN)/parcelwatch schemas --check
+	$(BIN)/parcelwatch asyncapi --check
 	$(BIN)/pytest
 
 unit: install

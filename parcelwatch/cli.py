@@ -2,8 +2,10 @@
 
 import click
 
+from parcelwatch.asyncapi import asyncapi
 from parcelwatch.commands import migrate, run, schemas, topics
 from parcelwatch.devstack.cli import dev
+from parcelwatch.ops.cli import ops
 from parcelwatch.simulator.cli import simulate
 from services.notifier.capture.cli import mail
 from services.notifier.cli import notify
@@ -26,7 +28,9 @@ dev.add_command(carriers_command)
 main.add_command(dev)
 dev.add_command(simulate)
 dev.add_command(mail)
+dev.add_command(ops)
 main.add_command(schemas)
+main.add_command(asyncapi)
 main.add_command(topics)
 
 if __name__ == "__main__":

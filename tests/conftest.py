@@ -1,6 +1,8 @@
 """Session-wide real infrastructure and per-test isolation (unique databases and topics)."""
 
+import tempfile
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -17,8 +19,13 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[infrastructure.
 
 
 @pytest.fixture(scope="session")
-def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[infrastructure.Database]:
-    with infrastructure.database(tmp_path_factory.mktemp("postgres")) as running:
+def postgres() -> Iterator[infrastructure.Database]:
+    # Not under pytest's tmp folder: a second pytest session makes that folder private
+    # again, which would lock the unprivileged PostgreSQL user out of its data.
+    with (
+        tempfile.TemporaryDirectory(prefix="parcelwatch-pg-") as folder,
+        infrastructure.database(Path(folder)) as running,
+    ):
         yield running
 
 

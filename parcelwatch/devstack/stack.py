@@ -49,6 +49,7 @@ class StackSettings(BaseSettings):
     dev_emulator_port: int = Field(8090, description="Port of the carrier emulator.")
     dev_mail_smtp_port: int = Field(1025, description="SMTP port of the mail capture.")
     dev_mail_http_port: int = Field(8025, description="Inbox page of the mail capture.")
+    dev_ops_port: int = Field(8080, description="The ops page.")
     dev_clock_scale: float = Field(
         3600.0, gt=0, description="Accelerated time of the whole stack (3600: an hour a second)."
     )
@@ -162,6 +163,26 @@ class Stack:
         for name, (_, port) in helpers.items():
             wait_for_port("127.0.0.1", port, timeout=30, process=self.helpers[name])
 
+    def start_ops_page(self) -> None:
+        """The ops page, over the services' query APIs and the mail inbox."""
+        _require_free(self.settings.dev_ops_port, "ops page", "DEV_OPS_PORT")
+        urls = {
+            f"OPS_{name.upper()}_URL": f"http://127.0.0.1:{entry.settings().http_port}"
+            for name, entry in SERVICES.items()
+        }
+        urls["OPS_INBOX_URL"] = f"http://127.0.0.1:{self.settings.dev_mail_http_port}"
+        self.helpers["ops"] = spawn(
+            [
+                *(sys.executable, "-m", "parcelwatch.cli", "dev", "ops"),
+                *("--port", str(self.settings.dev_ops_port)),
+            ],
+            log_path=self.logs / "ops.log",
+            env={**self.env, **urls},
+        )
+        wait_for_port(
+            "127.0.0.1", self.settings.dev_ops_port, timeout=30, process=self.helpers["ops"]
+        )
+
     def start_simulator(self) -> None:
         self.helpers["simulator"] = spawn(
             [sys.executable, "-m", "parcelwatch.cli", "dev", "simulate"],
@@ -202,6 +223,7 @@ class Stack:
             port = entry.settings().http_port
             rows.append((name, f"http://127.0.0.1:{port}/healthz  /readyz  /metrics", "service"))
         rows += [
+            ("ops page", f"http://127.0.0.1:{self.settings.dev_ops_port}", "helper"),
             ("carrier emulator", f"http://127.0.0.1:{self.settings.dev_emulator_port}", "helper"),
             (
                 "mail inbox",
@@ -281,6 +303,7 @@ def up() -> None:
         for name in SERVICES:
             stack.start_service(name)
         stack.wait_healthy()
+        stack.start_ops_page()
         if stack.settings.dev_simulate:
             stack.start_simulator()
         print(stack.describe(), flush=True)

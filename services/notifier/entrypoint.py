@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from pathlib import Path
 
+from services.notifier import api
 from services.notifier.compose import Composer
 from services.notifier.handlers import Intake, subscriptions
 from services.notifier.metrics import NotifierMetrics
@@ -80,4 +81,7 @@ async def build_app(settings: NotifierSettings, deps: Dependencies | None = None
         poll_interval=settings.send_poll_interval,
     )
     service.tasks.append(sender.run)
+    service.http.include_router(
+        api.router(service.pool, settings.message_id_domain, settings.api_token)
+    )
     return service

@@ -28,6 +28,12 @@ class NotifierSettings(ServiceSettings):
         description="Port of the notifier health, metrics and query API server.",
     )
 
+    api_token: SecretStr | None = Field(
+        None,
+        validation_alias="NOTIFIER_API_TOKEN",
+        description="Bearer token the query API requires when set (health and metrics stay open).",
+    )
+
     # --- who hears what ---------------------------------------------------------------
     notify_out_for_delivery: bool = Field(
         False,

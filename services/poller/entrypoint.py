@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from services.poller import webhook
+from services.poller import api, webhook
 from services.poller.breaker import CircuitBreaker
 from services.poller.carriers import registry
 from services.poller.gateway import CarrierGateway, RetryPolicy, http_hooks
@@ -24,6 +24,9 @@ from shared.infra.service import Service, build_service
 
 NAME = "poller"
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+PURPOSES = {topics.ORDERS: "shipments"}
+"""Consumer group of each topic: ``poller.<purpose>``."""
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +51,7 @@ async def build_app(settings: PollerSettings, deps: PollerDeps | None = None) ->
     plugins = registry()
     service.consume(
         topics.ORDERS,
-        purpose="shipments",
+        purpose=PURPOSES[topics.ORDERS],
         handlers=shipment_handlers(
             clock=clock,
             known_carriers=frozenset(plugins),
@@ -99,6 +102,9 @@ async def build_app(settings: PollerSettings, deps: PollerDeps | None = None) ->
         stats_interval=settings.stats_interval,
     )
     service.tasks.append(poller.run)
+    service.http.include_router(
+        api.router(service.pool, metrics, list(plugins), settings.api_token)
+    )
     if settings.ups_webhook_credential is not None:
         service.http.include_router(
             webhook.router(

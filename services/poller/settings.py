@@ -61,6 +61,11 @@ class PollerSettings(ServiceSettings):
         validation_alias="POLLER_HTTP_PORT",
         description="Port of the poller health, metrics and query API server.",
     )
+    api_token: SecretStr | None = Field(
+        None,
+        validation_alias="POLLER_API_TOKEN",
+        description="Bearer token the query API requires when set (health and metrics stay open).",
+    )
     sandbox: bool = Field(
         False,
         validation_alias="POLLER_SANDBOX",

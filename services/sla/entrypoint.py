@@ -2,9 +2,11 @@
 
 from pathlib import Path
 
+from services.sla import api
 from services.sla.handlers import SlaHandlers
 from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics
+from services.sla.scorecard_gauges import ScorecardGauges
 from services.sla.service import SCHEMA, SlaService
 from services.sla.settings import SlaSettings
 from services.sla.sweeper import Census, Sweeper
@@ -14,6 +16,9 @@ from shared.infra.service import Service, build_service
 
 NAME = SCHEMA
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+PURPOSES = {topics.ORDERS: "orders", topics.TRACKING: "tracking"}
+"""Consumer group of each topic: ``sla.<purpose>``."""
 
 
 async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Service:
@@ -28,8 +33,10 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
         metrics=metrics,
     )
     handlers = SlaHandlers(sla, clock)
-    service.consume(topics.ORDERS, purpose="orders", handlers=handlers.orders())
-    service.consume(topics.TRACKING, purpose="tracking", handlers=handlers.tracking())
+    service.consume(topics.ORDERS, purpose=PURPOSES[topics.ORDERS], handlers=handlers.orders())
+    service.consume(
+        topics.TRACKING, purpose=PURPOSES[topics.TRACKING], handlers=handlers.tracking()
+    )
     sweeper = Sweeper(
         service.pool,
         sla,
@@ -39,5 +46,7 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
         interval=settings.sweep_interval,
     )
     census = Census(service.pool, metrics, interval=settings.census_interval)
-    service.tasks += [sweeper.run, census.run]
+    gauges = ScorecardGauges(service.pool, clock, metrics, interval=settings.scorecard_interval)
+    service.tasks += [sweeper.run, census.run, gauges.run]
+    service.http.include_router(api.router(service.pool, clock, settings.api_token))
     return service

@@ -47,3 +47,11 @@ class SlaMetrics:
             ["error"],
             registry=registry,
         )
+        self.scorecard = Gauge(
+            "parcelwatch_sla_scorecard_ratio",
+            "Marketplace-wide seller scorecard rates (late_shipment, valid_tracking, "
+            "on_time_delivery, dispute) over the trailing 7d and 30d windows; NaN while no "
+            "order counts (refreshed every SLA_SCORECARD_INTERVAL).",
+            ["rate", "window"],
+            registry=registry,
+        )

@@ -1,6 +1,6 @@
 """Settings of the sla service: the shared ones plus its own `SLA_…` settings."""
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from services.sla.marketplace import CalendarOverrides
@@ -21,6 +21,11 @@ class SlaSettings(ServiceSettings):
         8082,
         validation_alias="SLA_HTTP_PORT",
         description="Port of the sla health, metrics and query API server.",
+    )
+    api_token: SecretStr | None = Field(
+        None,
+        validation_alias="SLA_API_TOKEN",
+        description="Bearer token the query API requires when set (health and metrics stay open).",
     )
     rules: SlaRules = Field(
         default_factory=SlaRules,
@@ -45,6 +50,12 @@ class SlaSettings(ServiceSettings):
         gt=0,
         validation_alias="SLA_CENSUS_INTERVAL",
         description="Seconds between two counts of open orders by state (a table scan).",
+    )
+    scorecard_interval: float = Field(
+        60.0,
+        gt=0,
+        validation_alias="SLA_SCORECARD_INTERVAL",
+        description="Seconds between two refreshes of the marketplace scorecard gauges.",
     )
     marketplace_calendars: dict[str, CalendarOverrides] = Field(
         default_factory=dict,

@@ -119,11 +119,12 @@ async def save_invalid_number(conn: Connection, data: TrackingNumberInvalid) -> 
 
 
 async def save_status_change(conn: Connection, data: TrackingStatusChanged, at: datetime) -> None:
-    """Keep the carrier's latest estimate and reported delivery time (the status itself
-    comes from the scans)."""
+    """Keep the carrier's first and latest estimates and reported delivery time (the
+    status itself comes from the scans)."""
     await _shipment(conn, data, data.occurred_at or at)
     await conn.execute(
         "UPDATE shipments SET estimated_delivery = COALESCE($3, estimated_delivery),"
+        " first_estimated_delivery = COALESCE(first_estimated_delivery, $3),"
         " delivered_at = COALESCE($4, delivered_at) WHERE order_id = $1 AND shipment_id = $2",
         data.order_id,
         data.shipment_id,

@@ -4,18 +4,36 @@ import re
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import yaml
+from pydantic_settings import BaseSettings
 
 from parcelwatch.cli import main as cli
 from parcelwatch.registry import SERVICES
+from parcelwatch.simulator.runner import SimulatorSettings
+from services.poller.emulator.settings import EmulatorSettings
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = {
-    str(field.validation_alias or name).upper()
-    for entry in SERVICES.values()
-    for name, field in type(entry.settings()).model_fields.items()
+
+
+def _env_names(settings: type[BaseSettings]) -> set[str]:
+    """The environment variables a settings class reads (aliases, else prefix + name)."""
+    prefix = settings.model_config.get("env_prefix", "")
+    return {
+        (f.validation_alias if isinstance(f.validation_alias, str) else prefix + name).upper()
+        for name, f in settings.model_fields.items()
+    }
+
+
+SERVICE_SETTINGS = {name: _env_names(type(e.settings())) for name, e in SERVICES.items()}
+SETTINGS: dict[str, set[str]] = {
+    **SERVICE_SETTINGS,
+    "setup": set().union(*SERVICE_SETTINGS.values()),  # topics, then every service's migrations
+    "carriers": _env_names(EmulatorSettings),
+    "simulator": _env_names(SimulatorSettings),
 }
+"""What each of our processes reads from its environment."""
 
 
 @pytest.fixture(scope="module")
@@ -27,11 +45,35 @@ def _ours(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {n: s for n, s in compose["services"].items() if "build" in s}
 
 
+def _cli_command(args: list[str]) -> click.Command:
+    """The CLI command ``args`` name, its options parsed (a usage error fails the test)."""
+    command: click.Command = cli
+    rest = list(args)
+    while isinstance(command, click.Group):
+        name = rest.pop(0)
+        assert name in command.commands, f"no command {name!r} in {args}"
+        command = command.commands[name]
+    command.make_context(command.name or "", rest)
+    return command
+
+
 def test_images_are_pinned(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
         if "image" in service:
             assert re.fullmatch(r"[\w./-]+:[\w.-]+", service["image"]), name
             assert not service["image"].endswith(":latest"), name
+
+
+def test_the_whole_system_is_there(compose: dict[str, Any]) -> None:
+    images = {s["image"].split(":")[0] for s in compose["services"].values() if "image" in s}
+    assert images == {
+        "apache/kafka",
+        "postgres",
+        "axllent/mailpit",
+        "prom/prometheus",
+        "grafana/grafana",
+    }
+    assert set(_ours(compose)) == set(SETTINGS)
 
 
 def test_our_services_build_from_the_dockerfile_and_run_real_commands(
@@ -45,17 +87,70 @@ def test_our_services_build_from_the_dockerfile_and_run_real_commands(
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), source
     for name in SERVICES:
-        command = compose["services"][name]["command"]
-        assert command == ["run", name]
-        assert command[0] in cli.commands  # type: ignore[attr-defined]
+        assert compose["services"][name]["command"] == ["run", name]
+    for service in _ours(compose).values():
+        if "command" in service:
+            _cli_command(service["command"])
+    assert _cli_command(compose["services"]["carriers"]["command"]).name == "carriers"
+    assert _cli_command(compose["services"]["simulator"]["command"]).name == "simulate"
     setup = " ".join(compose["services"]["setup"]["entrypoint"])
     for word in re.findall(r"parcelwatch (\w+)", setup):
-        assert word in cli.commands, word  # type: ignore[attr-defined]
+        _cli_command([word])
 
 
 def test_environment_names_are_real_settings(compose: dict[str, Any]) -> None:
     for name, service in _ours(compose).items():
-        assert set(service["environment"]) <= SETTINGS, name
+        assert set(service["environment"]) <= SETTINGS[name], name
+
+
+def test_every_process_shares_one_accelerated_clock(compose: dict[str, Any]) -> None:
+    clocks = {
+        (service["environment"]["CLOCK_SCALE"], service["environment"]["CLOCK_ORIGIN"])
+        for service in _ours(compose).values()
+    }
+    ((scale, origin),) = clocks
+    assert float(scale) > 1
+    assert origin.startswith("${CLOCK_ORIGIN:?")
+
+
+def test_the_emulator_and_mailpit_stand_in_for_carriers_and_smtp(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    emulator = services["carriers"]["command"]
+    url = f"http://carriers:{emulator[emulator.index('--port') + 1]}"
+    poller = services["poller"]["environment"]
+    for carrier in ("UPS", "FEDEX", "USPS", "DHL"):
+        assert poller[f"{carrier}_BASE_URL"] == url
+    notifier = services["notifier"]["environment"]
+    assert (notifier["SMTP_HOST"], notifier["SMTP_PORT"], notifier["SMTP_SECURITY"]) == (
+        "mailpit",
+        "1025",
+        "none",
+    )
+
+
+def test_mounted_files_exist_where_prometheus_and_grafana_read_them(
+    compose: dict[str, Any],
+) -> None:
+    mounts: dict[str, str] = {}
+    for service in compose["services"].values():
+        for volume in service.get("volumes", []):
+            source, target, *_ = volume.split(":")
+            if source.startswith("./"):
+                assert (ROOT / source).exists(), source
+                mounts[target] = source
+    prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    for rules in prometheus["rule_files"]:
+        assert f"/etc/prometheus/{rules}" in mounts
+    assert mounts["/etc/prometheus/prometheus.yml"] == "./deploy/prometheus/prometheus.yml"
+    assert mounts["/etc/grafana/provisioning"] == "./deploy/grafana/provisioning"
+    provider = yaml.safe_load(
+        (ROOT / "deploy/grafana/provisioning/dashboards/dashboards.yml").read_text()
+    )["providers"][0]
+    assert mounts[provider["options"]["path"]] == "./deploy/grafana/dashboards"
+    home = Path(
+        compose["services"]["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    )
+    assert (ROOT / mounts[str(home.parent)] / home.name).exists()
 
 
 def test_dependencies_exist_and_wait_for_health(compose: dict[str, Any]) -> None:
@@ -65,8 +160,10 @@ def test_dependencies_exist_and_wait_for_health(compose: dict[str, Any]) -> None
             assert dependency in services, f"{name} depends on unknown {dependency}"
             if condition["condition"] == "service_healthy":
                 assert "healthcheck" in services[dependency], dependency
-    for name in SERVICES:
-        assert "healthcheck" in services[name]
+    for name, service in services.items():
+        if name not in {"setup", "simulator"}:
+            assert "healthcheck" in service, name
+    assert set(services["simulator"]["depends_on"]) >= set(SERVICES)
 
 
 def test_published_ports_are_distinct_and_match_the_settings(compose: dict[str, Any]) -> None:

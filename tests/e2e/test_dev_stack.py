@@ -22,6 +22,7 @@ def test_dev_up_starts_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Pat
         "DEV_EMULATOR_PORT": free_port(),
         "DEV_MAIL_SMTP_PORT": free_port(),
         "DEV_MAIL_HTTP_PORT": free_port(),
+        "DEV_OPS_PORT": free_port(),
         **{f"{name}_HTTP_PORT": free_port() for name in SERVICES},
     }
     env = {
@@ -55,9 +56,11 @@ def test_dev_up_starts_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Pat
         assert emulator.is_success
         inbox = httpx.get(f"http://127.0.0.1:{ports['DEV_MAIL_HTTP_PORT']}/", timeout=5)
         assert inbox.is_success
+        overview = httpx.get(f"http://127.0.0.1:{ports['DEV_OPS_PORT']}/api/overview", timeout=10)
+        assert overview.is_success, overview.text
         children = psutil.Process(stack.pid).children(recursive=True)
-        # postgres, broker, three services, emulator, mail capture, simulator
-        assert len(children) >= 8
+        # postgres, broker, three services, emulator, mail capture, ops page, simulator
+        assert len(children) >= 9
     finally:
         stack.send_signal(signal.SIGINT)
         output = stack.communicate(timeout=90)[0]

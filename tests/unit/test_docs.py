@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from parcelwatch.devstack.stack import StackSettings
+from parcelwatch.ops.settings import OpsSettings
 from parcelwatch.simulator.runner import SimulatorSettings
 from services.notifier.settings import NotifierSettings
 from services.poller.settings import PollerSettings
@@ -25,6 +26,7 @@ def test_every_setting_is_in_the_readme_configuration_table() -> None:
             NotifierSettings,
             StackSettings,
             SimulatorSettings,
+            OpsSettings,
         )
         for name, field in settings.model_fields.items()
     }
