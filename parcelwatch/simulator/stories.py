@@ -36,6 +36,7 @@ class Story(StrEnum):
     DAMAGED = "damaged"
     RETURNED = "returned"
     EXCEPTION_THEN_DELIVERED = "exception_then_delivered"
+    ATTEMPTED_THEN_DELIVERED = "attempted_then_delivered"  # nobody home, second try
     PICKUP = "pickup"
     INVALID_NUMBER = "invalid_number"
     DISPUTED = "disputed"  # delivered, customer says no; documents come in time
@@ -53,6 +54,7 @@ _SCENARIO = {
     Story.DAMAGED: Scenario.DAMAGED,
     Story.RETURNED: Scenario.RETURNED,
     Story.EXCEPTION_THEN_DELIVERED: Scenario.EXCEPTION_THEN_DELIVERED,
+    Story.ATTEMPTED_THEN_DELIVERED: Scenario.ATTEMPTED_THEN_DELIVERED,
     Story.PICKUP: Scenario.PICKUP,
     Story.INVALID_NUMBER: Scenario.INVALID,
     Story.DISPUTED: Scenario.DISPUTED,

@@ -10,8 +10,10 @@ shipment at once; the answer is written afterwards, one transaction per shipment
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import asyncpg
 import httpx
@@ -116,22 +118,19 @@ class CarrierWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until ``stop``; then claim nothing more and finish the batches in hand."""
-        claiming = asyncio.create_task(self._claim_forever(), name=f"poller-{self.carrier}")
-        stopping = asyncio.create_task(stop.wait())
-        await asyncio.wait({claiming, stopping}, return_when=asyncio.FIRST_COMPLETED)
-        for task in (claiming, stopping):
-            task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await claiming
+        """Poll until ``stop``; then claim nothing more and finish the batches in hand.
+
+        A claim is never interrupted: cancelling it after its commit would leave the
+        shipments leased, unpolled until the lease ends."""
+        await self._claim_until(stop)
         await asyncio.gather(*self._in_flight, return_exceptions=True)
 
-    async def _claim_forever(self) -> None:
-        while True:
+    async def _claim_until(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
             await self._slots.acquire()
             started = False
             try:
-                started = await self._start_batch()
+                started = await self._start_batch(stop)
             except OUTAGES as exc:
                 log.warning(
                     "claiming failed: %s", type(exc).__name__, extra={"carrier": self.carrier}
@@ -142,14 +141,18 @@ class CarrierWorker:
                 if not started:
                     self._slots.release()
             if not started:
-                await asyncio.sleep(self._settings.idle_interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self._settings.idle_interval)
 
-    async def _start_batch(self) -> bool:
+    async def _start_batch(self, stop: asyncio.Event) -> bool:
         """Claim a batch and poll it in the background; False when there is nothing to do."""
         breaker, limiter = self.gateway.breaker, self.gateway.limiter
         if not breaker.allow():
             return False
-        permit = await limiter.acquire()
+        permit = await _unless_stopped(limiter.acquire(), stop)
+        if permit is None:
+            breaker.abandon()
+            return False
         batch: list[Shipment] = []
         try:
             batch = await store.claim(
@@ -272,3 +275,16 @@ class Poller:
                 log.warning("gauges not refreshed: %s", type(exc).__name__)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), self._stats_interval)
+
+
+async def _unless_stopped(waiting: Coroutine[Any, Any, float], stop: asyncio.Event) -> float | None:
+    """The result of ``waiting`` (a rate-limit wait, safe to cancel), or None if ``stop``
+    is set first."""
+    task = asyncio.ensure_future(waiting)
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({task, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stopping.cancel()
+    if task.done():
+        return task.result()
+    task.cancel()
+    return None

@@ -20,6 +20,7 @@ class Step(StrEnum):
     ARRIVE = "arrive"
     DELAY = "delay"
     OUT_FOR_DELIVERY = "out_for_delivery"
+    ATTEMPTED = "attempted"  # the driver could not hand it over; tries again
     DELIVERED = "delivered"
     READY_FOR_PICKUP = "ready_for_pickup"
     COLLECTED = "collected"
@@ -144,6 +145,17 @@ SCRIPTS: dict[Scenario, Script] = {
     **dict.fromkeys(
         (Scenario.RATE_LIMITED, Scenario.SERVER_ERROR, Scenario.SLOW, Scenario.EXPIRED_TOKEN),
         _ON_TIME,
+    ),
+    Scenario.ATTEMPTED_THEN_DELIVERED: Script(
+        (
+            *_FIRST_LEG,
+            *_TO_DOOR[:3],
+            Stop(70, Step.ATTEMPTED, _D),
+            Stop(88, Step.OUT_FOR_DELIVERY, _D),
+            Stop(94, Step.DELIVERED, _D),
+        ),
+        eta_hours=72,
+        signer="K LEE",
     ),
 }
 """Every scenario's script; the failure-mode scenarios deliver on time between failures."""

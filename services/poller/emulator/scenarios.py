@@ -37,6 +37,7 @@ class Scenario(StrEnum):
     SERVER_ERROR = "server_error"
     SLOW = "slow"
     EXPIRED_TOKEN = "expired_token"  # noqa: S105 - a scenario name
+    ATTEMPTED_THEN_DELIVERED = "attempted_then_delivered"
 
     @property
     def code(self) -> int:

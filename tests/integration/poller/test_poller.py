@@ -53,6 +53,7 @@ STEP_STATUS = {
     Step.ARRIVE: S.IN_TRANSIT,
     Step.DELAY: S.IN_TRANSIT,
     Step.OUT_FOR_DELIVERY: S.OUT_FOR_DELIVERY,
+    Step.ATTEMPTED: S.DELIVERY_ATTEMPTED,
     Step.DELIVERED: S.DELIVERED,
     Step.READY_FOR_PICKUP: S.AVAILABLE_FOR_PICKUP,
     Step.COLLECTED: S.DELIVERED,
@@ -287,6 +288,14 @@ def expected(carrier: str, scenario: Scenario) -> list[tuple[str, str]]:
             S.RETURNED_TO_SENDER,
         ],
         Scenario.PICKUP: [S.LABEL_CREATED, S.IN_TRANSIT, S.AVAILABLE_FOR_PICKUP, S.DELIVERED],
+        Scenario.ATTEMPTED_THEN_DELIVERED: [
+            S.LABEL_CREATED,
+            S.IN_TRANSIT,
+            S.OUT_FOR_DELIVERY,
+            S.DELIVERY_ATTEMPTED,
+            S.OUT_FOR_DELIVERY,
+            S.DELIVERED,
+        ],
     }.get(scenario, [S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED])
     events: list[tuple[str, str]] = []
     for stop in SCRIPTS[scenario].stops:

@@ -54,6 +54,7 @@ LIFECYCLE = {
     Story.DAMAGED: "damaged",
     Story.RETURNED: "returned",
     Story.EXCEPTION_THEN_DELIVERED: "exception_then_delivered",
+    Story.ATTEMPTED_THEN_DELIVERED: "attempted_then_delivered",
     Story.PICKUP: "pickup",
     Story.INVALID_NUMBER: "invalid",
     Story.DISPUTED: "disputed",

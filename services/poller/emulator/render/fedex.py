@@ -16,6 +16,10 @@ _SCANS: dict[Step, tuple[str, str, str, str, str, str]] = {
     Step.ARRIVE: ("AR", "Arrived at FedEx location", "IT", "In transit", "", ""),
     Step.DELAY: ("DY", "Delay", "DY", "Delay", "", "Local weather conditions"),
     Step.OUT_FOR_DELIVERY: ("OD", "On FedEx vehicle for delivery", "IT", "In transit", "", ""),
+    Step.ATTEMPTED: (
+        "DE", "Delivery exception", "DE", "Delivery exception",
+        "08", "Customer not available or business closed",
+    ),
     Step.DELIVERED: ("DL", "Delivered", "DL", "Delivered", "", ""),
     Step.READY_FOR_PICKUP: ("HP", "Ready for recipient pickup", "IT", "In transit", "", ""),
     Step.COLLECTED: ("DL", "Delivered", "DL", "Delivered", "", ""),
@@ -107,7 +111,7 @@ def complete_result(number: str, journey: Journey) -> dict[str, Any]:
         "standardTransitTimeWindow": {"window": _window(journey)},
         "deliveryDetails": {
             "receivedByName": journey.signer or "",
-            "deliveryAttempts": "0",
+            "deliveryAttempts": str(sum(e.step is Step.ATTEMPTED for e in journey.events)),
             "locationDescription": "Front Door" if journey.delivered else "",
         },
         "serviceDetail": {"type": "FEDEX_GROUND", "description": "FedEx Ground"},
@@ -131,7 +135,11 @@ def _iso(event: Event | None) -> str | None:
 
 def _dates(journey: Journey) -> list[dict[str, str]]:
     first = {e.step: e for e in journey.events}  # oldest wins: events are newest first
-    kinds = (("ACTUAL_DELIVERY", journey.delivered), ("ACTUAL_PICKUP", first.get(Step.PICKUP)))
+    kinds = (
+        ("ACTUAL_DELIVERY", journey.delivered),
+        ("ACTUAL_PICKUP", first.get(Step.PICKUP)),
+        ("ATTEMPTED_DELIVERY", first.get(Step.ATTEMPTED)),
+    )
     return [{"type": kind, "dateTime": text} for kind, e in kinds if (text := _iso(e))]
 
 

@@ -18,6 +18,11 @@ _STATUS: dict[Step, tuple[str, str, str, str]] = {
     Step.ARRIVE: ("I", "AR", "005", "Arrived at Facility"),
     Step.DELAY: ("I", "WD", "048", "Delay: adverse weather conditions caused this delay"),
     Step.OUT_FOR_DELIVERY: ("I", "OT", "021", "Out For Delivery Today"),
+    Step.ATTEMPTED: (
+        "X", "48", "022",
+        "The receiver was not available for delivery. "
+        "We'll make a second attempt the next business day.",
+    ),
     Step.DELIVERED: ("D", "FS", "011", "DELIVERED "),
     Step.READY_FOR_PICKUP: (
         "D", "2Q", "017", "Delivered to UPS Access Point\u2122 - Awaiting Customer Pickup",

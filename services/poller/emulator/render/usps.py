@@ -16,6 +16,11 @@ _EVENTS: dict[Step, tuple[str, str, str]] = {
     Step.ARRIVE: ("A1", "Arrived at USPS Regional Facility", "In Transit"),
     Step.DELAY: ("TL", "In Transit to Next Facility, Arriving Late", "In Transit"),
     Step.OUT_FOR_DELIVERY: ("OF", "Out for Delivery", "Out for Delivery"),
+    Step.ATTEMPTED: (
+        "02",
+        "Notice Left (No Authorized Recipient Available)",
+        "Delivery Attempt (Action Needed)",
+    ),
     Step.DELIVERED: ("01", "Delivered, Left with Individual", "Delivered"),
     Step.READY_FOR_PICKUP: ("16", "Available for Pickup", "Available for Pickup"),
     Step.COLLECTED: ("43", "Delivered, Individual Picked Up at Post Office", "Delivered"),

@@ -32,6 +32,10 @@ EXPECTED: dict[Scenario, list[S]] = {
     Scenario.SERVER_ERROR: DELIVERED,
     Scenario.SLOW: DELIVERED,
     Scenario.EXPIRED_TOKEN: DELIVERED,
+    Scenario.ATTEMPTED_THEN_DELIVERED: [
+        S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_ATTEMPTED,
+        S.OUT_FOR_DELIVERY, S.DELIVERED,
+    ],
 }  # fmt: skip
 """Normalized statuses, in order, of every scenario whose carrier knows the number."""
 
@@ -39,6 +43,7 @@ SIGNERS = {
     Scenario.ON_TIME: "K LEE",
     Scenario.DISPUTED: None,
     Scenario.PICKUP: "R PATEL",
+    Scenario.ATTEMPTED_THEN_DELIVERED: "K LEE",
 }
 
 
