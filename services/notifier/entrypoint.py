@@ -14,7 +14,7 @@ from services.notifier.transports.http_api import HttpApiTransport
 from services.notifier.transports.smtp import SmtpConfig, SmtpTransport
 from services.notifier.transports.webhook import WebhookTransport
 from shared.contracts import topics
-from shared.infra.clock import Clock, SystemClock
+from shared.infra.clock import Clock
 from shared.infra.service import Service, build_service
 
 NAME = "notifier"
@@ -63,7 +63,7 @@ def chat_transport(settings: NotifierSettings) -> ChatTransport | None:
 async def build_app(settings: NotifierSettings, deps: Dependencies | None = None) -> Service:
     """Connect, migrate and wire the notifier service."""
     deps = deps or Dependencies()
-    clock = deps.clock or SystemClock()
+    clock = deps.clock or settings.clock()
     service = await build_service(settings, name=NAME, migrations_dir=MIGRATIONS)
     intake = Intake(settings.routing, clock)
     for topic, handlers in subscriptions(intake).items():
