@@ -133,6 +133,35 @@ Parser = Callable[[object, Sequence[str]], ParseResult]
 """``parse(body, requested_numbers)``: pure; numbers fill in where the body has none."""
 
 
+@dataclass(frozen=True)
+class ErrorCodes:
+    """A carrier's error codes, by the outcome each means."""
+
+    carrier: str
+    not_found: frozenset[str] = frozenset()
+    invalid_number: frozenset[str] = frozenset()
+    auth: frozenset[str] = frozenset()
+    rate_limited: frozenset[str] = frozenset()
+    transient: frozenset[str] = frozenset()
+
+    def classify(self, codes: Iterable[str], detail: str, requested: Sequence[str]) -> ParseResult:
+        """The outcome of an error body carrying ``codes``; a per-number outcome applies
+        to every requested number."""
+        found = set(codes)
+        numbers: Sequence[str | None] = requested or [None]
+        if found & self.not_found:
+            return [NotFound(n, detail) for n in numbers]
+        if found & self.invalid_number:
+            return [InvalidNumber(n, detail) for n in numbers]
+        if found & self.auth:
+            return AuthFailed(detail)
+        if found & self.rate_limited:
+            return RateLimited(detail)
+        if found & self.transient:
+            return CarrierDown(detail)
+        return Malformed(f"unrecognized {self.carrier} error {detail or '(empty)'}")
+
+
 class CarrierClient(Protocol):
     """An HTTP adapter for one carrier's tracking API."""
 

@@ -6,14 +6,11 @@ from pydantic import ValidationError
 
 from services.poller.carriers import timestamps
 from services.poller.carriers.base import (
-    AuthFailed,
-    CarrierDown,
     Malformed,
     NotFound,
     NumberOutcome,
     ParseResult,
     ProblemCode,
-    RateLimited,
     Scan,
     ShipmentDraft,
     location,
@@ -52,16 +49,9 @@ def parse_error(body: object, requested: Sequence[str] = ()) -> ParseResult:
         return Malformed("not a DHL tracking response or error body")
     code = problem.status or problem.status_code or ""
     detail = " ".join(filter(None, (code, problem.title, problem.detail)))
-    numbers: Sequence[str | None] = requested or [None]
-    if code == "404":
-        return [NotFound(n, detail) for n in numbers]
-    if code in ("401", "403"):
-        return AuthFailed(detail)
-    if code == "429":
-        return RateLimited(detail)
-    if code.startswith("5"):
-        return CarrierDown(detail)
-    return Malformed(f"not a DHL tracking response or known error: {detail or 'empty'}")
+    if not code:
+        return Malformed("not a DHL tracking response or known error: empty")
+    return statuses.ERRORS.classify([code], detail, requested)
 
 
 def _shipment(shipment: Shipment, number: str) -> NumberOutcome:

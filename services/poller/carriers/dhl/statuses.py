@@ -1,5 +1,6 @@
 """DHL statuses (REFERENCE §4.4): the coarse ``statusCode`` refined by the event text."""
 
+from services.poller.carriers.base import ErrorCodes
 from shared.contracts.statuses import TrackingStatus as S
 
 KNOWN_CODES = frozenset({"pre-transit", "transit", "delivered", "failure", "unknown"})
@@ -29,3 +30,12 @@ def refine(code: str, text: str) -> S:
     if code == "failure":
         return S.DELIVERY_ATTEMPTED if _has(text, ATTEMPT_TEXT) else S.EXCEPTION
     return S.LABEL_CREATED if _has(text, LABEL_TEXT) else S.UNKNOWN
+
+
+ERRORS = ErrorCodes(
+    "DHL",
+    not_found=frozenset({"404"}),
+    auth=frozenset({"401", "403"}),
+    rate_limited=frozenset({"429"}),
+    transient=frozenset(str(status) for status in range(500, 600)),
+)

@@ -7,8 +7,6 @@ from pydantic import ValidationError
 
 from services.poller.carriers import timestamps
 from services.poller.carriers.base import (
-    AuthFailed,
-    CarrierDown,
     InvalidNumber,
     Malformed,
     NotFound,
@@ -58,17 +56,7 @@ def parse_error(body: object, requested: Sequence[str] = ()) -> ParseResult:
         return Malformed("not a FedEx track response or error body")
     if not errors:
         return Malformed("FedEx error body without errors")
-    code, detail = errors[0].code or "", _detail(errors[0])
-    numbers: Sequence[str | None] = requested or [None]
-    if code in statuses.NOT_FOUND_ERRORS:
-        return [NotFound(n, detail) for n in numbers]
-    if code in statuses.INVALID_NUMBER_ERRORS:
-        return [InvalidNumber(n, detail) for n in numbers]
-    if code in statuses.AUTH_ERRORS:
-        return AuthFailed(detail)
-    if code in statuses.TRANSIENT_ERRORS:
-        return CarrierDown(detail)
-    return Malformed(f"unrecognized FedEx error {detail}")
+    return statuses.ERRORS.classify([errors[0].code or ""], _detail(errors[0]), requested)
 
 
 def _detail(message: Message) -> str:

@@ -1,5 +1,6 @@
 """FedEx event codes (REFERENCE §2.4): specific ``eventType`` first, derived code second."""
 
+from services.poller.carriers.base import ErrorCodes
 from shared.contracts.statuses import TrackingStatus as S
 
 DELAY_CODES = frozenset({"DY", "DD", "PD", "CD"})
@@ -42,5 +43,10 @@ NOT_FOUND_ERRORS = frozenset(
 INVALID_NUMBER_ERRORS = frozenset(
     {"TRACKING.TRACKINGNUMBER.EMPTY", "TRACKING.TRACKINGNUMBER.INVALID"}
 )
-AUTH_ERRORS = frozenset({"NOT.AUTHORIZED.ERROR", "FORBIDDEN.ERROR"})
-TRANSIENT_ERRORS = frozenset({"INTERNAL.SERVER.ERROR", "SERVICE.UNAVAILABLE.ERROR"})
+ERRORS = ErrorCodes(
+    "FedEx",
+    not_found=NOT_FOUND_ERRORS,
+    invalid_number=INVALID_NUMBER_ERRORS,
+    auth=frozenset({"NOT.AUTHORIZED.ERROR", "FORBIDDEN.ERROR"}),
+    transient=frozenset({"INTERNAL.SERVER.ERROR", "SERVICE.UNAVAILABLE.ERROR"}),
+)

@@ -7,15 +7,11 @@ from pydantic import ValidationError
 
 from services.poller.carriers import timestamps
 from services.poller.carriers.base import (
-    AuthFailed,
-    CarrierDown,
-    InvalidNumber,
     Malformed,
     NotFound,
     NumberOutcome,
     ParseResult,
     ProblemCode,
-    RateLimited,
     Scan,
     ShipmentDraft,
     location,
@@ -65,18 +61,7 @@ def parse_error(body: object, requested: Sequence[str] = ()) -> ParseResult:
         return Malformed("UPS error envelope without errors")
     code = errors[0].code or ""
     detail = f"{code} {errors[0].message or ''}".strip()
-    numbers: Sequence[str | None] = requested or [None]
-    if code in statuses.INVALID_NUMBER_ERRORS:
-        return [InvalidNumber(n, detail) for n in numbers]
-    if code in statuses.NOT_FOUND_WARNINGS:
-        return [NotFound(n, detail) for n in numbers]
-    if code in statuses.AUTH_ERRORS:
-        return AuthFailed(detail)
-    if code in statuses.RATE_LIMIT_ERRORS:
-        return RateLimited(detail)
-    if code in statuses.TRANSIENT_ERRORS:
-        return CarrierDown(detail)
-    return Malformed(f"unrecognized UPS error {detail}")
+    return statuses.ERRORS.classify([code], detail, requested)
 
 
 def _warnings(shipment: Shipment) -> str:

@@ -1,5 +1,6 @@
 """UPS status codes (REFERENCE §1.4): ``statusCode`` first, then the activity ``type``."""
 
+from services.poller.carriers.base import ErrorCodes
 from shared.contracts.statuses import TrackingStatus as S
 
 
@@ -54,8 +55,11 @@ BY_TYPE: dict[str, S] = {
 """Fallback when ``statusCode`` is missing or not in the table. ``D`` also covers
 "out for delivery" in Track Alert, so it is used only when ``statusCode`` says nothing."""
 
-NOT_FOUND_WARNINGS = frozenset({"TW0001"})
-INVALID_NUMBER_ERRORS = frozenset({"TV1002"})
-AUTH_ERRORS = frozenset({"250002", "250003", "251004", "UJ0001"})
-RATE_LIMIT_ERRORS = frozenset({"10429"})
-TRANSIENT_ERRORS = frozenset({"10004"})
+ERRORS = ErrorCodes(
+    "UPS",
+    not_found=frozenset({"TW0001"}),
+    invalid_number=frozenset({"TV1002"}),
+    auth=frozenset({"250002", "250003", "251004", "UJ0001"}),
+    rate_limited=frozenset({"10429"}),
+    transient=frozenset({"10004"}),
+)

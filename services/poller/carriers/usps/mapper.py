@@ -7,14 +7,9 @@ from pydantic import ValidationError
 
 from services.poller.carriers import timestamps
 from services.poller.carriers.base import (
-    AuthFailed,
-    CarrierDown,
-    InvalidNumber,
     Malformed,
-    NotFound,
     ParseResult,
     ProblemCode,
-    RateLimited,
     Scan,
     ShipmentDraft,
     location,
@@ -55,18 +50,7 @@ def parse_error(body: object, requested: Sequence[str] = ()) -> ParseResult:
     codes = {error.code, *(e.code for e in error.errors)}
     nested = "; ".join(e.detail or e.title or "" for e in error.errors if e.detail or e.title)
     detail = " ".join(filter(None, (error.code, error.message, nested)))
-    numbers: Sequence[str | None] = requested or [None]
-    if codes & statuses.NOT_YET_AVAILABLE:
-        return [NotFound(n, detail) for n in numbers]
-    if codes & statuses.REJECTED:
-        return [InvalidNumber(n, detail) for n in numbers]
-    if codes & {"401", "403"}:
-        return AuthFailed(detail)
-    if "429" in codes:
-        return RateLimited(detail)
-    if codes & {"500", "502", "503", "504"}:
-        return CarrierDown(detail)
-    return Malformed(f"unrecognized USPS error {detail}")
+    return statuses.ERRORS.classify(filter(None, codes), detail, requested)
 
 
 def _scan(event: TrackingEvent, draft: ShipmentDraft) -> Scan:

@@ -1,5 +1,6 @@
 """USPS event codes (REFERENCE §3.4, Pub 199): ``eventCode`` first, ``statusCategory`` second."""
 
+from services.poller.carriers.base import ErrorCodes
 from shared.contracts.statuses import TrackingStatus as S
 
 BY_EVENT_CODE: dict[str, S] = {
@@ -39,3 +40,12 @@ NOT_YET_AVAILABLE = frozenset({"150001", "150002", "150003", "150009"})
 
 REJECTED = frozenset({"150004", "150008", "150010", "150011", "150012"})
 """The number cannot be tracked here (other shipper, pickup number, fraudulent postage...)."""
+
+ERRORS = ErrorCodes(
+    "USPS",
+    not_found=NOT_YET_AVAILABLE,
+    invalid_number=REJECTED,
+    auth=frozenset({"401", "403"}),
+    rate_limited=frozenset({"429"}),
+    transient=frozenset({"500", "502", "503", "504"}),
+)
