@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: install run test test-tools unit integration lint format schemas bench check-python clean
+.PHONY: install run test test-tools test-faults unit integration lint format schemas bench check-python clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "ParcelWatch needs Python 3.11 or newer")'
@@ -63,6 +63,12 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## Fault injection: whole stacks on free loopback ports, services killed mid-run, invariants
+## checked on the final state; prints a summary table. Not part of `make test` (minutes).
+test-faults: install
+	PARCELWATCH_FAULTS=1 $(BIN)/pytest tests/faults -q -p no:randomly -p no:cacheprovider \
+	  --basetemp=$${FAULTS_BASETEMP:-/tmp/pw-faults-$$$$}
 
 ## Benchmarks (figures go to docs/benchmarks.md); `make bench BENCH=name` runs one.
 bench: install
