@@ -41,6 +41,21 @@ class PollerDeps:
     worker_id: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
 
 
+def carrier_http_client(
+    settings: PollerSettings,
+    metrics: PollerMetrics,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> httpx.AsyncClient:
+    """The carriers' HTTP client. It never follows a redirect: requests (and the keys they
+    carry) go only to the configured base URLs; a 3xx is an unusable reply."""
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=settings.request_timeout,
+        event_hooks=http_hooks(metrics),
+        follow_redirects=False,
+    )
+
+
 async def build_app(settings: PollerSettings, deps: PollerDeps | None = None) -> Service:
     """Connect, migrate and wire the poller service."""
     deps = deps or PollerDeps()
@@ -59,11 +74,7 @@ async def build_app(settings: PollerSettings, deps: PollerDeps | None = None) ->
             metrics=metrics,
         ),
     )
-    http = httpx.AsyncClient(
-        transport=deps.transport,
-        timeout=settings.request_timeout,
-        event_hooks=http_hooks(metrics),
-    )
+    http = carrier_http_client(settings, metrics, deps.transport)
     configured = settings.carriers()
     retry = RetryPolicy(settings.call_retries, settings.retry_backoff, settings.retry_max_wait)
     lease = settings.lease * settings.clock_scale  # real time, in the clock's time

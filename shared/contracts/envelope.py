@@ -1,5 +1,6 @@
 """CloudEvents 1.0 envelope in structured JSON mode, and decoding into typed payloads."""
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
@@ -76,6 +77,14 @@ def _describe(exc: ValidationError, prefix: str = "") -> str:
     return "; ".join(parts)
 
 
+MAX_EVENT_BYTES = 1024 * 1024
+"""The largest message :func:`decode` accepts (1 MiB, Kafka's default ``max.message.bytes``)."""
+
+
+_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
+"""A ``\\u0000`` escape in a JSON text (not an escaped backslash followed by ``u0000``)."""
+
+
 class _Header(BaseModel):
     specversion: Literal["1.0"]
     id: Annotated[str, Field(min_length=1, max_length=128)]
@@ -87,12 +96,21 @@ def decode(raw: bytes | str) -> CloudEvent[EventData]:
     """Parse one message into an envelope with its typed payload.
 
     Raises :class:`InvalidEvent` naming every bad field, e.g.
-    ``data.customer.email: value is not a valid email address``.
+    ``data.customer.email: value is not a valid email address``. Messages over
+    :data:`MAX_EVENT_BYTES`, nesting too deep to parse and NUL characters are invalid too.
     """
+    raw = raw.encode() if isinstance(raw, str) else raw
+    if len(raw) > MAX_EVENT_BYTES:
+        raise InvalidEvent(f"(root): message of {len(raw)} bytes exceeds {MAX_EVENT_BYTES}")
+    if _NUL_ESCAPE.search(raw):
+        # PostgreSQL text and jsonb cannot hold U+0000: refuse it here, not in a handler.
+        raise InvalidEvent("(root): NUL character (\\u0000) in a string")
     try:
         header = _Header.model_validate_json(raw)
     except ValidationError as exc:
         raise InvalidEvent(_describe(exc)) from None
+    except RecursionError:
+        raise InvalidEvent("(root): nested too deeply") from None
     model = BY_TYPE.get(header.type)
     if model is None:
         raise InvalidEvent(f"type: unknown event type {header.type!r}")
@@ -100,3 +118,5 @@ def decode(raw: bytes | str) -> CloudEvent[EventData]:
         return CloudEvent[model].model_validate_json(raw)  # type: ignore[valid-type]
     except ValidationError as exc:
         raise InvalidEvent(_describe(exc)) from None
+    except RecursionError:
+        raise InvalidEvent("(root): nested too deeply") from None

@@ -3,6 +3,7 @@
 import logging
 from datetime import UTC, datetime
 
+from aiokafka.errors import MessageSizeTooLargeError
 from faststream.kafka import KafkaBroker
 
 from shared.contracts.topics import dead_letter
@@ -18,7 +19,9 @@ class DeadLetters:
     """Sends records that cannot be processed to their topic's dead-letter topic.
 
     The value and key are kept byte for byte so the message can be replayed; the reason
-    and the origin travel in ``dlq-*`` headers.
+    and the origin travel in ``dlq-*`` headers. A value too large for our producer (the
+    broker took it from a producer with a higher limit) goes without its value, its size
+    in ``dlq-value-dropped``: retrying could never succeed and would block the partition.
     """
 
     def __init__(self, broker: KafkaBroker, *, service: str, group_id: str, metrics: InfraMetrics):
@@ -40,9 +43,15 @@ class DeadLetters:
                 "dlq-failed-at": datetime.now(UTC).isoformat(),
             }
         )
-        await self._broker.publish(
-            record.value, dead_letter(record.topic), key=record.key, headers=headers
-        )
+        try:
+            await self._broker.publish(
+                record.value, dead_letter(record.topic), key=record.key, headers=headers
+            )
+        except MessageSizeTooLargeError:
+            headers["dlq-value-dropped"] = f"{len(record.value)} bytes"
+            await self._broker.publish(
+                b"", dead_letter(record.topic), key=record.key, headers=headers
+            )
         self._metrics.dead_lettered.labels(record.topic).inc()
         log.warning(
             "message dead-lettered",

@@ -27,3 +27,6 @@ def configure_logging(level: str = "INFO", fmt: str = "json", service: str | Non
     root.setLevel(level.upper())
     # aiokafka logs every rebalance and connection retry at INFO/WARNING; keep ours readable.
     logging.getLogger("aiokafka").setLevel(max(root.level, logging.WARNING))
+    # httpx logs every request's full URL at INFO: the chat webhook URL is a secret (it
+    # embeds its token), and carrier URLs carry tracking numbers.
+    logging.getLogger("httpx").setLevel(max(root.level, logging.WARNING))

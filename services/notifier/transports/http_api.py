@@ -50,7 +50,10 @@ class HttpApiTransport:
         if api_key is not None:
             headers["Authorization"] = f"Bearer {api_key.get_secret_value()}"
         self._url = url
-        self._client = httpx.AsyncClient(timeout=timeout, headers=headers, transport=transport)
+        # Never follow a redirect (it would carry the API key to another host): a 3xx fails.
+        self._client = httpx.AsyncClient(
+            timeout=timeout, headers=headers, transport=transport, follow_redirects=False
+        )
 
     async def send(self, email: EmailMessage, *, idempotency_key: str) -> None:
         try:

@@ -19,8 +19,13 @@ class WebhookTransport:
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self._url = url
+        # Never follow a redirect: the configured host is the only one we talk to (a 3xx
+        # reply is a failure, see ``check``).
         self._client = httpx.AsyncClient(
-            timeout=timeout, headers={"User-Agent": "parcelwatch-notifier"}, transport=transport
+            timeout=timeout,
+            headers={"User-Agent": "parcelwatch-notifier"},
+            transport=transport,
+            follow_redirects=False,
         )
 
     async def post(self, payload: dict[str, Any], *, idempotency_key: str) -> None:

@@ -1,0 +1,1 @@
+"""Security checks: header injection, markup, redirects, hostile payloads, secret leaks."""
