@@ -6,9 +6,7 @@ searched for the canaries. None may appear."""
 import asyncio
 import io
 import json
-import logging
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,7 +14,6 @@ import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from services.notifier.capture.smtp import MAX_MESSAGE_BYTES, CaptureHandler, SmtpCapture
-from shared.infra.logging import configure_logging
 from tests.integration.notifier.harness import Harness, eventually, rig, serving
 from tests.integration.notifier.scenario import new_order_id, order_placed, trigger
 from tests.support import infrastructure
@@ -68,23 +65,6 @@ class AuthCapture(SmtpCapture):
         loop = asyncio.get_running_loop()
         self._server = await loop.create_server(session, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
-
-
-@pytest.fixture
-def log_buffer() -> Iterator[io.StringIO]:
-    """The project's JSON logging, at DEBUG, into a buffer instead of stderr."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    configure_logging("DEBUG", "json", service="notifier")
-    buffer = io.StringIO()
-    handler = root.handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(buffer)
-    try:
-        yield buffer
-    finally:
-        root.handlers[:], level = saved
-        root.setLevel(level)
 
 
 def hits(text: str) -> list[str]:

@@ -4,9 +4,7 @@ a dead-lettered message; then logs, ``/metrics`` and dead letters are searched f
 
 import io
 import json
-import logging
 import uuid
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -15,7 +13,6 @@ from aiokafka import AIOKafkaProducer
 from services.poller.emulator.scenarios import Scenario
 from shared.contracts import topics
 from shared.infra.kafka import ensure_topics
-from shared.infra.logging import configure_logging
 from tests.integration.notifier.harness import eventually
 from tests.integration.notifier.scenario import order_placed
 from tests.integration.poller.test_poller import (
@@ -44,23 +41,6 @@ SECRETS = {
 }
 CUSTOMER = f"cust.canary.{TOKEN}@example.com"
 CANARIES = (*SECRETS.values(), CUSTOMER, TOKEN)
-
-
-@pytest.fixture
-def log_buffer() -> Iterator[io.StringIO]:
-    """The project's JSON logging, at DEBUG, into a buffer instead of stderr."""
-    root = logging.getLogger()
-    saved = root.handlers[:], root.level
-    configure_logging("DEBUG", "json", service="poller")
-    buffer = io.StringIO()
-    handler = root.handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(buffer)
-    try:
-        yield buffer
-    finally:
-        root.handlers[:], level = saved
-        root.setLevel(level)
 
 
 def hits(text: str) -> list[str]:
