@@ -107,9 +107,11 @@ def declare(broker: KafkaBroker, service: str) -> None:
         broker.publisher(
             topics.dead_letter(topic),
             title=f"{group}:dead-letter",
-            description=f"Records of `{topic}` that `{group}` cannot process, byte for "
-            "byte, with the reason in the `dlq-error` header and the origin in "
-            "`dlq-origin-topic`, `-partition`, `-offset`, `dlq-consumer-group`.",
+            description=f"Records of `{topic}` that `{group}` cannot process, key kept, "
+            "value sealed with Fernet when `DLQ_ENCRYPTION_KEYS` is set (header "
+            "`dlq-value-encoding: fernet`; `parcelwatch dlq replay` opens it), with the "
+            "reason in the `dlq-error` header and the origin in `dlq-origin-topic`, "
+            "`-partition`, `-offset`, `dlq-consumer-group`.",
         )
     for model in EVENT_TYPES:
         if model.topic == produced:

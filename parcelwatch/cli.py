@@ -5,6 +5,8 @@ import click
 from parcelwatch.asyncapi import asyncapi
 from parcelwatch.commands import migrate, run, schemas, topics
 from parcelwatch.devstack.cli import dev
+from parcelwatch.dlq import dlq
+from parcelwatch.faultproxy import proxy_command
 from parcelwatch.ops.cli import ops
 from parcelwatch.simulator.cli import simulate
 from services.notifier.capture.cli import mail
@@ -29,9 +31,11 @@ main.add_command(dev)
 dev.add_command(simulate)
 dev.add_command(mail)
 dev.add_command(ops)
+dev.add_command(proxy_command)
 main.add_command(schemas)
 main.add_command(asyncapi)
 main.add_command(topics)
+main.add_command(dlq)
 
 if __name__ == "__main__":
     main()

@@ -28,6 +28,7 @@ from parcelwatch.devstack.postgres import EmbeddedPostgres
 from parcelwatch.devstack.processes import port_open, spawn, stop, wait_for_port
 from parcelwatch.registry import SERVICES, migrate_all
 from shared.contracts.topics import all_with_dead_letters
+from shared.infra.deadletter import Sealer
 from shared.infra.kafka import ensure_topics
 from shared.infra.settings import KafkaSettings
 
@@ -123,6 +124,9 @@ class Stack:
             # accelerated time the real ones would hold every parcel back.
             "POLLER_USPS_RATE_LIMIT": "20/s",
             "POLLER_DHL_RATE_LIMIT": "20/s",
+            "DLQ_ENCRYPTION_KEYS": self._dead_letter_key(),
+            # The embedded broker forgets everything when it restarts.
+            "KAFKA_RECREATE_TOPICS": "true",
         }
         for carrier in ("UPS", "FEDEX", "USPS", "DHL"):
             defaults[f"{carrier}_BASE_URL"] = emulator
@@ -130,6 +134,16 @@ class Stack:
             defaults[name] = "emulator"
         defaults.update({"FEDEX_API_KEY": "emulator", "FEDEX_SECRET_KEY": "emulator"})
         return defaults
+
+    def _dead_letter_key(self) -> str:
+        """The stack's dead-letter sealing key, made once and kept in the var folder so
+        ``DLQ_ENCRYPTION_KEYS=$(cat var/dlq.key) parcelwatch dlq replay`` can open them."""
+        path = self.settings.var_dir / "dlq.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(Sealer.new_key())
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     def start_helpers(self) -> None:
         """The carrier emulator and the mail capture, before the services need them."""

@@ -24,12 +24,14 @@ class CircuitBreaker:
         cooldown: float,
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        on_change: Callable[[State], None] | None = None,
     ) -> None:
         if threshold < 1 or cooldown <= 0:
             raise ValueError("threshold must be at least 1 and cooldown positive")
         self._threshold = threshold
         self._cooldown = cooldown
         self._monotonic = monotonic
+        self._on_change = on_change
         self._state = State.CLOSED
         self._failures = 0
         self._opened_at = 0.0
@@ -38,7 +40,7 @@ class CircuitBreaker:
     @property
     def state(self) -> State:
         if self._state is State.OPEN and self.retry_in() == 0:
-            self._state = State.HALF_OPEN
+            self._move(State.HALF_OPEN)
         return self._state
 
     def retry_in(self) -> float:
@@ -64,11 +66,18 @@ class CircuitBreaker:
     def success(self) -> None:
         self._failures = 0
         self._probing = False
-        self._state = State.CLOSED
+        self._move(State.CLOSED)
 
     def failure(self) -> None:
         self._failures += 1
         self._probing = False
         if self._state is State.HALF_OPEN or self._failures >= self._threshold:
             self._opened_at = self._monotonic()
-            self._state = State.OPEN
+            self._move(State.OPEN)
+
+    def _move(self, state: State) -> None:
+        """Enter ``state``, telling ``on_change`` when it is a change."""
+        if state is not self._state:
+            self._state = state
+            if self._on_change is not None:
+                self._on_change(state)

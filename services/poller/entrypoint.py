@@ -10,8 +10,9 @@ from pathlib import Path
 import httpx
 
 from services.poller import api, webhook
-from services.poller.breaker import CircuitBreaker
+from services.poller.breaker import CircuitBreaker, State
 from services.poller.carriers import registry
+from services.poller.carriers.http import CappedTransport
 from services.poller.gateway import CarrierGateway, RetryPolicy, http_hooks
 from services.poller.handlers import shipment_handlers
 from services.poller.metrics import PollerMetrics
@@ -47,9 +48,12 @@ def carrier_http_client(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> httpx.AsyncClient:
     """The carriers' HTTP client. It never follows a redirect: requests (and the keys they
-    carry) go only to the configured base URLs; a 3xx is an unusable reply."""
+    carry) go only to the configured base URLs; a 3xx is an unusable reply. Bodies over
+    ``max_response_bytes`` are refused as they stream in."""
     return httpx.AsyncClient(
-        transport=transport,
+        transport=CappedTransport(
+            transport or httpx.AsyncHTTPTransport(), settings.max_response_bytes
+        ),
         timeout=settings.request_timeout,
         event_hooks=http_hooks(metrics),
         follow_redirects=False,
@@ -89,9 +93,14 @@ async def build_app(settings: PollerSettings, deps: PollerDeps | None = None) ->
             slug,
             plugin.build_client(config.client, http),
             limiter=limiter,
-            breaker=CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown),
+            breaker=CircuitBreaker(
+                settings.breaker_failures,
+                settings.breaker_cooldown,
+                on_change=_breaker_moved(metrics, slug),
+            ),
             metrics=metrics,
             retry=retry,
+            deadline=settings.call_deadline,
         )
         workers.append(
             CarrierWorker(
@@ -133,5 +142,13 @@ def _waited(metrics: PollerMetrics, carrier: str) -> Callable[[float], None]:
     def record(seconds: float) -> None:
         metrics.rate_limit_waits.labels(carrier).inc()
         metrics.rate_limit_wait_seconds.labels(carrier).inc(seconds)
+
+    return record
+
+
+def _breaker_moved(metrics: PollerMetrics, carrier: str) -> Callable[[State], None]:
+    def record(state: State) -> None:
+        metrics.breaker_transitions.labels(carrier, state.value).inc()
+        metrics.breaker_open.labels(carrier).set(0 if state is State.CLOSED else 1)
 
     return record

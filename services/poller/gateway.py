@@ -5,6 +5,8 @@ failed call: 429 pauses the carrier's limiter for ``Retry-After`` (or a backoff)
 retries; 5xx and timeouts count against the breaker and retry with backoff (honouring
 ``Retry-After``); auth failures and malformed bodies count against the breaker and are
 not retried. A retry that would wait longer than ``max_wait`` is left to the scheduler.
+Each attempt has a whole-call deadline (token request, 401 retry and the full body
+included): httpx's timeouts are per read, so a body trickling in would otherwise never end.
 """
 
 import asyncio
@@ -24,6 +26,7 @@ from services.poller.carriers.base import (
     CallFailure,
     CarrierClient,
     CarrierDown,
+    FailureReason,
     Malformed,
     RateLimited,
     TrackOutcome,
@@ -37,6 +40,15 @@ _OUTCOME: Mapping[type[Any], str] = {
     AuthFailed: "auth_failed",
     Malformed: "malformed",
 }
+
+
+def failure_reason(failure: CallFailure) -> FailureReason:
+    """The ``reason`` label of a failed attempt."""
+    if isinstance(failure, RateLimited):
+        return FailureReason.RATE_LIMITED
+    if isinstance(failure, AuthFailed):
+        return FailureReason.AUTH
+    return failure.reason
 
 
 @dataclass(frozen=True)
@@ -126,6 +138,7 @@ class CarrierGateway:
         breaker: CircuitBreaker,
         metrics: PollerMetrics,
         retry: RetryPolicy,
+        deadline: float = 30.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.carrier = carrier
@@ -134,6 +147,7 @@ class CarrierGateway:
         self.breaker = breaker
         self._metrics = metrics
         self._retry = retry
+        self._deadline = deadline
         self._sleep = sleep
 
     async def track(self, numbers: Sequence[str]) -> Answer:
@@ -157,6 +171,8 @@ class CarrierGateway:
             if failure is None:
                 self.breaker.success()
                 return answer
+            reason = failure_reason(failure)
+            self._metrics.api_failures.labels(self.carrier, reason).inc()
             if not isinstance(failure, RateLimited | CarrierDown):
                 self.breaker.failure()
                 return answer
@@ -172,15 +188,27 @@ class CarrierGateway:
             ):
                 self.breaker.abandon()
                 return answer
+            self._metrics.api_retries.labels(self.carrier, reason).inc()
             if isinstance(failure, CarrierDown):
                 await self._sleep(wait)
             await self.limiter.acquire()
             attempt += 1
 
     async def _call(self, numbers: Sequence[str]) -> Answer:
+        """One attempt, cut off at the deadline."""
         with _capturing(self.carrier) as call:
             started = time.perf_counter()
-            outcomes = await self.client.track(numbers)
-            self._metrics.api_seconds.labels(self.carrier).observe(time.perf_counter() - started)
+            try:
+                async with asyncio.timeout(self._deadline):
+                    outcomes = await self.client.track(numbers)
+            except TimeoutError:
+                late = CarrierDown(
+                    f"no complete answer within {self._deadline:g} s",
+                    reason=FailureReason.DEADLINE,
+                )
+                return Answer(dict.fromkeys(numbers, late), None)
+            finally:
+                elapsed = time.perf_counter() - started
+                self._metrics.api_seconds.labels(self.carrier).observe(elapsed)
         raw = call.responses[-1].content if call.responses else None
         return Answer(outcomes, raw)

@@ -16,6 +16,20 @@ class PollerMetrics:
             ["carrier", "outcome"],
             registry=registry,
         )
+        self.api_failures = Counter(
+            f"{PREFIX}_api_failures_total",
+            "Failed carrier API attempts, by carrier and reason (rate_limited, server_error, "
+            "timeout, deadline, connection, auth, too_large, not_json, unknown_error, malformed).",
+            ["carrier", "reason"],
+            registry=registry,
+        )
+        self.api_retries = Counter(
+            f"{PREFIX}_api_retries_total",
+            "Carrier API attempts repeated within one call, by carrier and the reason of the "
+            "failure before.",
+            ["carrier", "reason"],
+            registry=registry,
+        )
         self.api_seconds = Histogram(
             f"{PREFIX}_api_call_duration_seconds",
             "Duration of one carrier tracking API call (token requests included).",
@@ -83,6 +97,13 @@ class PollerMetrics:
             f"{PREFIX}_circuit_open",
             "1 while the carrier's circuit breaker is open or half-open, else 0.",
             ["carrier"],
+            registry=registry,
+        )
+        self.breaker_transitions = Counter(
+            f"{PREFIX}_circuit_transitions_total",
+            "Circuit breaker state changes, by carrier and the state entered "
+            "(open, half_open, closed).",
+            ["carrier", "state"],
             registry=registry,
         )
         self.webhook_calls = Counter(

@@ -111,14 +111,16 @@ def next_poll(state: PollState, policy: PollingPolicy, now: datetime) -> Schedul
 def after_failure(
     state: PollState, policy: PollingPolicy, now: datetime, retry_after: float | None
 ) -> Schedule:
-    """When to try again after a call that failed (``retry_after`` seconds if the carrier said)."""
+    """When to try again after a call that failed: ``retry_after`` seconds if the carrier
+    said, but never later than ``max_interval`` (a carrier's "come back in a year" is
+    not taken literally)."""
     stop = _deadline_passed(state, policy, now)
     if stop is not None and stop is not StopReason.NOT_FOUND:
         return Schedule(None, stop)
     if retry_after is None:
         wait = policy.retry_interval
     else:
-        wait = timedelta(seconds=retry_after * policy.time_scale)
+        wait = min(timedelta(seconds=retry_after * policy.time_scale), policy.max_interval)
     return Schedule(now + wait)
 
 

@@ -187,6 +187,20 @@ class PollerSettings(ServiceSettings):
         validation_alias="POLLER_REQUEST_TIMEOUT",
         description="Seconds before a carrier request times out (a retriable failure).",
     )
+    call_deadline: float = Field(
+        30.0,
+        gt=0,
+        validation_alias="POLLER_CALL_DEADLINE",
+        description="Seconds one carrier call may take in all (token request, 401 retry and "
+        "the whole body included) before it counts as a timeout; stops bodies that trickle in.",
+    )
+    max_response_bytes: int = Field(
+        4 * 1024 * 1024,
+        gt=0,
+        validation_alias="POLLER_MAX_RESPONSE_BYTES",
+        description="Largest carrier response body read; a longer one is refused while it "
+        "streams in (a malformed answer), so memory stays bounded.",
+    )
     call_retries: int = Field(
         3,
         ge=0,

@@ -1,25 +1,31 @@
 """Consumer discipline: decode, dedup, apply in one transaction, then commit the offset.
 
-Errors are classified (arroyo-style):
+Records come from Kafka in batches (what one fetch holds, up to ``MAX_BATCH``). A batch is
+applied in one transaction: one inbox claim of every event id, then each handler in
+order. If anything in it fails, the transaction rolls back and the batch is applied again
+one record at a time, each in its own transaction, where errors are classified
+(arroyo-style):
 - poison — the message itself is wrong (invalid event, a handler's ``PoisonMessage``):
   dead-lettered at once, the partition moves on;
 - transient — an outage (database or network): retried with capped exponential backoff
   and jitter for as long as it lasts; the offset is not committed meanwhile;
 - anything else — a bug or an unforeseen input: retried a few times, then dead-lettered.
+The offsets of a batch are committed once, after every record in it reached its outcome;
+a crash in between redelivers the batch, and the inbox turns it into duplicates.
 """
 
 import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 import asyncpg
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from faststream.message import StreamMessage
 
 from shared.contracts.envelope import CloudEvent, InvalidEvent, decode
@@ -47,6 +53,13 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
+MAX_BATCH = 100
+"""Most records taken from Kafka at once, applied in one transaction and one offset commit."""
+BATCH_WAIT_MS = 50
+"""How long a fetch waits for records when none are buffered (FastStream then sleeps as
+long again before the next fetch): the added latency of an idle consumer."""
+
+
 class PoisonMessage(Exception):
     """Raised by a handler for a well-formed event that can never be processed."""
 
@@ -56,6 +69,15 @@ class Outcome(StrEnum):
     DUPLICATE = "duplicate"
     IGNORED = "ignored"
     DEAD_LETTERED = "dead_lettered"
+
+
+@dataclass(frozen=True)
+class _Work:
+    """A decoded record with the handler of its event type."""
+
+    record: Record
+    event: CloudEvent[Any]
+    handler: Handler
 
 
 class EventConsumer:
@@ -80,29 +102,68 @@ class EventConsumer:
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
 
-    async def process(self, record: Record) -> Outcome:
-        """Process one record to a final outcome; only an outage makes it wait."""
+    async def process(self, records: Sequence[Record]) -> list[Outcome]:
+        """Process ``records`` in order to final outcomes; only an outage makes it wait."""
         started = time.perf_counter()
-        outcome = await self._process(record)
-        self._metrics.consumed.labels(record.topic, outcome.value).inc()
-        self._metrics.handler_seconds.labels(record.topic).observe(time.perf_counter() - started)
-        return outcome
+        outcomes = await self._process(records)
+        each = (time.perf_counter() - started) / max(len(records), 1)
+        for record, outcome in zip(records, outcomes, strict=True):
+            self._metrics.consumed.labels(record.topic, outcome.value).inc()
+            self._metrics.handler_seconds.labels(record.topic).observe(each)
+        return outcomes
 
-    async def _process(self, record: Record) -> Outcome:
-        try:
-            event = decode(record.value)
-        except InvalidEvent as exc:
-            await self._dead_letter(record, f"invalid event: {exc}")
-            return Outcome.DEAD_LETTERED
-        handler = self._handlers.get(event.type)
-        if handler is None:
-            return Outcome.IGNORED
+    async def _process(self, records: Sequence[Record]) -> list[Outcome]:
+        outcomes: dict[int, Outcome] = {}
+        work: dict[int, _Work] = {}
+        for n, record in enumerate(records):
+            try:
+                event = decode(record.value)
+            except InvalidEvent as exc:
+                await self._dead_letter(record, f"invalid event: {exc}")
+                outcomes[n] = Outcome.DEAD_LETTERED
+                continue
+            handler = self._handlers.get(event.type)
+            if handler is None:
+                outcomes[n] = Outcome.IGNORED
+            else:
+                work[n] = _Work(record, event, handler)
+        if work:
+            try:
+                outcomes.update(zip(work, await self._apply_all(list(work.values())), strict=True))
+            except Exception as exc:
+                self._metrics.retries.labels(records[0].topic, "batch").inc()
+                log.info(
+                    "batch failed, applying its events one by one",
+                    extra={"events": len(work), "error": type(exc).__name__},
+                )
+                for n, item in work.items():
+                    outcomes[n] = await self._process_one(item)
+        return [outcomes[n] for n in range(len(records))]
+
+    async def _apply_all(self, work: Sequence[_Work]) -> list[Outcome]:
+        """The fast path: every event of the batch in one transaction, or none."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            new = await inbox.claim_all(conn, [(w.event.id, w.record.topic) for w in work])
+            outcomes = []
+            for item in work:
+                if item.event.id in new:
+                    new.discard(item.event.id)  # a second copy in the batch is a duplicate
+                    await item.handler(conn, item.event)
+                    outcomes.append(Outcome.PROCESSED)
+                else:
+                    outcomes.append(Outcome.DUPLICATE)
+        crash_point("consumer.after_commit")
+        return outcomes
+
+    async def _process_one(self, item: _Work) -> Outcome:
+        """Apply one event alone, classifying its errors (see the module docstring)."""
+        record, event = item.record, item.event
         failures = 0
         attempt = 0
         while True:
             attempt += 1
             try:
-                return await self._apply(record, event, handler)
+                return await self._apply(item)
             except PoisonMessage as exc:
                 await self._dead_letter(record, f"rejected: {exc}")
                 return Outcome.DEAD_LETTERED
@@ -123,11 +184,11 @@ class EventConsumer:
                     return Outcome.DEAD_LETTERED
             await asyncio.sleep(self._backoff(attempt))
 
-    async def _apply(self, record: Record, event: CloudEvent[Any], handler: Handler) -> Outcome:
+    async def _apply(self, item: _Work) -> Outcome:
         async with self._pool.acquire() as conn, conn.transaction():
-            if not await inbox.claim(conn, event.id, record.topic):
+            if not await inbox.claim(conn, item.event.id, item.record.topic):
                 return Outcome.DUPLICATE
-            await handler(conn, event)
+            await item.handler(conn, item.event)
         crash_point("consumer.after_commit")
         return Outcome.PROCESSED
 
@@ -151,37 +212,43 @@ class EventConsumer:
         return random.uniform(ceiling / 2, ceiling)
 
 
-async def _raw_body(message: StreamMessage[Any]) -> bytes:
-    """Hand the handler the record's bytes: decoding is ``EventConsumer``'s job."""
-    return message.body
+async def _records(message: StreamMessage[Any]) -> tuple[Record, ...]:
+    """Hand the handler the batch's records as received: decoding is ``EventConsumer``'s."""
+    raw = message.raw_message
+    return tuple(
+        Record(
+            topic=r.topic,
+            partition=r.partition,
+            offset=r.offset,
+            key=r.key,
+            value=r.value or b"",
+            headers=tuple(r.headers or ()),
+        )
+        for r in (raw if isinstance(raw, tuple) else (raw,))
+    )
 
 
 def subscribe(
     broker: KafkaBroker, topic: str, *, group_id: str, consumer: EventConsumer, title: str
 ) -> None:
-    """Register ``consumer`` on ``topic`` in group ``group_id``; the offset is committed
-    only after the outcome is durable (effects committed or the record dead-lettered)."""
+    """Register ``consumer`` on ``topic`` in group ``group_id``, in batches.
+
+    The batch's offsets are committed (``ack``) only after ``consumer`` returned, when every
+    outcome is durable (effects committed or the record dead-lettered); should it raise,
+    ``nack`` rewinds to the batch's first record instead.
+    """
     subscriber = broker.subscriber(
         topic,
         group_id=group_id,
-        ack_policy=AckPolicy.MANUAL,
+        batch=True,
+        max_records=MAX_BATCH,
+        batch_timeout_ms=BATCH_WAIT_MS,
+        ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
-        decoder=_raw_body,
+        decoder=_records,
         title=title,
     )
 
     @subscriber
-    async def on_message(body: bytes, message: KafkaMessage) -> None:
-        raw = message.raw_message
-        assert not isinstance(raw, tuple), "batch subscribers are not used"
-        await consumer.process(
-            Record(
-                topic=raw.topic,
-                partition=raw.partition,
-                offset=raw.offset,
-                key=raw.key,
-                value=raw.value or b"",
-                headers=tuple(raw.headers or ()),
-            )
-        )
-        await message.ack()
+    async def on_batch(records: Any) -> None:
+        await consumer.process(records)

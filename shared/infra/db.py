@@ -30,6 +30,7 @@ async def create_pool(
         min_size=settings.database_pool_min,
         max_size=settings.database_pool_max,
         command_timeout=settings.database_command_timeout,
+        timeout=settings.database_connect_timeout,
         init=_init_connection,
         server_settings=server_settings,
     )

@@ -44,12 +44,27 @@ def health_app(
     return app
 
 
+_abandoned: set[asyncio.Task[bool]] = set()
+
+
 async def _bounded(check: ReadinessCheck, seconds: float) -> bool:
-    try:
-        async with asyncio.timeout(seconds):
-            return await check()
-    except Exception:
+    """The check's answer, or False after ``seconds``: a check cancelled late can still
+    take long to unwind (asyncpg shields a connection's release), so we do not wait for
+    that, and the answer stays bounded."""
+    task = asyncio.ensure_future(check())
+    done, _ = await asyncio.wait({task}, timeout=seconds)
+    if not done:
+        task.cancel()
+        _abandoned.add(task)
+        task.add_done_callback(_forget)
         return False
+    return not task.cancelled() and task.exception() is None and task.result()
+
+
+def _forget(task: asyncio.Task[bool]) -> None:
+    _abandoned.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: a failure after the answer is not worth a log line
 
 
 class _Server(uvicorn.Server):

@@ -37,6 +37,7 @@ def create_broker(settings: KafkaSettings, *, client_id: str) -> KafkaBroker:
         enable_idempotence=settings.kafka_enable_idempotence,
         acks="all",
         graceful_timeout=30.0,
+        metadata_max_age_ms=int(settings.kafka_metadata_max_age * 1000),
         logger=logging.getLogger("faststream"),
         log_level=logging.DEBUG,
     )

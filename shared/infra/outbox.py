@@ -4,7 +4,9 @@
 in id order (hence in order per key), waits for the broker's acknowledgement, then marks
 them. One relay per service is active at a time (a PostgreSQL advisory lock), so order
 holds across replicas. A crash between publish and mark republishes those rows once
-more: consumers drop the duplicates through their inbox.
+more: consumers drop the duplicates through their inbox. After the broker lost data,
+:meth:`OutboxRelay.republish` has the relay publish again, in the original order,
+every row published within the retention window.
 """
 
 import asyncio
@@ -84,6 +86,20 @@ class OutboxRelay:
         self._idle_interval = idle_interval
         self._retry_interval = retry_interval
         self._wake = asyncio.Event()
+        self._republish_days: int | None = None
+
+    def republish(self, within_days: int) -> None:
+        """Publish again every row published within the last ``within_days`` days.
+
+        Called when the broker lost data (:mod:`shared.infra.topicguard`). Rows published
+        earlier than the retention window are pruned, and the broker would have expired
+        them too; rows within it may never have reached a consumer. Republishing all of
+        them is the simplest choice that loses nothing: consumers remember processed
+        event ids for as long (their inbox) and drop the copies. The leader does it
+        between two batches, so the rows go out again in id order, before newer ones.
+        """
+        self._republish_days = within_days
+        self._wake.set()
 
     async def relay_once(self) -> int:
         """Publish and mark one batch; returns how many rows it carried."""
@@ -145,6 +161,14 @@ class OutboxRelay:
             try:
                 while not stop.is_set() and not leader.is_closed():
                     self._wake.clear()
+                    if (days := self._republish_days) is not None:
+                        status = await leader.execute(
+                            "UPDATE outbox SET published_at = NULL "
+                            "WHERE published_at >= now() - make_interval(days => $1)",
+                            days,
+                        )
+                        self._republish_days = None
+                        log.warning("republishing %s outbox rows", status.split()[-1])
                     if await self.relay_once() < self._batch_size:
                         await _wait_any(stop, self._wake, self._idle_interval)
             finally:

@@ -7,6 +7,7 @@ then pools close.
 """
 
 import asyncio
+import functools
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -20,23 +21,32 @@ from faststream.kafka import KafkaBroker
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from shared.contracts.topics import all_with_dead_letters
 from shared.infra import db, migrations
 from shared.infra.clock import ClockSettings
 from shared.infra.consumer import EventConsumer, Handler, subscribe
-from shared.infra.deadletter import DeadLetters
+from shared.infra.deadletter import DeadLetters, Sealer, sealer_from
 from shared.infra.housekeeping import Housekeeper
 from shared.infra.http import health_app, http_server
 from shared.infra.kafka import KafkaPublisher, create_broker
 from shared.infra.metrics import InfraMetrics
 from shared.infra.outbox import OutboxRelay
-from shared.infra.settings import DatabaseSettings, KafkaSettings, ObservabilitySettings
+from shared.infra.settings import (
+    DatabaseSettings,
+    DeadLetterSettings,
+    KafkaSettings,
+    ObservabilitySettings,
+)
+from shared.infra.topicguard import TopicGuard
 
 log = logging.getLogger(__name__)
 
 BackgroundTask = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
-class ServiceSettings(KafkaSettings, DatabaseSettings, ObservabilitySettings, ClockSettings):
+class ServiceSettings(
+    KafkaSettings, DatabaseSettings, DeadLetterSettings, ObservabilitySettings, ClockSettings
+):
     """Settings every service has; each service subclasses it once, adding its own."""
 
     model_config = SettingsConfigDict(
@@ -50,6 +60,17 @@ class ServiceSettings(KafkaSettings, DatabaseSettings, ObservabilitySettings, Cl
         ge=1,
         description="Days the inbox remembers processed event ids and published outbox rows "
         "are kept; must exceed the broker's retention.",
+    )
+    kafka_recreate_topics: bool = Field(
+        False,
+        description="Create the missing topics (with the configured partitions) when the "
+        "broker lost them. On in the embedded stack; production manages its topics itself.",
+    )
+    kafka_topic_check_interval: float = Field(
+        5.0,
+        gt=0,
+        description="Seconds between two checks that the broker still has every topic and "
+        "its records; after a loss the outbox republishes its retention window.",
     )
 
 
@@ -66,6 +87,7 @@ class Service:
     metrics: InfraMetrics
     relay: OutboxRelay
     topic_prefix: str = ""
+    sealer: Sealer | None = None
     tasks: list[BackgroundTask] = field(default_factory=list)
 
     def consume(self, topic: str, *, purpose: str, handlers: Mapping[str, Handler]) -> None:
@@ -76,7 +98,11 @@ class Service:
             pool=self.pool,
             handlers=handlers,
             dead_letters=DeadLetters(
-                self.broker, service=self.name, group_id=group_id, metrics=self.metrics
+                self.broker,
+                service=self.name,
+                group_id=group_id,
+                metrics=self.metrics,
+                sealer=self.sealer,
             ),
             metrics=self.metrics,
         )
@@ -96,6 +122,7 @@ async def build_service(
     migrations_dir: Path | None,
 ) -> Service:
     """Connect, migrate, and assemble the parts every service has."""
+    sealer = sealer_from(settings.dlq_encryption_keys)
     metrics = InfraMetrics(name)
     pool = await db.create_pool(settings, application_name=f"parcelwatch-{name}", schema=name)
     async with pool.acquire() as conn:
@@ -124,7 +151,20 @@ async def build_service(
         metrics=metrics,
         relay=relay,
         topic_prefix=settings.kafka_topic_prefix,
-        tasks=[relay.run, Housekeeper(pool, retention_days=settings.retention_days).run],
+        sealer=sealer,
+        tasks=[
+            relay.run,
+            Housekeeper(pool, retention_days=settings.retention_days).run,
+            TopicGuard(
+                settings,
+                all_with_dead_letters(),
+                functools.partial(relay.republish, settings.retention_days),
+                registry=metrics.registry,
+                service=name,
+                recreate=settings.kafka_recreate_topics,
+                interval=settings.kafka_topic_check_interval,
+            ).run,
+        ],
     )
 
 

@@ -34,6 +34,12 @@ class KafkaSettings(BaseSettings):
         description="Prepended to every topic name (e.g. `staging.`): several deployments, "
         "or test runs, can share one cluster.",
     )
+    kafka_metadata_max_age: float = Field(
+        10.0,
+        gt=0,
+        description="Seconds after which clients refresh topic metadata unasked: how soon "
+        "consumers notice a topic recreated with other partitions (Kafka's default: 300).",
+    )
 
     def topic(self, name: str) -> str:
         """The physical name of contract topic ``name``."""
@@ -54,6 +60,9 @@ class DatabaseSettings(BaseSettings):
     database_command_timeout: float = Field(
         10.0, gt=0, description="Seconds before a database statement is abandoned."
     )
+    database_connect_timeout: float = Field(
+        5.0, gt=0, description="Seconds before opening a database connection is abandoned."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -69,3 +78,16 @@ class ObservabilitySettings(BaseSettings):
 
     log_level: str = Field("INFO", description="Root log level (DEBUG, INFO, WARNING, ERROR).")
     log_format: str = Field("json", description="`json` (one object a line) or `text`.")
+
+
+class DeadLetterSettings(BaseSettings):
+    """How dead-letter values are protected at rest."""
+
+    model_config = _ENV
+
+    dlq_encryption_keys: SecretStr | None = Field(
+        None,
+        description="Comma-separated Fernet keys (`parcelwatch dlq new-key`). The first seals "
+        "the value of every dead letter (it holds customers' personal data); all of them "
+        "open one, so a key can be rotated. Unset: values go in clear, with a warning.",
+    )

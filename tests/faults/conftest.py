@@ -2,16 +2,37 @@
 
 import pytest
 
-from tests.faults.harness import RESULTS
+from tests.faults.harness import RESULTS, Summary
+
+
+def table(results: list[Summary]) -> list[str]:
+    """The summary as aligned text lines: a header, a rule, one row per fault (numbers
+    right-aligned, the note last and unpadded), then the totals."""
+    rows = [("fault", "iterations", "lost", "duplicated", "note")]
+    rows += [(r.fault, str(r.iterations), str(r.lost), str(r.duplicated), r.note) for r in results]
+    rows.append(
+        (
+            "total",
+            str(sum(r.iterations for r in results)),
+            str(sum(r.lost for r in results)),
+            str(sum(r.duplicated for r in results)),
+            "",
+        )
+    )
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+
+    def line(row: tuple[str, ...]) -> str:
+        numbers = zip(row[1:4], widths[1:], strict=True)
+        cells = [row[0].ljust(widths[0]), *(cell.rjust(width) for cell, width in numbers)]
+        return "  ".join([*cells, row[4]]).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return [line(rows[0]), rule, *map(line, rows[1:-1]), rule, line(rows[-1])]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not RESULTS:
         return
-    rows = [("fault", "iterations", "lost", "duplicated", "note")]
-    rows += [(r.fault, str(r.iterations), str(r.lost), str(r.duplicated), r.note) for r in RESULTS]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
     terminalreporter.section("fault-injection summary")
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        terminalreporter.write_line("  ".join([*cells, row[4]]).rstrip())
+    for text in table(RESULTS):
+        terminalreporter.write_line(text)

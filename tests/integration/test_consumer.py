@@ -1,4 +1,5 @@
-"""Consumer discipline against a real broker and PostgreSQL: dedup, dead letters, flow."""
+"""Consumer discipline against a real broker and PostgreSQL: dedup, dead letters, flow,
+batches (one transaction, one offset commit) and their fallback to one record at a time."""
 
 import asyncio
 import time
@@ -7,13 +8,15 @@ from typing import Any
 
 import asyncpg
 import pytest
+from faststream.kafka import KafkaBroker
 
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.topics import dead_letter
 from shared.infra import db, migrations
-from shared.infra.consumer import EventConsumer, PoisonMessage, subscribe
+from shared.infra.consumer import EventConsumer, Handler, Outcome, PoisonMessage, subscribe
+from shared.infra.db import Connection
 from shared.infra.deadletter import DeadLetters
-from shared.infra.kafka import create_broker
+from shared.infra.kafka import Record, create_broker
 from shared.infra.metrics import InfraMetrics
 from shared.infra.settings import DatabaseSettings, KafkaSettings
 from tests.support import events
@@ -32,7 +35,7 @@ async def pool(database_settings: DatabaseSettings) -> AsyncIterator[asyncpg.Poo
     await pool.close()
 
 
-async def _record_effect(conn: asyncpg.Connection, event: CloudEvent[Any]) -> None:
+async def _record_effect(conn: Connection, event: CloudEvent[Any]) -> None:
     if event.data.reason == "poison":
         raise PoisonMessage("this order cannot be cancelled")
     await conn.execute("INSERT INTO effects VALUES ($1, $2)", event.id, event.data.reason)
@@ -102,3 +105,102 @@ async def test_broken_messages_are_dead_lettered_and_the_partition_keeps_flowing
         if s.name.endswith("_total")
     }
     assert outcomes == {"processed": 2, "duplicate": 1, "dead_lettered": 3}
+
+
+def _consumer(
+    pool: asyncpg.Pool, broker: KafkaBroker, handler: Handler, metrics: InfraMetrics
+) -> EventConsumer:
+    return EventConsumer(
+        pool=pool,
+        handlers={"order.cancelled": handler},
+        dead_letters=DeadLetters(broker, service="test", group_id="test.group", metrics=metrics),
+        metrics=metrics,
+        backoff_initial=0.01,
+    )
+
+
+def _counts(metrics: InfraMetrics, name: str, label: str) -> dict[str, float]:
+    return {
+        s.labels[label]: s.value
+        for m in metrics.registry.collect()
+        if m.name == name
+        for s in m.samples
+        if s.name.endswith("_total")
+    }
+
+
+async def _records(bootstrap: str, topic: str, expect: int) -> list[Record]:
+    return [
+        Record(r.topic, r.partition, r.offset, r.key, r.value or b"", tuple(r.headers))
+        for r in await read_all(bootstrap, topic, expect=expect)
+    ]
+
+
+async def test_a_batch_redelivered_after_its_effects_committed_changes_nothing(
+    pool: asyncpg.Pool, kafka_settings: KafkaSettings
+) -> None:
+    """The window of the crash point ``consumer.after_commit``: effects committed, offsets
+    not. The whole batch comes again and the inbox turns every record into a duplicate."""
+    bootstrap = kafka_settings.kafka_bootstrap_servers
+    topic = unique("orders")
+    await create_topics(bootstrap, topic, dead_letter(topic), partitions=1)
+    sent = [events.cancelled("o-1", n) for n in range(1, 6)]
+    await produce(bootstrap, topic, *(e.to_json() for e in sent), sent[0].to_json(), key=b"o-1")
+    records = await _records(bootstrap, topic, expect=6)
+
+    metrics = InfraMetrics("test")
+    broker = create_broker(kafka_settings, client_id="test")
+    consumer = _consumer(pool, broker, _record_effect, metrics)
+    # Applied, as a subscriber would, but no offset is committed: a crash at that moment.
+    outcomes = await consumer.process(records)
+    assert outcomes == [Outcome.PROCESSED] * 5 + [Outcome.DUPLICATE]
+
+    subscribe(broker, topic, group_id=unique("test.group"), consumer=consumer, title="test")
+    await broker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while (
+            _counts(metrics, "parcelwatch_test_messages_consumed", "outcome").get("duplicate", 0)
+            < 7
+            and time.monotonic() < deadline
+        ):
+            await asyncio.sleep(0.1)
+    finally:
+        await broker.stop()
+    assert _counts(metrics, "parcelwatch_test_messages_consumed", "outcome") == {
+        "processed": 5,
+        "duplicate": 7,
+    }
+    assert await _wait_for(pool, 5, timeout=0) == [e.id for e in sent]
+
+
+async def test_a_failing_batch_is_rolled_back_and_applied_one_record_at_a_time_in_order(
+    pool: asyncpg.Pool, kafka_settings: KafkaSettings
+) -> None:
+    bootstrap = kafka_settings.kafka_bootstrap_servers
+    topic = unique("orders")
+    await create_topics(bootstrap, topic, dead_letter(topic), partitions=1)
+    sent = [events.cancelled("o-1", n) for n in range(1, 6)]
+    await produce(bootstrap, topic, *(e.to_json() for e in sent), key=b"o-1")
+    records = await _records(bootstrap, topic, expect=5)
+    async with pool.acquire() as conn:
+        await conn.execute("ALTER TABLE effects ADD COLUMN seq serial")
+    outages = 2  # the batch's transaction, then the record's first attempt alone
+
+    async def flaky(conn: Connection, event: CloudEvent[Any]) -> None:
+        nonlocal outages
+        await _record_effect(conn, event)
+        if event.id == sent[2].id and outages:
+            outages -= 1
+            raise ConnectionResetError("database connection lost")
+
+    metrics = InfraMetrics("test")
+    consumer = _consumer(pool, create_broker(kafka_settings, client_id="test"), flaky, metrics)
+    assert await consumer.process(records) == [Outcome.PROCESSED] * 5
+    rows = await pool.fetch("SELECT event_id FROM effects ORDER BY seq")
+    assert [r["event_id"] for r in rows] == [e.id for e in sent]
+    assert await pool.fetchval("SELECT count(*) FROM inbox WHERE topic = $1", topic) == 5
+    assert _counts(metrics, "parcelwatch_test_message_retries", "error") == {
+        "batch": 1,
+        "transient": 1,
+    }

@@ -1,5 +1,6 @@
 """Canary run: secrets and a customer's address set to unique strings, the notifier driven
-through deliveries, an SMTP AUTH refusal, a 550 refusal and a dead-lettered message; then
+through deliveries, an SMTP AUTH refusal, a 550 refusal and two dead-lettered messages (one
+of them an order holding the customer's address, sealed on the dead-letter topic); then
 every log line, the ``/metrics`` page, every dead letter and every published outcome is
 searched for the canaries. None may appear."""
 
@@ -12,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from pydantic import SecretStr
 
 from services.notifier.capture.smtp import MAX_MESSAGE_BYTES, CaptureHandler, SmtpCapture
+from shared.infra.deadletter import SEALED, Sealer
 from tests.integration.notifier.harness import Harness, eventually, rig, serving
 from tests.integration.notifier.scenario import new_order_id, order_placed, trigger
 from tests.support import infrastructure
@@ -26,6 +29,7 @@ WEBHOOK_TOKEN = f"hook-canary-{TOKEN}"
 CUSTOMER = f"cust.canary.{TOKEN}@example.com"
 REJECTED = f"reject.canary.{TOKEN}@example.com"
 CANARIES = (SMTP_PASSWORD, API_KEY, WEBHOOK_TOKEN, CUSTOMER, REJECTED, TOKEN)
+DLQ_KEY = Sealer.new_key()
 
 
 class RefusingHandler(CaptureHandler):
@@ -88,6 +92,7 @@ async def test_no_secret_or_address_leaks(
         smtp_security="none",
         retry_initial=0.1,
         retry_max=0.3,
+        dlq_encryption_keys=DLQ_KEY,
     ) as parts:
         # The same capture, on the same port, now with AUTH.
         await parts.smtp.stop()
@@ -119,11 +124,11 @@ async def test_no_secret_or_address_leaks(
             letters += await read_all(
                 parts.settings.kafka_bootstrap_servers,
                 parts.settings.topic(topic) + ".dlq",
-                expect=1 if topic == "sla.v1" else 0,
+                expect=0 if topic == "tracking.v1" else 1,
                 timeout=5,
             )
     assert AuthCapture.logins[0] is False and True in AuthCapture.logins
-    assert len(letters) == 1
+    assert len(letters) == 2
     logs = log_buffer.getvalue()
     assert logs.count("\n") > 20, "logging was not captured"
     assert "message refused for good" in logs and "dead-lettered" in logs
@@ -134,6 +139,10 @@ async def test_no_secret_or_address_leaks(
     assert hits(metrics) == []
     for record in letters:
         assert hits(repr(record.headers) + repr(record.value) + repr(record.key)) == []
+        assert ("dlq-value-encoding", SEALED.encode()) in record.headers
+    # Sealed, not dropped: the key opens the order with the customer's address in it.
+    opened = [Sealer(SecretStr(DLQ_KEY)).open(record.value) for record in letters]
+    assert [CUSTOMER in value.decode() for value in opened].count(True) == 1
     published = [record.value.decode() for record in outcomes if record.value]
     assert any('"notification.failed"' in event for event in published)
     assert [event for event in published if hits(event)] == []
@@ -146,6 +155,11 @@ async def drive(stack: Harness) -> None:
         trigger("ship_by_missed", delivered),  # customer, seller, ops chat
         order_placed(refused, customer_email=REJECTED),
         trigger("shipped", refused),
+    )
+    broken = json.loads(order_placed(new_order_id(), customer_email=CUSTOMER).to_json())
+    broken["data"]["placed_at"] = "not a time"
+    await stack.producer.send_and_wait(
+        stack.settings.topic("orders.v1"), json.dumps(broken).encode(), key=b"broken"
     )
     poison = json.loads(trigger("delivery_late", delivered, event_id=f"{delivered}.bad").to_json())
     poison["data"]["severity"] = "catastrophic"

@@ -30,6 +30,21 @@ class ProblemCode(StrEnum):
     CARRIER_ERROR = "carrier_error"
 
 
+class FailureReason(StrEnum):
+    """Why a call failed, finer than its failure type; the poller counts these in a metric."""
+
+    RATE_LIMITED = "rate_limited"
+    SERVER_ERROR = "server_error"
+    TIMEOUT = "timeout"
+    DEADLINE = "deadline"
+    CONNECTION = "connection"
+    AUTH = "auth"
+    TOO_LARGE = "too_large"
+    NOT_JSON = "not_json"
+    UNKNOWN_ERROR = "unknown_error"
+    MALFORMED = "malformed"
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """A problem found in a response, kept as data beside the result."""
@@ -111,13 +126,16 @@ class CarrierDown:
 
     detail: str
     retry_after: float | None = None
+    reason: FailureReason = FailureReason.SERVER_ERROR
 
 
 @dataclass(frozen=True, slots=True)
 class Malformed:
-    """A body that is not a tracking response of that carrier."""
+    """A body that is not a tracking response of that carrier (too large, not JSON, an
+    unknown error code, or JSON of another shape)."""
 
     detail: str
+    reason: FailureReason = FailureReason.MALFORMED
 
 
 NumberOutcome = ParsedShipment | NotFound | InvalidNumber
@@ -159,7 +177,10 @@ class ErrorCodes:
             return RateLimited(detail)
         if found & self.transient:
             return CarrierDown(detail)
-        return Malformed(f"unrecognized {self.carrier} error {detail or '(empty)'}")
+        return Malformed(
+            f"unrecognized {self.carrier} error {detail or '(empty)'}",
+            FailureReason.UNKNOWN_ERROR,
+        )
 
 
 class CarrierClient(Protocol):

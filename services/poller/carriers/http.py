@@ -1,9 +1,10 @@
-"""HTTP plumbing shared by carrier clients: OAuth token cache, timeouts, outcome mapping."""
+"""HTTP plumbing shared by carrier clients: OAuth token cache, timeouts, a cap on response
+size, outcome mapping."""
 
 import asyncio
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import ClassVar, Generic, NamedTuple, TypeVar
@@ -14,6 +15,7 @@ from services.poller.carriers.base import (
     AuthFailed,
     CallFailure,
     CarrierDown,
+    FailureReason,
     Malformed,
     NotFound,
     Parser,
@@ -36,6 +38,55 @@ class CallFailedError(Exception):
     def __init__(self, failure: CallFailure) -> None:
         super().__init__(failure.detail)
         self.failure = failure
+
+
+class ResponseTooLargeError(Exception):
+    """A response body longer than the cap of :class:`CappedTransport`."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"response body larger than {limit} bytes")
+        self.limit = limit
+
+
+class CappedTransport(httpx.AsyncBaseTransport):
+    """Refuses response bodies longer than ``max_bytes`` while they stream in, so a huge
+    body never sits in memory: a declared ``Content-Length`` over the cap is refused
+    before any byte is read, an undeclared one as soon as the count passes it."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, max_bytes: int) -> None:
+        self._inner = inner
+        self._max_bytes = max_bytes
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self._max_bytes:
+            await response.aclose()
+            raise ResponseTooLargeError(self._max_bytes)
+        if not isinstance(response.stream, httpx.AsyncByteStream):
+            raise TypeError("an async transport must answer with an async stream")
+        response.stream = _CappedStream(response.stream, self._max_bytes)
+        return response
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class _CappedStream(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream, max_bytes: int) -> None:
+        self._inner = inner
+        self._max_bytes = max_bytes
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        seen = 0
+        async for chunk in self._inner:
+            seen += len(chunk)
+            if seen > self._max_bytes:
+                raise ResponseTooLargeError(self._max_bytes)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 class AccessToken(NamedTuple):
@@ -86,13 +137,20 @@ class TokenCache:
 
 
 async def send(http: httpx.AsyncClient, request: httpx.Request) -> httpx.Response:
-    """Send a request; timeouts and connection errors become :class:`CarrierDown`."""
+    """Send a request; timeouts and connection errors become :class:`CarrierDown`, a body
+    over the transport's cap :class:`Malformed`."""
     try:
         return await http.send(request)
     except httpx.TimeoutException as exc:
-        raise CallFailedError(CarrierDown(f"timeout: {type(exc).__name__}")) from exc
+        failure = CarrierDown(f"timeout: {type(exc).__name__}", reason=FailureReason.TIMEOUT)
+        raise CallFailedError(failure) from exc
     except httpx.TransportError as exc:
-        raise CallFailedError(CarrierDown(f"connection failed: {type(exc).__name__}")) from exc
+        failure = CarrierDown(
+            f"connection failed: {type(exc).__name__}", reason=FailureReason.CONNECTION
+        )
+        raise CallFailedError(failure) from exc
+    except ResponseTooLargeError as exc:
+        raise CallFailedError(Malformed(str(exc), FailureReason.TOO_LARGE)) from exc
 
 
 async def send_with_token(
@@ -213,7 +271,10 @@ def outcomes(
     if body is _NOT_JSON:
         if response.status_code == httpx.codes.NOT_FOUND:
             return {n: NotFound(n, "HTTP 404") for n in numbers}
-        return dict.fromkeys(numbers, Malformed(f"HTTP {response.status_code}: body is not JSON"))
+        failure = Malformed(
+            f"HTTP {response.status_code}: body is not JSON", FailureReason.NOT_JSON
+        )
+        return dict.fromkeys(numbers, failure)
     parsed = parse(body, numbers)
     if not isinstance(parsed, list):
         if response.status_code == httpx.codes.NOT_FOUND:

@@ -12,11 +12,13 @@ from shared.infra.clock import ScaledClock
 
 
 def build_app(settings: EmulatorSettings, clock: ScaledClock | None = None) -> FastAPI:
-    """One app serving the UPS, FedEx, USPS and DHL tracking APIs on their real paths."""
+    """One app serving the UPS, FedEx, USPS and DHL tracking APIs on their real paths;
+    ``app.state.emulator`` is its state, for in-process tests that count requests."""
     emulator = Emulator(
         settings, clock or ScaledClock(settings.clock_scale, origin=settings.clock_origin)
     )
     app = FastAPI(title="ParcelWatch carrier emulator", docs_url="/_emulator/docs")
+    app.state.emulator = emulator
     for carrier in (ups, fedex, usps, dhl):
         app.include_router(carrier.router(emulator))
 

@@ -143,7 +143,18 @@ SCRIPTS: dict[Scenario, Script] = {
     ),
     Scenario.INVALID: Script(()),
     **dict.fromkeys(
-        (Scenario.RATE_LIMITED, Scenario.SERVER_ERROR, Scenario.SLOW, Scenario.EXPIRED_TOKEN),
+        (
+            Scenario.RATE_LIMITED,
+            Scenario.SERVER_ERROR,
+            Scenario.SLOW,
+            Scenario.EXPIRED_TOKEN,
+            Scenario.SERVER_OUTAGE,
+            Scenario.SLOW_DRIP,
+            Scenario.HUGE_BODY,
+            Scenario.INVALID_JSON,
+            Scenario.UNKNOWN_ERROR,
+            Scenario.TOKEN_STORM,
+        ),
         _ON_TIME,
     ),
     Scenario.ATTEMPTED_THEN_DELIVERED: Script(

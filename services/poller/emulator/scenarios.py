@@ -38,6 +38,12 @@ class Scenario(StrEnum):
     SLOW = "slow"
     EXPIRED_TOKEN = "expired_token"  # noqa: S105 - a scenario name
     ATTEMPTED_THEN_DELIVERED = "attempted_then_delivered"
+    SERVER_OUTAGE = "server_outage"
+    SLOW_DRIP = "slow_drip"
+    HUGE_BODY = "huge_body"
+    INVALID_JSON = "invalid_json"
+    UNKNOWN_ERROR = "unknown_error"
+    TOKEN_STORM = "token_storm"  # noqa: S105 - a scenario name
 
     @property
     def code(self) -> int:

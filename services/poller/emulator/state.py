@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from services.poller.emulator import lifecycle
-from services.poller.emulator.faults import Fault, fault_for
+from services.poller.emulator.faults import Fault, Spoil, fault_for
 from services.poller.emulator.scenarios import Scenario, scenario_of
 from services.poller.emulator.settings import EmulatorSettings
 from services.poller.emulator.tokens import TokenStore
@@ -31,19 +31,32 @@ class Emulator:
         scenario = scenario_of(carrier, number)
         return scenario, lifecycle.journey(scenario, started, now)
 
-    async def admit(self, carrier: str, numbers: Sequence[str]) -> Fault | None:
+    def requests(self, carrier: str, number: str) -> int:
+        """Tracking requests counted for ``number`` so far."""
+        return self._requests[(carrier, compact(number))]
+
+    async def admit(self, carrier: str, numbers: Sequence[str]) -> Fault | Spoil | None:
         """Count one request for ``numbers``, wait if one is slow, and pick its failure.
 
-        A batch fails as a whole when any of its numbers calls for a failure.
+        A batch fails as a whole when any of its numbers calls for a failure; a failure
+        (an error status) wins over a spoiled answer.
         """
-        faults = []
+        faults: list[Fault | Spoil] = []
         slow = False
         for number in numbers:
             key = (carrier, compact(number))
             self._requests[key] += 1
             scenario = scenario_of(carrier, number)
             slow = slow or scenario is Scenario.SLOW
-            faults.append(fault_for(scenario, self._requests[key]))
+            fault = fault_for(
+                scenario,
+                self._requests[key],
+                spoiled=self.settings.fault_requests,
+                outage=self.settings.outage_requests,
+            )
+            if fault is not None:
+                faults.append(fault)
         if slow:
             await asyncio.sleep(self.settings.slow_seconds)
-        return next((fault for fault in faults if fault is not None), None)
+        faults.sort(key=lambda fault: not isinstance(fault, Fault))
+        return faults[0] if faults else None

@@ -1,15 +1,18 @@
 """Request helpers shared by the carrier routes: credentials, bodies, responses."""
 
+import asyncio
 import base64
 import binascii
 import json
+import math
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from services.poller.emulator.faults import Fault
+from services.poller.emulator.faults import Fault, Spoil
 from services.poller.emulator.state import Emulator
 from services.poller.emulator.tokens import TokenState
 
@@ -67,7 +70,7 @@ def failure(emulator: Emulator, fault: Fault, body: Any) -> JSONResponse:
 
 async def admit_with_token(
     emulator: Emulator, carrier: str, token: str, numbers: list[str]
-) -> Fault | None:
+) -> Fault | Spoil | None:
     """Count the request; on an expired-token fault, expire the token it presented."""
     fault = await emulator.admit(carrier, numbers)
     if fault is Fault.TOKEN_EXPIRED:
@@ -80,3 +83,44 @@ def authorize(emulator: Emulator, carrier: str, request: Request) -> str | Token
     token = bearer(request)
     state = emulator.tokens.state(carrier, token)
     return token if token is not None and state is TokenState.VALID else state
+
+
+def spoil(emulator: Emulator, fault: Fault | Spoil | None, response: JSONResponse) -> Response:
+    """``response`` delivered as the ``fault`` says: trickling, padded or cut in half."""
+    if not isinstance(fault, Spoil):
+        return response
+    body, status, json_type = bytes(response.body), response.status_code, "application/json"
+    if fault is Spoil.INVALID_JSON:
+        return Response(body[: len(body) // 2], status, media_type=json_type)
+    if fault is Spoil.HUGE_BODY:
+        padded = _padded(body, emulator.settings.huge_bytes)
+        return StreamingResponse(padded, status, media_type=json_type)
+    dripping = _drip(body, emulator.settings.drip_seconds)
+    return StreamingResponse(dripping, status, media_type=json_type)
+
+
+_PIECE_SECONDS = 0.5
+_CHUNK = 64 * 1024
+
+
+async def _drip(body: bytes, seconds: float) -> AsyncIterator[bytes]:
+    """``body`` in pieces, one every half second, the last after ``seconds``."""
+    pieces = math.ceil(seconds / _PIECE_SECONDS) + 1
+    for piece in range(pieces):
+        if piece:
+            await asyncio.sleep(_PIECE_SECONDS)
+        yield body[piece * len(body) // pieces : (piece + 1) * len(body) // pieces]
+
+
+async def _padded(body: bytes, total: int) -> AsyncIterator[bytes]:
+    """The JSON object ``body`` with a ``padding`` field first, ``total`` bytes in all;
+    made chunk by chunk, never held whole."""
+    head, tail = b'{"padding":"', b'",' + body[1:]
+    yield head
+    left = max(0, total - len(head) - len(tail))
+    while left:
+        step = min(left, _CHUNK)
+        yield b"x" * step
+        left -= step
+        await asyncio.sleep(0)
+    yield tail

@@ -3,7 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from services.poller.emulator.api import common
 from services.poller.emulator.faults import Fault
@@ -16,6 +16,7 @@ _FAULTS = {
     Fault.RATE_LIMITED: ("Too Many Requests", "Too many requests within defined time period."),
     Fault.SERVER_ERROR: ("Internal Server Error", "An unexpected error occurred."),
     Fault.UNAVAILABLE: ("Service Unavailable", "The service is temporarily unavailable."),
+    Fault.UNKNOWN_ERROR: ("Bad Request", "The request could not be processed."),
 }
 
 
@@ -26,7 +27,7 @@ def router(emulator: Emulator) -> APIRouter:
     @api.get("/track/shipments")
     async def track(
         request: Request, tracking_number: Annotated[str, Query(alias="trackingNumber")] = ""
-    ) -> JSONResponse:
+    ) -> Response:
         if not request.headers.get("DHL-API-Key"):
             return common.answer(401, dhl.unauthorized())
         number = tracking_number.strip()
@@ -37,12 +38,16 @@ def router(emulator: Emulator) -> APIRouter:
         fault = await emulator.admit(CARRIER, [number])
         if fault is Fault.TOKEN_EXPIRED:
             return common.answer(401, dhl.unauthorized())
-        if fault is not None:
+        if isinstance(fault, Fault):
             title, detail = _FAULTS[fault]
             return common.failure(emulator, fault, dhl.problem(fault.value, title, detail))
-        scenario, journey = emulator.journey(CARRIER, number)
-        if scenario is Scenario.INVALID or not journey.events:
-            return common.answer(404, dhl.not_found(number))
-        return common.answer(200, dhl.track_response(number, journey))
+        return common.spoil(emulator, fault, _answer(emulator, number))
 
     return api
+
+
+def _answer(emulator: Emulator, number: str) -> JSONResponse:
+    scenario, journey = emulator.journey(CARRIER, number)
+    if scenario is Scenario.INVALID or not journey.events:
+        return common.answer(404, dhl.not_found(number))
+    return common.answer(200, dhl.track_response(number, journey))

@@ -4,7 +4,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from services.poller.emulator.api import common
 from services.poller.emulator.faults import Fault
@@ -20,6 +20,7 @@ _FAULTS = {
     Fault.SERVER_ERROR: fedex.SERVER_ERROR,
     Fault.UNAVAILABLE: fedex.UNAVAILABLE,
     Fault.TOKEN_EXPIRED: fedex.TOKEN_INVALID,
+    Fault.UNKNOWN_ERROR: fedex.UNKNOWN_ERROR,
 }
 
 
@@ -42,7 +43,7 @@ def router(emulator: Emulator) -> APIRouter:
         )
 
     @api.post("/track/v1/trackingnumbers")
-    async def track(request: Request) -> JSONResponse:
+    async def track(request: Request) -> Response:
         token = common.authorize(emulator, CARRIER, request)
         if isinstance(token, TokenState):
             return common.answer(401, fedex.error(fedex.TOKEN_INVALID))
@@ -52,9 +53,10 @@ def router(emulator: Emulator) -> APIRouter:
         if len(numbers) > MAX_NUMBERS:
             return common.answer(400, fedex.error(fedex.TOO_MANY_NUMBERS))
         fault = await common.admit_with_token(emulator, CARRIER, token, numbers)
-        if fault is not None:
+        if isinstance(fault, Fault):
             return common.failure(emulator, fault, fedex.error(_FAULTS[fault]))
-        return common.answer(200, fedex.track_response([_result(emulator, n) for n in numbers]))
+        answer = common.answer(200, fedex.track_response([_result(emulator, n) for n in numbers]))
+        return common.spoil(emulator, fault, answer)
 
     return api
 

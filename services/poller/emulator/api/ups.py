@@ -1,7 +1,7 @@
 """UPS: ``POST /security/v1/oauth/token`` and ``GET /api/track/v1/details/{number}``."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from services.poller.emulator.api import common
 from services.poller.emulator.faults import Fault
@@ -16,6 +16,7 @@ _FAULTS = {
     Fault.SERVER_ERROR: ups.SERVER_ERROR,
     Fault.UNAVAILABLE: ups.SERVER_ERROR,
     Fault.TOKEN_EXPIRED: ups.TOKEN_EXPIRED,
+    Fault.UNKNOWN_ERROR: ups.UNKNOWN_ERROR,
 }
 
 
@@ -45,7 +46,7 @@ def router(emulator: Emulator) -> APIRouter:
         )
 
     @api.get("/api/track/v1/details/{number}")
-    async def track(number: str, request: Request) -> JSONResponse:
+    async def track(number: str, request: Request) -> Response:
         token = common.authorize(emulator, CARRIER, request)
         if isinstance(token, TokenState):
             expired = token is TokenState.EXPIRED
@@ -53,13 +54,17 @@ def router(emulator: Emulator) -> APIRouter:
                 401, ups.error(ups.TOKEN_EXPIRED if expired else ups.TOKEN_UNKNOWN)
             )
         fault = await common.admit_with_token(emulator, CARRIER, token, [number])
-        if fault is not None:
+        if isinstance(fault, Fault):
             return common.failure(emulator, fault, ups.error(_FAULTS[fault]))
-        scenario, journey = emulator.journey(CARRIER, number)
-        if scenario is Scenario.INVALID:
-            return common.answer(400, ups.error(ups.INVALID_NUMBER))
-        if not journey.events:
-            return common.answer(404, ups.error(ups.NOT_FOUND))
-        return common.answer(200, ups.track_response(number, journey))
+        return common.spoil(emulator, fault, _answer(emulator, number))
 
     return api
+
+
+def _answer(emulator: Emulator, number: str) -> JSONResponse:
+    scenario, journey = emulator.journey(CARRIER, number)
+    if scenario is Scenario.INVALID:
+        return common.answer(400, ups.error(ups.INVALID_NUMBER))
+    if not journey.events:
+        return common.answer(404, ups.error(ups.NOT_FOUND))
+    return common.answer(200, ups.track_response(number, journey))

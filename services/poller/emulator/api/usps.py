@@ -1,7 +1,7 @@
 """USPS: ``POST /oauth2/v3/token`` and ``GET /tracking/v3/tracking/{number}?expand=…``."""
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from services.poller.emulator.api import common
 from services.poller.emulator.faults import Fault
@@ -22,6 +22,7 @@ _FAULTS = {
     Fault.SERVER_ERROR: ("Internal Server Error", None),
     Fault.UNAVAILABLE: ("Service Unavailable", None),
     Fault.TOKEN_EXPIRED: (_EXPIRED, None),
+    Fault.UNKNOWN_ERROR: ("Bad Request", usps.UNKNOWN_ERROR),
 }
 
 
@@ -53,21 +54,25 @@ def router(emulator: Emulator) -> APIRouter:
         )
 
     @api.get("/tracking/v3/tracking/{number}")
-    async def track(number: str, request: Request, expand: str = "SUMMARY") -> JSONResponse:
+    async def track(number: str, request: Request, expand: str = "SUMMARY") -> Response:
         token = common.authorize(emulator, CARRIER, request)
         if isinstance(token, TokenState):
             expired = token is TokenState.EXPIRED
             return common.answer(401, usps.error(401, _EXPIRED if expired else _UNKNOWN_CLIENT))
         fault = await common.admit_with_token(emulator, CARRIER, token, [number])
-        if fault is not None:
+        if isinstance(fault, Fault):
             message, detail = _FAULTS[fault]
             return common.failure(emulator, fault, usps.error(fault.value, message, detail))
-        scenario, journey = emulator.journey(CARRIER, number)
-        if scenario is Scenario.INVALID:
-            return common.answer(400, usps.error(400, "Bad Request", usps.REJECTED))
-        if not journey.events:
-            return common.answer(400, usps.error(400, "Bad Request", usps.NOT_FOUND))
-        body = usps.tracking_response(number, journey, detail=expand.upper() == "DETAIL")
-        return common.answer(200, body)
+        return common.spoil(emulator, fault, _answer(emulator, number, expand))
 
     return api
+
+
+def _answer(emulator: Emulator, number: str, expand: str) -> JSONResponse:
+    scenario, journey = emulator.journey(CARRIER, number)
+    if scenario is Scenario.INVALID:
+        return common.answer(400, usps.error(400, "Bad Request", usps.REJECTED))
+    if not journey.events:
+        return common.answer(400, usps.error(400, "Bad Request", usps.NOT_FOUND))
+    body = usps.tracking_response(number, journey, detail=expand.upper() == "DETAIL")
+    return common.answer(200, body)

@@ -45,6 +45,10 @@ TOKEN_INVALID = (
     "NOT.AUTHORIZED.ERROR",
     "Access token expired. Please modify your request and try again.",
 )
+UNKNOWN_ERROR = (  # in no classifier table on purpose
+    "SYSTEM.UNEXPECTED.ERROR",
+    "An unexpected condition occurred. Please try again later.",
+)
 CREDENTIALS_INVALID = (
     "NOT.AUTHORIZED.ERROR",
     "The given client credentials were not valid. Please modify your request and try again.",

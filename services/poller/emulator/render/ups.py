@@ -43,6 +43,7 @@ TOKEN_EXPIRED = ("251004", "Bearer token expired")
 RATE_LIMITED = ("10429", "Too Many Requests")
 SERVER_ERROR = ("10004", "System error, please try again later")
 CLIENT_INVALID = ("10401", "ClientId is Invalid")
+UNKNOWN_ERROR = ("199999", "Unexpected condition")  # in no classifier table on purpose
 
 
 def error(code_and_message: tuple[str, str]) -> dict[str, Any]:

@@ -40,6 +40,11 @@ NOT_FOUND = (
     "Status Not Available",
     "The tracking number may be incorrect or the status update is not yet available.",
 )
+UNKNOWN_ERROR = (  # in no classifier table on purpose
+    "159999",
+    "Unexpected Condition",
+    "The request could not be completed.",
+)
 REJECTED = (
     "150004",
     "Tracking Not Available",
