@@ -4,7 +4,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class InfraMetrics:
-    """Outbox, consumer and dead-letter metrics of one service, in its own registry."""
+    """Outbox, consumer, dead-letter and broker-loss metrics of one service, in its own registry."""
 
     def __init__(self, service: str, registry: CollectorRegistry | None = None) -> None:
         self.service = service
@@ -49,5 +49,10 @@ class InfraMetrics:
         self.outbox_errors = Counter(
             f"{prefix}_outbox_errors_total",
             "Relay rounds that failed (broker or database unavailable).",
+            registry=self.registry,
+        )
+        self.broker_data_losses = Counter(
+            f"{prefix}_broker_data_losses_total",
+            "Times the broker was seen to have lost topics or records.",
             registry=self.registry,
         )

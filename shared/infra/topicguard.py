@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import Counter
 
 from shared.infra.kafka import ensure_topics
 from shared.infra.settings import KafkaSettings
@@ -75,8 +75,7 @@ class TopicGuard:
         topics: tuple[str, ...],
         on_loss: Callable[[], None],
         *,
-        registry: CollectorRegistry,
-        service: str,
+        losses: Counter,
         recreate: bool,
         interval: float = 5.0,
     ) -> None:
@@ -88,11 +87,7 @@ class TopicGuard:
         self._interval = interval
         self._seen: Snapshot | None = None
         self._pending = False
-        self._losses = Counter(
-            f"parcelwatch_{service}_broker_data_losses_total",
-            "Times the broker was seen to have lost topics or records.",
-            registry=registry,
-        )
+        self._losses = losses
 
     async def check_once(self) -> list[str]:
         """One check, and the recovery it calls for; returns the losses it saw."""

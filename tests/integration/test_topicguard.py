@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
-from prometheus_client import CollectorRegistry
 
 from shared.contracts import topics
 from shared.contracts.envelope import decode
@@ -58,8 +57,7 @@ def _guard(settings: KafkaSettings, calls: list[str], *, recreate: bool) -> Topi
         settings,
         (topics.ORDERS,),
         lambda: calls.append("loss"),
-        registry=CollectorRegistry(),
-        service="test",
+        losses=InfraMetrics("test").broker_data_losses,
         recreate=recreate,
     )
 
@@ -86,8 +84,7 @@ async def test_deleted_topic_is_recreated_and_the_outbox_republished_in_order(
             settings,
             (topics.ORDERS,),
             functools.partial(relay.republish, 14),
-            registry=metrics.registry,
-            service="test",
+            losses=metrics.broker_data_losses,
             recreate=True,
         )
         assert await guard.check_once() == []
