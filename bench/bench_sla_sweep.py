@@ -42,6 +42,7 @@ from services.sla.service import SlaService
 from services.sla.sweeper import Sweeper
 from shared.infra import db, migrations
 from shared.infra.settings import DatabaseSettings
+from tests.support.clock import caught_up
 
 ORDERS = 1_000_000
 EXPIRED = 10_000
@@ -221,7 +222,10 @@ async def _baseline(pool: asyncpg.Pool) -> int:
 async def _sweep(pool: asyncpg.Pool) -> int:
     metrics = SlaMetrics(CollectorRegistry())
     sla = SlaService(rules=RULES, calendars=Calendars(), metrics=metrics)
-    sweeper = Sweeper(pool, sla, FixedClock(), metrics, batch_size=BATCH, interval=1.0)
+    clock = FixedClock()
+    sweeper = Sweeper(
+        pool, sla, clock, metrics, watermark=caught_up(clock), batch_size=BATCH, interval=1.0
+    )
     return await sweeper.sweep()
 
 

@@ -636,7 +636,19 @@ CalendarOf = Callable[[OrderDetails], BusinessCalendar]
 def assess(
     facts: OrderFacts, *, now: datetime, rules: SlaRules, calendar_of: CalendarOf
 ) -> Assessment:
-    """The SLA events due for ``facts`` at ``now`` and the timers of the next look."""
+    """The SLA events due for ``facts`` at ``now`` and the timers of the next look.
+
+    A verdict never goes back before one already made for the order: ``now`` is taken no
+    earlier than the latest breach raised or resolved (the watermark callers pass can be
+    earlier than a sweep made before the consumers fell behind).
+    """
+    now = max(
+        [
+            now,
+            *(b.raised_at for b in facts.breaches.values()),
+            *(b.resolved_at for b in facts.breaches.values() if b.resolved_at is not None),
+        ]
+    )
     details = facts.details
     if details is None:
         return Assessment(OrderState.PENDING)

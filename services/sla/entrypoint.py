@@ -1,5 +1,6 @@
 """Composition root of the sla service: watches ship-by, delivery and dispute deadlines."""
 
+import asyncio
 from pathlib import Path
 
 from services.sla import api
@@ -13,6 +14,7 @@ from services.sla.sweeper import Census, Sweeper
 from shared.contracts import topics
 from shared.infra.clock import Clock
 from shared.infra.service import Service, build_service
+from shared.infra.watermark import KafkaPositions, Watermark
 
 NAME = SCHEMA
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -32,7 +34,14 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
         calendars=Calendars(settings.marketplace_calendars),
         metrics=metrics,
     )
-    handlers = SlaHandlers(sla, clock)
+    positions = KafkaPositions(
+        settings,
+        {service.group_id(purpose): settings.topic(topic) for topic, purpose in PURPOSES.items()},
+    )
+    watermark = Watermark(
+        clock, positions, lag=metrics.watermark_lag, interval=settings.watermark_interval
+    )
+    handlers = SlaHandlers(sla, watermark)
     service.consume(topics.ORDERS, purpose=PURPOSES[topics.ORDERS], handlers=handlers.orders())
     service.consume(
         topics.TRACKING, purpose=PURPOSES[topics.TRACKING], handlers=handlers.tracking()
@@ -42,11 +51,19 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
         sla,
         clock,
         metrics,
+        watermark=watermark,
         batch_size=settings.sweep_batch_size,
         interval=settings.sweep_interval,
     )
     census = Census(service.pool, metrics, interval=settings.census_interval)
     gauges = ScorecardGauges(service.pool, clock, metrics, interval=settings.scorecard_interval)
-    service.tasks += [sweeper.run, census.run, gauges.run]
+
+    async def follow_consumers(stop: asyncio.Event) -> None:
+        try:
+            await watermark.run(stop)
+        finally:
+            await positions.close()
+
+    service.tasks += [follow_consumers, sweeper.run, census.run, gauges.run]
     service.http.include_router(api.router(service.pool, clock, settings.api_token))
     return service

@@ -35,7 +35,8 @@ _Record = Callable[[Connection, Any], Awaitable[None]]
 
 
 class SlaHandlers:
-    """The handlers of both topics, by event type."""
+    """The handlers of both topics, by event type; orders are reassessed at ``clock``'s now
+    (the service passes its watermark: verdicts wait for the facts before them)."""
 
     def __init__(self, sla: SlaService, clock: Clock) -> None:
         self._sla = sla

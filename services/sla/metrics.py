@@ -22,6 +22,11 @@ class SlaMetrics:
             ["kind", "severity"],
             registry=registry,
         )
+        self.watermark_lag = Gauge(
+            "parcelwatch_sla_watermark_lag_seconds",
+            "How far verdicts are held behind now while the consumers catch up (0: caught up).",
+            registry=registry,
+        )
         self.resolved = Counter(
             "parcelwatch_sla_resolved_total",
             "SLA situations that cleared, by the kind that cleared.",

@@ -45,6 +45,13 @@ class SlaSettings(ServiceSettings):
         validation_alias="SLA_SWEEP_BATCH_SIZE",
         description="Orders claimed, assessed and committed per sweep transaction.",
     )
+    watermark_interval: float = Field(
+        1.0,
+        gt=0,
+        validation_alias="SLA_WATERMARK_INTERVAL",
+        description="Seconds between two readings of how far the consumers have got "
+        "(verdicts wait for the facts before them).",
+    )
     census_interval: float = Field(
         30.0,
         gt=0,

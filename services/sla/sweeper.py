@@ -4,6 +4,8 @@ One indexed query (``orders_next_due_idx``) finds the due orders, earliest first
 locks them with ``FOR UPDATE SKIP LOCKED``: replicas running their own sweeper take
 disjoint batches, and an order a consumer holds is simply left for the next round. Each
 batch commits its state changes and the events they cause together, through the outbox.
+"Now" is the watermark (:mod:`shared.infra.watermark`), read before each sweep: while the
+consumers catch up, deadlines wait for the facts that came before them.
 """
 
 import asyncio
@@ -19,6 +21,7 @@ from services.sla.metrics import OPEN_STATES, SlaMetrics
 from services.sla.service import SlaService
 from shared.infra.clock import Clock
 from shared.infra.consumer import TRANSIENT_ERRORS
+from shared.infra.watermark import Watermark
 
 log = logging.getLogger(__name__)
 
@@ -33,23 +36,26 @@ class Sweeper:
         clock: Clock,
         metrics: SlaMetrics,
         *,
+        watermark: Watermark,
         batch_size: int,
         interval: float,
     ) -> None:
         self._pool = pool
         self._sla = sla
         self._clock = clock
+        self._watermark = watermark
         self._metrics = metrics
         self._batch_size = batch_size
         self._interval = interval
 
     async def sweep(self) -> int:
-        """Process every order due now, batch by batch; returns how many were processed.
+        """Process every order due by the watermark, batch by batch; returns how many were.
 
         An order whose assessment fails is logged, counted and left for the next sweep,
         so that it cannot hold up the others.
         """
         started = time.perf_counter()
+        await self._watermark.refresh()
         processed = 0
         failed: list[str] = []
         while True:
@@ -64,7 +70,7 @@ class Sweeper:
     async def _sweep_batch(self, skip: list[str]) -> tuple[int, list[str]]:
         """One batch in one transaction; returns how many orders it claimed and those that
         failed. On an unexpected error, the batch is retried one order at a time."""
-        now = self._clock.now()
+        now = self._watermark.now()
         try:
             async with self._pool.acquire() as conn, conn.transaction():
                 ids = await store.claim_due(conn, now, self._batch_size, skip)

@@ -90,10 +90,14 @@ class Service:
     sealer: Sealer | None = None
     tasks: list[BackgroundTask] = field(default_factory=list)
 
+    def group_id(self, purpose: str) -> str:
+        """The consumer group of the subscription for ``purpose``."""
+        return f"{self.name}.{purpose}"
+
     def consume(self, topic: str, *, purpose: str, handlers: Mapping[str, Handler]) -> None:
         """Subscribe ``handlers`` (by event type) to contract topic ``topic`` in consumer
         group ``<service>.<purpose>``, with dedup, dead letters and retries."""
-        group_id = f"{self.name}.{purpose}"
+        group_id = self.group_id(purpose)
         consumer = EventConsumer(
             pool=self.pool,
             handlers=handlers,

@@ -1,6 +1,9 @@
-"""A clock tests move by hand."""
+"""A clock tests move by hand, and a watermark that is never held back."""
 
 from datetime import datetime, timedelta
+
+from shared.infra.clock import Clock
+from shared.infra.watermark import Position, Watermark
 
 
 class FakeClock:
@@ -17,3 +20,12 @@ class FakeClock:
 
     def advance(self, delta: timedelta) -> None:
         self._now += delta
+
+
+async def _no_backlog() -> list[Position]:
+    return []
+
+
+def caught_up(clock: Clock) -> Watermark:
+    """A watermark of consumers that are never behind: verdicts at ``clock``'s now."""
+    return Watermark(clock, _no_backlog)

@@ -52,7 +52,7 @@ from tests.integration.sla.scenarios import (
     scan,
     status_changed,
 )
-from tests.support.clock import FakeClock
+from tests.support.clock import FakeClock, caught_up
 
 LATE = "o-late"
 UNSHIPPED = "o-unshipped"
@@ -102,7 +102,9 @@ async def _seed_sla(service: Service, clock: FakeClock) -> None:
     sla = SlaService(rules=SlaRules(), calendars=Calendars(), metrics=metrics)
     handlers = SlaHandlers(sla, clock)
     by_type = handlers.orders() | handlers.tracking()
-    sweeper = Sweeper(service.pool, sla, clock, metrics, batch_size=50, interval=1)
+    sweeper = Sweeper(
+        service.pool, sla, clock, metrics, watermark=caught_up(clock), batch_size=50, interval=1
+    )
     late = _events_of_order_late()
     steps = [(T0, placed(UNSHIPPED)), (T0, confirmed(UNSHIPPED)), *late[:3], (DETECTION, None)]
     steps += late[3:]

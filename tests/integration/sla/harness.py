@@ -1,8 +1,9 @@
 """The sla service run in-process against the real broker and PostgreSQL, on a FakeClock.
 
 After each step the harness waits for facts, not for time: every record sent has been
-consumed, two sweeps ran at the new clock time, and every outbox row has been published
-and read back from ``sla.v1``. Only then are the order's events compared.
+consumed and its offset committed (so the watermark is the clock), two sweeps ran at the
+new clock time, and every outbox row has been published and read back from ``sla.v1``.
+Only then are the order's events compared.
 """
 
 import asyncio
@@ -16,11 +17,12 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from services.sla.entrypoint import build_app
+from services.sla.entrypoint import PURPOSES, build_app
 from services.sla.settings import SlaSettings
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent, decode
 from shared.infra.service import Service
+from shared.infra.watermark import KafkaPositions, held_at
 from tests.integration.sla.scenarios import Expected, Scenario
 from tests.support.clock import FakeClock
 from tests.support.services import running
@@ -98,9 +100,14 @@ class Harness:
 
     # --- input ------------------------------------------------------------------------
 
-    async def send(self, events: tuple[CloudEvent[Any], ...], *, twice: bool = False) -> None:
-        """Publish each event (twice in a row if asked) to its topic, keyed by order."""
+    async def send(
+        self, events: tuple[CloudEvent[Any], ...], *, twice: bool = False, keep_time: bool = False
+    ) -> None:
+        """Publish each event (twice in a row if asked) to its topic, keyed by order, stamped
+        with the clock's time as a producer would (unless ``keep_time``)."""
         for event in events:
+            if not keep_time:
+                event = event.model_copy(update={"time": self.clock.now()})
             for _ in range(2 if twice else 1):
                 topic = self.settings.topic(event.data.topic)
                 await self._producer.send_and_wait(topic, event.to_json(), key=event.key)
@@ -130,6 +137,18 @@ class Harness:
             for t in (self.settings.topic(topics.ORDERS), self.settings.topic(topics.TRACKING))
         )
 
+    async def _committed(self) -> bool:
+        """Whether every consumer group committed up to the end: the watermark is now."""
+        assert self.service is not None
+        read = KafkaPositions(
+            self.settings,
+            {self.service.group_id(p): self.settings.topic(t) for t, p in PURPOSES.items()},
+        )
+        try:
+            return held_at(await read()) is None
+        finally:
+            await read.close()
+
     def _sweeps(self) -> float:
         assert self.service is not None
         return _sample(self.service, "parcelwatch_sla_sweep_duration_seconds_count")
@@ -141,6 +160,7 @@ class Harness:
             return self._consumed_before + self._consumed() >= self.sent
 
         await until(consumed, "the inputs to be consumed")
+        await until(self._committed, "the consumers' offsets to be committed")
         swept = self._sweeps()
 
         async def two_sweeps() -> bool:

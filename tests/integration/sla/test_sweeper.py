@@ -18,8 +18,9 @@ from services.sla.service import SlaService
 from services.sla.sweeper import Census, Sweeper
 from shared.infra import db, migrations
 from shared.infra.settings import DatabaseSettings
-from tests.integration.sla.scenarios import DETECTION, SECOND, T0, confirmed, placed
-from tests.support.clock import FakeClock
+from shared.infra.watermark import Position, Watermark, WatermarkUnknown
+from tests.integration.sla.scenarios import DETECTION, HOUR, SECOND, T0, confirmed, placed
+from tests.support.clock import FakeClock, caught_up
 
 
 @dataclass
@@ -32,8 +33,17 @@ class Setup:
     metrics: SlaMetrics
 
     def sweeper(self, batch_size: int = 10) -> Sweeper:
+        return self.sweeper_held(caught_up(self.clock), batch_size)
+
+    def sweeper_held(self, watermark: Watermark, batch_size: int = 10) -> Sweeper:
         return Sweeper(
-            self.pool, self.sla, self.clock, self.metrics, batch_size=batch_size, interval=0.01
+            self.pool,
+            self.sla,
+            self.clock,
+            self.metrics,
+            watermark=watermark,
+            batch_size=batch_size,
+            interval=0.01,
         )
 
     async def confirm(self, *order_ids: str) -> None:
@@ -144,6 +154,39 @@ async def test_sweeper_reports_sweeps_and_the_oldest_deadline_waiting(setup: Set
     oldest = setup.registry.get_sample_value("parcelwatch_sla_oldest_unprocessed_deadline_seconds")
     assert oldest == 90
     assert len(await setup.outbox()) == 1
+
+
+async def test_sweeper_waits_while_the_consumers_are_behind_or_unreadable(setup: Setup) -> None:
+    await setup.confirm("o-1", "o-2", "o-3")
+    broker: list[Position] | None = None  # None: the broker cannot be read
+
+    async def read() -> list[Position]:
+        if broker is None:
+            raise OSError("broker unreachable")
+        return broker
+
+    watermark = Watermark(setup.clock, read, lag=setup.metrics.watermark_lag)
+    sweeper = setup.sweeper_held(watermark)
+    setup.clock.set(DETECTION + HOUR)
+    with pytest.raises(WatermarkUnknown):  # never read: no verdict at all
+        await sweeper.sweep()
+
+    broker = [Position(9, 9), Position(5, 9, DETECTION - SECOND)]  # one partition behind
+    assert await sweeper.sweep() == 0
+    lag = setup.registry.get_sample_value("parcelwatch_sla_watermark_lag_seconds")
+    assert lag == (HOUR + SECOND).total_seconds()
+
+    broker = [Position(9, 9), Position(9, 9)]  # caught up, read before the deadline
+    setup.clock.set(DETECTION - SECOND)
+    await watermark.refresh()
+    broker = None
+    setup.clock.set(DETECTION + HOUR)
+    assert await sweeper.sweep() == 0  # held where the last reading left it
+    assert await setup.outbox() == []
+
+    broker = [Position(9, 9), Position(9, 9)]
+    assert await sweeper.sweep() == 3
+    assert setup.registry.get_sample_value("parcelwatch_sla_watermark_lag_seconds") == 0
 
 
 async def test_census_counts_open_orders_by_state(setup: Setup) -> None:

@@ -365,6 +365,14 @@ def test_assess_emits_tracking_stalled_and_resolves_it_on_a_new_scan() -> None:
     assert (data.resolved_kind, data.reason) == (K.TRACKING_STALLED, "new scan (in_transit)")
 
 
+def test_assess_never_goes_back_before_a_verdict_already_made() -> None:
+    """A watermark earlier than the sweep that raised the breach (the consumers fell
+    behind since) must not clear it: the order is judged as of the breach, at least."""
+    facts = replace(ORDER, shipments=(IN_TRANSIT,))
+    stalled = raised(run(facts, STALL_AT), facts)
+    assert run(stalled, STALL_AT - timedelta(days=2)).emissions == ()
+
+
 def test_assess_does_not_watch_a_parcel_waiting_at_a_pickup_point() -> None:
     waiting = replace(IN_TRANSIT, status=S.AVAILABLE_FOR_PICKUP)
     result = run(replace(ORDER, shipments=(waiting,)), STALL_AT + timedelta(days=10))
