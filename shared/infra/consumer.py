@@ -19,11 +19,12 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 import asyncpg
+from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
@@ -212,6 +213,28 @@ class EventConsumer:
         return random.uniform(ceiling / 2, ceiling)
 
 
+async def _lenient_headers(
+    raw: tuple[ConsumerRecord[Any, Any], ...],
+    parse: Callable[[tuple[ConsumerRecord[Any, Any], ...]], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    """FastStream decodes every header as UTF-8 and fails the whole batch, again and again,
+    on one that is not (Kafka headers are bytes): it parses copies whose headers are made
+    valid, and the message keeps the records as received for :func:`_records`."""
+    message = await parse(tuple(_utf8_headers(record) for record in raw))
+    message.raw_message = raw
+    return message
+
+
+def _utf8_headers(record: ConsumerRecord[Any, Any]) -> ConsumerRecord[Any, Any]:
+    try:
+        for _, value in record.headers or ():
+            value.decode()
+    except UnicodeDecodeError:
+        headers = [(k, v.decode(errors="replace").encode()) for k, v in record.headers]
+        return replace(record, headers=headers)
+    return record
+
+
 async def _records(message: StreamMessage[Any]) -> tuple[Record, ...]:
     """Hand the handler the batch's records as received: decoding is ``EventConsumer``'s."""
     raw = message.raw_message
@@ -245,6 +268,7 @@ def subscribe(
         batch_timeout_ms=BATCH_WAIT_MS,
         ack_policy=AckPolicy.NACK_ON_ERROR,
         auto_offset_reset="earliest",
+        parser=_lenient_headers,
         decoder=_records,
         title=title,
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 import asyncpg
 import pytest
+from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 
 from shared.contracts.envelope import CloudEvent
@@ -204,3 +205,37 @@ async def test_a_failing_batch_is_rolled_back_and_applied_one_record_at_a_time_i
         "batch": 1,
         "transient": 1,
     }
+
+
+async def test_a_header_that_is_not_utf8_neither_blocks_nor_loses_the_partition(
+    pool: asyncpg.Pool, kafka_settings: KafkaSettings
+) -> None:
+    """Kafka headers are bytes; one that is not UTF-8 reaches the handler like any other
+    record (the envelope decides), and the records around it flow."""
+    bootstrap = kafka_settings.kafka_bootstrap_servers
+    topic = unique("orders")
+    await create_topics(bootstrap, topic, dead_letter(topic), partitions=1)
+    sent = [events.cancelled("o-1", n) for n in range(1, 4)]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for n, event in enumerate(sent):
+            headers = [("trace", b"\xff\xfe not utf-8")] if n == 1 else []
+            await producer.send_and_wait(topic, event.to_json(), key=b"o-1", headers=headers)
+    finally:
+        await producer.stop()
+
+    metrics = InfraMetrics("test")
+    broker = create_broker(kafka_settings, client_id="test")
+    subscribe(
+        broker,
+        topic,
+        group_id=unique("test.group"),
+        consumer=_consumer(pool, broker, _record_effect, metrics),
+        title="test",
+    )
+    await broker.start()
+    try:
+        assert await _wait_for(pool, 3) == [e.id for e in sent]
+    finally:
+        await broker.stop()
