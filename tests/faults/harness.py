@@ -25,12 +25,19 @@ import psutil  # type: ignore[import-untyped]
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from parcelwatch.devstack.processes import free_port, port_open
+from services.notifier import entrypoint as notifier
 from services.notifier.headers import message_id
+from services.poller import entrypoint as poller
+from services.sla import entrypoint as sla
 from shared.contracts import topics
 from shared.infra.crash import ENV_VAR as CRASH_ENV_VAR
+from shared.infra.settings import KafkaSettings
+from shared.infra.watermark import KafkaPositions
 
 SERVICES = ("poller", "sla", "notifier")
 SCHEMAS = SERVICES
+CONSUMER_GROUPS = {"poller": poller.PURPOSES, "sla": sla.PURPOSES, "notifier": notifier.PURPOSES}
+"""Each service's consumer groups (``<service>.<purpose>``) by the topic they consume."""
 CLOCK_SCALE = 3600.0
 # The topic each service's outbox publishes to.
 PRODUCES = {"poller": topics.TRACKING, "sla": topics.SLA, "notifier": topics.NOTIFICATIONS}
@@ -331,7 +338,7 @@ class DevStack:
 
     async def unfinished(self) -> dict[str, int]:
         """Work still in the pipeline: unpublished outbox rows per schema, notifications
-        not yet in a final state."""
+        not yet in a final state, records not yet consumed."""
         counts: dict[str, int] = {}
         for schema in SCHEMAS:
             rows = await self.fetch(
@@ -342,20 +349,43 @@ class DevStack:
             "SELECT count(*) AS n FROM notifier.notifications WHERE state IN ('pending', 'sending')"
         )
         counts["notifier.unfinished"] = int(rows[0]["n"])
+        counts["consumer.lag"] = await self.consumer_lag()
         return counts
 
+    async def consumer_lag(self) -> int:
+        """Records on the broker that the services' consumer groups have not committed:
+        work still to come (the sla service, for one, holds its verdicts until none)."""
+        read = KafkaPositions(
+            KafkaSettings(kafka_bootstrap_servers=self.bootstrap),
+            {
+                f"{service}.{purpose}": self.topic(topic)
+                for service, purposes in CONSUMER_GROUPS.items()
+                for topic, purpose in purposes.items()
+            },
+        )
+        try:
+            positions = await read()
+        finally:
+            await read.close()
+        return sum(p.end_offset - p.next_offset for p in positions if p.behind)
+
     async def wait_quiet(self, *, stable: float = 10.0, timeout: float = 240.0) -> None:
-        """Until nothing is left to publish or send and neither the notifications nor the
-        capture have changed for ``stable`` seconds."""
+        """Until nothing is left to publish, consume or send and neither the notifications,
+        the capture nor the consumers' lag have changed for ``stable`` seconds."""
         deadline = time.monotonic() + timeout
         last: tuple[int, int] | None = None
         since = time.monotonic()
         while time.monotonic() < deadline:
             rows = await self.fetch("SELECT count(*) AS n FROM notifier.notifications")
-            seen = (int(rows[0]["n"]), len(list(self.mail_folder.glob("*.eml"))))
+            pending = await self.unfinished()
+            seen = (
+                int(rows[0]["n"]),
+                len(list(self.mail_folder.glob("*.eml"))),
+                pending["consumer.lag"],
+            )
             if seen != last:
                 last, since = seen, time.monotonic()
-            elif time.monotonic() - since >= stable and not any((await self.unfinished()).values()):
+            elif time.monotonic() - since >= stable and not any(pending.values()):
                 return
             await asyncio.sleep(1.0)
         raise AssertionError(f"the pipeline never went quiet: {await self.unfinished()}")
