@@ -118,10 +118,17 @@ class TopicGuard:
             admin = AIOKafkaAdminClient(bootstrap_servers=self._settings.kafka_bootstrap_servers)
             await admin.start()
             try:
-                await admin.delete_topics(narrow)
+                # Another service's guard may have widened them since ``now`` was taken, and
+                # its outbox written to them: delete only what is still narrow right now.
+                described = await admin.describe_topics(None)
+                width = {t["topic"]: len(t["partitions"]) for t in described}
+                narrow = [name for name in narrow if width.get(name, partitions) < partitions]
+                if narrow:
+                    await admin.delete_topics(narrow)
             finally:
                 await admin.close()
-            log.warning("deleted auto-created topics to widen them", extra={"topics": narrow})
+            if narrow:
+                log.warning("deleted auto-created topics to widen them", extra={"topics": narrow})
         if narrow or any(name not in now for name in self._names):
             created = await ensure_topics(self._settings, self._contract_topics)
             log.warning("recreated topics", extra={"topics": created})

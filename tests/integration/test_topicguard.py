@@ -162,3 +162,18 @@ async def test_a_topic_auto_created_narrower_after_a_loss_is_recreated_wide(
     assert await guard.check_once(), "the loss went unseen"
     assert len((await guard.snapshot())[name]) == 6
     assert calls == ["loss"]
+
+
+async def test_a_topic_another_guard_widened_meanwhile_is_not_deleted_again(
+    settings: KafkaSettings,
+) -> None:
+    """Every service's guard recovers at once. One acting on a look taken before another
+    guard widened the topic (and that service's outbox wrote to it) must leave it alone:
+    it looks again right before deleting."""
+    name = settings.topic(topics.ORDERS)
+    await produce(settings.kafka_bootstrap_servers, name, b"a", b"b", key=b"k")
+    guard = _guard(settings, [], recreate=True)
+    stale = {name: {0: 0}}  # one partition: how the topic looked before it was widened
+    await guard._recreate_topics(stale)
+    records = await read_all(settings.kafka_bootstrap_servers, name, expect=2, timeout=5)
+    assert sorted(r.value for r in records) == [b"a", b"b"]
