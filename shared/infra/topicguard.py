@@ -100,13 +100,21 @@ class TopicGuard:
         if self._pending and self._recreate:
             now = await self._recreate_topics(now)
         if self._pending:
-            if all(name in now for name in self._names):
+            if all(self._restored(name, now) for name in self._names):
                 self._pending = False
                 self._on_loss()
             else:
-                log.error("topics still missing, waiting for them (KAFKA_RECREATE_TOPICS)")
+                log.error("topics still missing or narrow, trying again at the next check")
         self._seen = now
         return reasons
+
+    def _restored(self, name: str, now: Snapshot) -> bool:
+        """Whether topic ``name`` is back: present, and as wide as configured when this
+        guard recreates topics (a client's metadata request can auto-create it narrow again
+        between the guard's delete and create: the next check tries again)."""
+        if name not in now:
+            return False
+        return not self._recreate or len(now[name]) >= self._settings.kafka_topic_partitions
 
     async def _recreate_topics(self, now: Snapshot) -> Snapshot:
         """Create the missing topics; first delete those that clients auto-created with
