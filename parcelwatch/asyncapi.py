@@ -37,6 +37,7 @@ from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.events import BY_TYPE, EVENT_TYPES, EventData
 from shared.infra.clock import SystemClock
+from shared.infra.service import group_id
 
 SERVER = "kafka:9092"
 """The bootstrap address shown in the documents (docker-compose's broker)."""
@@ -93,7 +94,7 @@ def declare(broker: KafkaBroker, service: str) -> None:
     produced, purposes, handlers = SERVICES[service]
     for topic, by_type in handlers().items():
         models = [BY_TYPE[event_type] for event_type in by_type]
-        group = f"{service}.{purposes[topic]}"
+        group = group_id(service, purposes[topic])
         subscriber = broker.subscriber(
             topic,
             group_id=group,

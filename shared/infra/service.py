@@ -74,6 +74,11 @@ class ServiceSettings(
     )
 
 
+def group_id(service: str, purpose: str) -> str:
+    """The consumer group of ``service``'s subscription for ``purpose``: ``<service>.<purpose>``."""
+    return f"{service}.{purpose}"
+
+
 @dataclass
 class Service:
     """A built service, ready to :func:`run`."""
@@ -92,7 +97,7 @@ class Service:
 
     def group_id(self, purpose: str) -> str:
         """The consumer group of the subscription for ``purpose``."""
-        return f"{self.name}.{purpose}"
+        return group_id(self.name, purpose)
 
     def consume(self, topic: str, *, purpose: str, handlers: Mapping[str, Handler]) -> None:
         """Subscribe ``handlers`` (by event type) to contract topic ``topic`` in consumer

@@ -31,6 +31,7 @@ from services.poller import entrypoint as poller
 from services.sla import entrypoint as sla
 from shared.contracts import topics
 from shared.infra.crash import ENV_VAR as CRASH_ENV_VAR
+from shared.infra.service import group_id
 from shared.infra.settings import KafkaSettings
 from shared.infra.watermark import KafkaPositions
 
@@ -358,7 +359,7 @@ class DevStack:
         read = KafkaPositions(
             KafkaSettings(kafka_bootstrap_servers=self.bootstrap),
             {
-                f"{service}.{purpose}": self.topic(topic)
+                group_id(service, purpose): self.topic(topic)
                 for service, purposes in CONSUMER_GROUPS.items()
                 for topic, purpose in purposes.items()
             },
