@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -71,6 +71,19 @@ async def ensure_topics(settings: KafkaSettings, contract_names: tuple[str, ...]
         return missing
     finally:
         await admin.close()
+
+
+async def partitions_of(admin: AIOKafkaAdminClient, names: Iterable[str]) -> dict[str, list[int]]:
+    """The partitions of each topic in ``names`` that exists, as the broker has them now.
+
+    Asks for the metadata of all topics: asking for a topic by name can make a broker
+    auto-create it, and a client's cached metadata may be minutes old."""
+    wanted = set(names)
+    return {
+        t["topic"]: sorted(p["partition"] for p in t["partitions"])
+        for t in await admin.describe_topics(None)
+        if t["topic"] in wanted and t["error_code"] == 0
+    }
 
 
 class KafkaPublisher:

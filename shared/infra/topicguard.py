@@ -35,7 +35,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import Counter
 
-from shared.infra.kafka import ensure_topics
+from shared.infra.kafka import ensure_topics, partitions_of
 from shared.infra.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -128,9 +128,8 @@ class TopicGuard:
             try:
                 # Another service's guard may have widened them since ``now`` was taken, and
                 # its outbox written to them: delete only what is still narrow right now.
-                described = await admin.describe_topics(None)
-                width = {t["topic"]: len(t["partitions"]) for t in described}
-                narrow = [name for name in narrow if width.get(name, partitions) < partitions]
+                now_there = await partitions_of(admin, narrow)
+                narrow = [name for name, numbers in now_there.items() if len(numbers) < partitions]
                 if narrow:
                     await admin.delete_topics(narrow)
             finally:
@@ -144,26 +143,16 @@ class TopicGuard:
         return now
 
     async def snapshot(self) -> Snapshot:
-        """End offsets of every partition of the guarded topics that exist.
-
-        The topic list comes from a metadata request for all topics, which never makes a
-        broker auto-create one (asking for a named topic may)."""
+        """End offsets of every partition of the guarded topics that exist."""
         bootstrap = self._settings.kafka_bootstrap_servers
         admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
         await admin.start()
         try:
-            described = await admin.describe_topics(None)
+            existing = await partitions_of(admin, self._names)
         finally:
             await admin.close()
-        partitions = [
-            TopicPartition(t["topic"], p["partition"])
-            for t in described
-            if t["topic"] in self._names and t["error_code"] == 0
-            for p in t["partitions"]
-        ]
-        snapshot: Snapshot = {
-            t["topic"]: {} for t in described if t["topic"] in self._names and t["error_code"] == 0
-        }
+        snapshot: Snapshot = {topic: {} for topic in existing}
+        partitions = [TopicPartition(t, p) for t, numbers in existing.items() for p in numbers]
         if not partitions:
             return snapshot
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, request_timeout_ms=10_000)

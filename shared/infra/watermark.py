@@ -23,9 +23,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import Gauge
 
 from shared.infra.clock import Clock
+from shared.infra.kafka import partitions_of
 from shared.infra.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -142,6 +144,7 @@ class KafkaPositions:
         self._groups = dict(groups)
         self._offsets: dict[str, AIOKafkaConsumer] = {}  # one per group: committed offsets
         self._reader: AIOKafkaConsumer | None = None  # no group: end offsets and records
+        self._admin: AIOKafkaAdminClient | None = None  # the topics' partitions
         self._lock = asyncio.Lock()
         self._closed = False
 
@@ -154,14 +157,20 @@ class KafkaPositions:
             auto_offset_reset="earliest",
         )
 
-    async def _start(self) -> AIOKafkaConsumer:
+    async def _start(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
+        if self._admin is None:
+            self._admin = AIOKafkaAdminClient(
+                bootstrap_servers=self._settings.kafka_bootstrap_servers,
+                client_id=f"{self._settings.kafka_client_id}-watermark",
+            )  # kept before starting: close() closes it
+            await self._admin.start()
         if self._reader is None:
-            self._reader = self._consumer(None)  # kept before starting: close() stops it
+            self._reader = self._consumer(None)
             await self._reader.start()
         for group_id in self._groups.keys() - self._offsets.keys():
             self._offsets[group_id] = self._consumer(group_id)
             await self._offsets[group_id].start()
-        return self._reader
+        return self._admin, self._reader
 
     async def __call__(self) -> list[Position]:
         async with self._lock:  # close() waits for a reading in flight
@@ -170,12 +179,12 @@ class KafkaPositions:
             return await self._read()
 
     async def _read(self) -> list[Position]:
-        reader = await self._start()
-        await reader.topics()  # refreshes the metadata the partition lists come from
+        admin, reader = await self._start()
+        # As the broker has them now: a topic recreated wider has its new partitions read.
+        existing = await partitions_of(admin, self._groups.values())
         positions: list[tuple[TopicPartition, Position]] = []
         for group_id, topic in self._groups.items():
-            partitions = sorted(reader.partitions_for_topic(topic) or ())
-            tps = [TopicPartition(topic, p) for p in partitions]
+            tps = [TopicPartition(topic, p) for p in existing.get(topic, ())]
             if not tps:
                 continue
             starts = await reader.beginning_offsets(tps)
@@ -230,3 +239,5 @@ class KafkaPositions:
             self._closed = True
             for consumer in (*self._offsets.values(), *([self._reader] if self._reader else [])):
                 await consumer.stop()
+            if self._admin is not None:
+                await self._admin.close()

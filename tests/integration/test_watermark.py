@@ -12,7 +12,7 @@ from shared.infra.settings import KafkaSettings
 from shared.infra.watermark import KafkaPositions, Position, Watermark, held_at
 from tests.support import events
 from tests.support.clock import FakeClock
-from tests.support.kafka import create_topics, unique
+from tests.support.kafka import create_topics, recreate_topic, unique
 
 T = events.PLACED_AT
 MINUTE = timedelta(minutes=1)
@@ -95,5 +95,27 @@ async def test_verdicts_are_held_at_the_earliest_fact_not_yet_applied(
             await _commit(kafka_settings, group, {TopicPartition(topic, 1): 2})
         await watermark.refresh()
         assert watermark.now() == clock.now()
+    finally:
+        await read.close()
+
+
+async def test_a_topic_recreated_wider_is_read_on_every_partition(
+    kafka_settings: KafkaSettings, topic: str
+) -> None:
+    """After a broker lost a topic and it came back wider, the partitions it gained are
+    read at once, not when the reader's cached metadata expires (minutes later)."""
+    group = unique("group")
+    read = KafkaPositions(kafka_settings, {group: topic})
+    try:
+        assert len(await read()) == 2
+        await recreate_topic(kafka_settings.kafka_bootstrap_servers, topic, partitions=3)
+        producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers)
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, _event(T + 7 * MINUTE), partition=2)
+        finally:
+            await producer.stop()
+
+        assert await read() == [Position(0, 0), Position(0, 0), Position(0, 1, T + 7 * MINUTE)]
     finally:
         await read.close()

@@ -66,3 +66,19 @@ async def read_all(
         return records
     finally:
         await consumer.stop()
+
+
+async def recreate_topic(bootstrap: str, name: str, *, partitions: int) -> None:
+    """Delete topic ``name`` and create it again, empty, with ``partitions`` partitions
+    (Apache Kafka deletes asynchronously: the create is retried until it is gone)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_topics([name])
+        deadline = time.monotonic() + 30.0
+        while name in {t["topic"] for t in await admin.describe_topics(None)}:
+            assert time.monotonic() < deadline, f"topic {name} was not deleted"
+            await asyncio.sleep(0.2)
+        await admin.create_topics([NewTopic(name, partitions, 1)])
+    finally:
+        await admin.close()
