@@ -94,10 +94,30 @@ class Service:
     topic_prefix: str = ""
     sealer: Sealer | None = None
     tasks: list[BackgroundTask] = field(default_factory=list)
+    _consumers: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
+    _stopping: bool = field(default=False, init=False, repr=False)
 
     def group_id(self, purpose: str) -> str:
         """The consumer group of the subscription for ``purpose``."""
         return group_id(self.name, purpose)
+
+    async def restart_consumers(self) -> None:
+        """Have every consumer finish what it holds and start over as a new member of its
+        group, with fresh metadata (after the broker's topics changed their partitions)."""
+        async with self._consumers:
+            if self._stopping:
+                return
+            for subscriber in self.broker.subscribers:
+                await subscriber.stop()
+                await subscriber.start()
+        log.warning("consumers restarted: topics changed their partitions")
+
+    async def stop_consumers(self) -> None:
+        """Have every consumer finish the message in hand, commit and stop, for good."""
+        async with self._consumers:
+            self._stopping = True
+            for subscriber in self.broker.subscribers:
+                await subscriber.stop()
 
     def consume(self, topic: str, *, purpose: str, handlers: Mapping[str, Handler]) -> None:
         """Subscribe ``handlers`` (by event type) to contract topic ``topic`` in consumer
@@ -150,7 +170,7 @@ async def build_service(
         registry=metrics.registry,
         checks={"database": database_ready, "broker": broker_ready},
     )
-    return Service(
+    service = Service(
         name=name,
         pool=pool,
         broker=broker,
@@ -161,19 +181,19 @@ async def build_service(
         relay=relay,
         topic_prefix=settings.kafka_topic_prefix,
         sealer=sealer,
-        tasks=[
-            relay.run,
-            Housekeeper(pool, retention_days=settings.retention_days).run,
-            TopicGuard(
-                settings,
-                all_with_dead_letters(),
-                functools.partial(relay.republish, settings.retention_days),
-                losses=metrics.broker_data_losses,
-                recreate=settings.kafka_recreate_topics,
-                interval=settings.kafka_topic_check_interval,
-            ).run,
-        ],
+        tasks=[relay.run, Housekeeper(pool, retention_days=settings.retention_days).run],
     )
+    guard = TopicGuard(
+        settings,
+        all_with_dead_letters(),
+        functools.partial(relay.republish, settings.retention_days),
+        service.restart_consumers,
+        losses=metrics.broker_data_losses,
+        recreate=settings.kafka_recreate_topics,
+        interval=settings.kafka_topic_check_interval,
+    )
+    service.tasks.append(guard.run)
+    return service
 
 
 async def run(service: Service, stop: asyncio.Event) -> None:
@@ -188,8 +208,7 @@ async def run(service: Service, stop: asyncio.Event) -> None:
         log.info("service started", extra={"port": service.http_port})
         await stop.wait()
         log.info("stopping: finishing messages in hand")
-        for subscriber in service.broker.subscribers:
-            await subscriber.stop()
+        await service.stop_consumers()
     finally:
         background_stop.set()
         await asyncio.gather(*background, return_exceptions=True)

@@ -6,6 +6,12 @@ Kafka cluster after a topic was deleted or an unclean leader election) shows it 
 a topic gone, a partition gone, or a partition whose end offset went backwards. Every
 check compares the topics' partitions and end offsets with the previous check.
 
+A topic whose partitions changed (recreated after a loss, or widened) has the service's
+consumers start over (``on_reshape``) as new members of their groups: until the group
+rebalances a member keeps the assignment made for the old partitions, and a broker may
+hand a rejoining member its previous assignment again (the embedded one does), so a
+consumer could stay off the new partitions for good.
+
 On a loss the guard, when allowed (production usually manages its topics itself),
 creates the missing topics and replaces any that a client's request had the broker
 auto-create with fewer partitions than configured: the other clients still address the
@@ -29,7 +35,7 @@ must tolerate events out of order (a status never goes backwards).
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -66,6 +72,10 @@ def losses(
     return reasons
 
 
+def _widths(snapshot: Snapshot) -> dict[str, int]:
+    return {topic: len(ends) for topic, ends in snapshot.items()}
+
+
 class TopicGuard:
     """Checks the service's topics every ``interval`` seconds; see the module docstring."""
 
@@ -74,6 +84,7 @@ class TopicGuard:
         settings: KafkaSettings,
         topics: tuple[str, ...],
         on_loss: Callable[[], None],
+        on_reshape: Callable[[], Awaitable[None]],
         *,
         losses: Counter,
         recreate: bool,
@@ -83,29 +94,38 @@ class TopicGuard:
         self._contract_topics = topics
         self._names = [settings.topic(name) for name in topics]
         self._on_loss = on_loss
+        self._on_reshape = on_reshape
         self._recreate = recreate
         self._interval = interval
         self._seen: Snapshot | None = None
         self._pending = False
+        self._reshape_due = False
         self._losses = losses
 
     async def check_once(self) -> list[str]:
         """One check, and the recovery it calls for; returns the losses it saw."""
-        now = await self.snapshot()
-        reasons = losses(self._seen, now, self._names)
-        if reasons and not self._pending:
-            self._losses.inc()
-            self._pending = True
-            log.error("the broker lost data; recovering", extra={"reasons": reasons[:10]})
-        if self._pending and self._recreate:
-            now = await self._recreate_topics(now)
+        async with asyncio.timeout(max(30.0, self._interval)):
+            now = await self.snapshot()
+            reasons = losses(self._seen, now, self._names)
+            if reasons and not self._pending:
+                self._losses.inc()
+                self._pending = True
+                log.error("the broker lost data; recovering", extra={"reasons": reasons[:10]})
+            if self._pending and self._recreate:
+                now = await self._recreate_topics(now)
         if self._pending:
             if all(self._restored(name, now) for name in self._names):
                 self._pending = False
+                self._reshape_due = True
                 self._on_loss()
             else:
                 log.error("topics still missing or narrow, trying again at the next check")
+        elif self._seen is not None and _widths(self._seen) != _widths(now):
+            self._reshape_due = True
         self._seen = now
+        if self._reshape_due:  # not under the timeout: consumers finish what they hold
+            await self._on_reshape()
+            self._reshape_due = False
         return reasons
 
     def _restored(self, name: str, now: Snapshot) -> bool:
@@ -169,8 +189,7 @@ class TopicGuard:
         later (a paused broker is not a lost one)."""
         while not stop.is_set():
             try:
-                async with asyncio.timeout(max(30.0, self._interval)):
-                    await self.check_once()
+                await self.check_once()
             except Exception as exc:
                 log.warning("topic check failed: %s", type(exc).__name__)
             with contextlib.suppress(TimeoutError):

@@ -14,7 +14,7 @@ from shared.infra.db import Connection
 from shared.infra.kafka import ensure_topics
 from shared.infra.service import ServiceSettings, build_service
 from tests.support import events
-from tests.support.kafka import produce, unique
+from tests.support.kafka import produce, recreate_topic, unique
 from tests.support.services import running
 
 
@@ -89,3 +89,47 @@ async def test_service_serves_health_consumes_and_stops_without_redelivery(
             await asyncio.sleep(0.1)
         assert await _consumed(second) == {"processed": 1.0}
         assert await second.pool.fetchval("SELECT count(*) FROM seen") == 2
+
+
+async def test_a_topic_recreated_wider_is_consumed_on_every_partition(
+    database_url: str, kafka_settings: Any
+) -> None:
+    """A broker that lost a topic, recreated with more partitions: the consumers start
+    over as new group members and read the new partitions too. (A member that merely
+    rejoins may be handed its old assignment: the embedded broker does that.)"""
+    settings = DemoSettings(
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka_settings.kafka_bootstrap_servers,
+        kafka_enable_idempotence=kafka_settings.kafka_enable_idempotence,
+        kafka_topic_partitions=2,
+        kafka_topic_prefix=unique("wide") + ".",
+        kafka_topic_check_interval=0.5,
+        kafka_metadata_max_age=1.0,
+        http_port=free_port(),
+    )
+    await ensure_topics(settings, topics.all_with_dead_letters())
+    orders = settings.topic(topics.ORDERS)
+    service = await build_service(settings, name="demo", migrations_dir=None)
+    async with service.pool.acquire() as conn:
+        await conn.execute("CREATE TABLE IF NOT EXISTS seen (event_id text)")
+    service.consume(topics.ORDERS, purpose="orders", handlers={"order.cancelled": _remember})
+    async with running(service):
+        await produce(
+            settings.kafka_bootstrap_servers, orders, events.cancelled("o-1", 1).to_json()
+        )
+        await _wait_processed(service, 1)
+        await recreate_topic(settings.kafka_bootstrap_servers, orders, partitions=3)
+        await produce(
+            settings.kafka_bootstrap_servers,
+            orders,
+            events.cancelled("o-2", 1).to_json(),
+            partition=2,
+        )
+        await _wait_processed(service, 2, timeout=60)
+    assert await _consumed(service) == {"processed": 2.0}
+
+
+async def _wait_processed(service: Any, count: int, *, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while (await _consumed(service)).get("processed", 0) < count and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)

@@ -19,7 +19,7 @@ from shared.infra.outbox import OutboxRelay
 from shared.infra.settings import DatabaseSettings, KafkaSettings
 from shared.infra.topicguard import TopicGuard
 from tests.support import events
-from tests.support.kafka import create_topics, produce, read_all, unique
+from tests.support.kafka import create_topics, produce, read_all, recreate_topic, unique
 
 SCHEMA = "svc"
 ORDERS = [f"o-{n}" for n in range(4)]
@@ -53,13 +53,21 @@ async def _delete(settings: KafkaSettings, name: str) -> None:
 
 
 def _guard(settings: KafkaSettings, calls: list[str], *, recreate: bool) -> TopicGuard:
+    async def reshape() -> None:
+        calls.append("reshape")
+
     return TopicGuard(
         settings,
         (topics.ORDERS,),
         lambda: calls.append("loss"),
+        reshape,
         losses=InfraMetrics("test").broker_data_losses,
         recreate=recreate,
     )
+
+
+async def _no_consumers() -> None:
+    """Nothing to restart: the test has no consumers."""
 
 
 async def test_deleted_topic_is_recreated_and_the_outbox_republished_in_order(
@@ -84,6 +92,7 @@ async def test_deleted_topic_is_recreated_and_the_outbox_republished_in_order(
             settings,
             (topics.ORDERS,),
             functools.partial(relay.republish, 14),
+            _no_consumers,
             losses=metrics.broker_data_losses,
             recreate=True,
         )
@@ -124,9 +133,9 @@ async def test_end_offsets_going_back_count_as_a_loss(settings: KafkaSettings) -
     await create_topics(settings.kafka_bootstrap_servers, name)
     reasons = await guard.check_once()
     assert reasons and all("end offset went back" in r for r in reasons), reasons
-    assert calls == ["loss"]
+    assert calls == ["loss", "reshape"]
     assert await guard.check_once() == []
-    assert calls == ["loss"]
+    assert calls == ["loss", "reshape"]
 
 
 async def test_without_recreate_the_guard_waits_for_the_topic_then_republishes(
@@ -143,7 +152,7 @@ async def test_without_recreate_the_guard_waits_for_the_topic_then_republishes(
     assert name not in await guard.snapshot()
     await create_topics(settings.kafka_bootstrap_servers, name)
     assert await guard.check_once() == []
-    assert calls == ["loss"]
+    assert calls == ["loss", "reshape"]
 
 
 async def test_a_topic_auto_created_narrower_after_a_loss_is_recreated_wide(
@@ -161,7 +170,7 @@ async def test_a_topic_auto_created_narrower_after_a_loss_is_recreated_wide(
     await produce(wide.kafka_bootstrap_servers, name, b"d", key=b"k")  # auto-created
     assert await guard.check_once(), "the loss went unseen"
     assert len((await guard.snapshot())[name]) == 6
-    assert calls == ["loss"]
+    assert calls == ["loss", "reshape"]
 
 
 async def test_a_topic_another_guard_widened_meanwhile_is_not_deleted_again(
@@ -177,3 +186,25 @@ async def test_a_topic_another_guard_widened_meanwhile_is_not_deleted_again(
     await guard._recreate_topics(stale)
     records = await read_all(settings.kafka_bootstrap_servers, name, expect=2, timeout=5)
     assert sorted(r.value for r in records) == [b"a", b"b"]
+
+
+async def test_a_topic_recreated_with_other_partitions_has_the_consumers_start_over(
+    settings: KafkaSettings,
+) -> None:
+    """No record lost (the topic was empty), but the partitions changed: consumers must
+    start over to be assigned the new ones."""
+    calls: list[str] = []
+    guard = _guard(settings, calls, recreate=False)
+    assert await guard.check_once() == []
+    assert await guard.check_once() == []
+    assert calls == []
+
+    await recreate_topic(
+        settings.kafka_bootstrap_servers,
+        settings.topic(topics.ORDERS),
+        partitions=settings.kafka_topic_partitions + 1,
+    )
+    assert await guard.check_once() == []
+    assert calls == ["reshape"]
+    assert await guard.check_once() == []
+    assert calls == ["reshape"]

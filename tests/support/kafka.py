@@ -22,12 +22,18 @@ async def create_topics(bootstrap: str, *names: str, partitions: int = 3) -> Non
         await admin.close()
 
 
-async def produce(bootstrap: str, topic: str, *values: bytes, key: bytes | None = None) -> None:
+async def produce(
+    bootstrap: str,
+    topic: str,
+    *values: bytes,
+    key: bytes | None = None,
+    partition: int | None = None,
+) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
         for value in values:
-            await producer.send_and_wait(topic, value, key=key)
+            await producer.send_and_wait(topic, value, key=key, partition=partition)
     finally:
         await producer.stop()
 
