@@ -122,7 +122,8 @@ class DevStack:
             if "Ctrl-C stops it" in out.read_text(errors="replace"):
                 return
             time.sleep(0.2)
-        raise AssertionError(out.read_text(errors="replace"))
+        output = self.stop()  # a stack that failed to start is not left running
+        raise AssertionError(f"the stack did not start within 90 s:\n{output}")
 
     def stop(self) -> str:
         """End the clients the test left running, Ctrl-C the stack; returns everything

@@ -41,13 +41,9 @@ def service_pids(stack: DevStack) -> dict[str, int | None]:
 
 
 def start_stack(var: Path) -> DevStack:
-    """A started :class:`DevStack`; one that fails to start is stopped, not left running."""
+    """A started :class:`DevStack`."""
     stack = DevStack(var)
-    try:
-        stack.start()
-    except BaseException:
-        stack.stop()
-        raise
+    stack.start()
     return stack
 
 
