@@ -110,7 +110,7 @@ class Service:
             for subscriber in self.broker.subscribers:
                 await subscriber.stop()
                 await subscriber.start()
-        log.warning("consumers restarted: topics changed their partitions")
+            log.warning("consumers restarted: topics changed their partitions")
 
     async def stop_consumers(self) -> None:
         """Have every consumer finish the message in hand, commit and stop, for good."""

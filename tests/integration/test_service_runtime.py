@@ -36,9 +36,8 @@ async def _consumed(service: Any) -> dict[str, float]:
     }
 
 
-async def test_service_serves_health_consumes_and_stops_without_redelivery(
-    database_url: str, kafka_settings: Any
-) -> None:
+async def _settings(database_url: str, kafka_settings: Any, **extra: Any) -> DemoSettings:
+    """Settings on topics of the test's own (two partitions each), created."""
     settings = DemoSettings(
         database_url=database_url,
         kafka_bootstrap_servers=kafka_settings.kafka_bootstrap_servers,
@@ -46,8 +45,25 @@ async def test_service_serves_health_consumes_and_stops_without_redelivery(
         kafka_topic_partitions=2,
         kafka_topic_prefix=unique("rt") + ".",
         http_port=free_port(),
+        **extra,
     )
     await ensure_topics(settings, topics.all_with_dead_letters())
+    return settings
+
+
+async def _build(settings: DemoSettings) -> Any:
+    """A service that remembers every ``order.cancelled`` it consumes."""
+    service = await build_service(settings, name="demo", migrations_dir=None)
+    async with service.pool.acquire() as conn:
+        await conn.execute("CREATE TABLE IF NOT EXISTS seen (event_id text)")
+    service.consume(topics.ORDERS, purpose="orders", handlers={"order.cancelled": _remember})
+    return service
+
+
+async def test_service_serves_health_consumes_and_stops_without_redelivery(
+    database_url: str, kafka_settings: Any
+) -> None:
+    settings = await _settings(database_url, kafka_settings)
     await produce(
         settings.kafka_bootstrap_servers,
         settings.topic(topics.ORDERS),
@@ -55,15 +71,8 @@ async def test_service_serves_health_consumes_and_stops_without_redelivery(
         key=b"o-1",
     )
 
-    async def build() -> Any:
-        service = await build_service(settings, name="demo", migrations_dir=None)
-        async with service.pool.acquire() as conn:
-            await conn.execute("CREATE TABLE IF NOT EXISTS seen (event_id text)")
-        service.consume(topics.ORDERS, purpose="orders", handlers={"order.cancelled": _remember})
-        return service
-
     base = f"http://127.0.0.1:{settings.http_port}"
-    first = await build()
+    first = await _build(settings)
     async with running(first), httpx.AsyncClient(base_url=base) as http:
         deadline = time.monotonic() + 30
         while (await _consumed(first)).get("processed", 0) < 1 and time.monotonic() < deadline:
@@ -76,7 +85,7 @@ async def test_service_serves_health_consumes_and_stops_without_redelivery(
         assert 'parcelwatch_demo_messages_consumed_total{outcome="processed"' in metrics
     assert await _consumed(first) == {"processed": 1.0}
 
-    second = await build()  # same group: the committed offset means nothing is redelivered
+    second = await _build(settings)  # same group: the committed offset means nothing is redelivered
     async with running(second):
         await produce(
             settings.kafka_bootstrap_servers,
@@ -97,22 +106,11 @@ async def test_a_topic_recreated_wider_is_consumed_on_every_partition(
     """A broker that lost a topic, recreated with more partitions: the consumers start
     over as new group members and read the new partitions too. (A member that merely
     rejoins may be handed its old assignment: the embedded broker does that.)"""
-    settings = DemoSettings(
-        database_url=database_url,
-        kafka_bootstrap_servers=kafka_settings.kafka_bootstrap_servers,
-        kafka_enable_idempotence=kafka_settings.kafka_enable_idempotence,
-        kafka_topic_partitions=2,
-        kafka_topic_prefix=unique("wide") + ".",
-        kafka_topic_check_interval=0.5,
-        kafka_metadata_max_age=1.0,
-        http_port=free_port(),
+    settings = await _settings(
+        database_url, kafka_settings, kafka_topic_check_interval=0.5, kafka_metadata_max_age=1.0
     )
-    await ensure_topics(settings, topics.all_with_dead_letters())
     orders = settings.topic(topics.ORDERS)
-    service = await build_service(settings, name="demo", migrations_dir=None)
-    async with service.pool.acquire() as conn:
-        await conn.execute("CREATE TABLE IF NOT EXISTS seen (event_id text)")
-    service.consume(topics.ORDERS, purpose="orders", handlers={"order.cancelled": _remember})
+    service = await _build(settings)
     async with running(service):
         await produce(
             settings.kafka_bootstrap_servers, orders, events.cancelled("o-1", 1).to_json()
