@@ -74,9 +74,7 @@ async def test_service_serves_health_consumes_and_stops_without_redelivery(
     base = f"http://127.0.0.1:{settings.http_port}"
     first = await _build(settings)
     async with running(first), httpx.AsyncClient(base_url=base) as http:
-        deadline = time.monotonic() + 30
-        while (await _consumed(first)).get("processed", 0) < 1 and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+        await _wait_processed(first, 1)
         assert (await http.get("/healthz")).json() == {"status": "ok", "service": "demo"}
         ready = await http.get("/readyz")
         assert ready.status_code == 200
@@ -93,9 +91,7 @@ async def test_service_serves_health_consumes_and_stops_without_redelivery(
             events.cancelled("o-1", 2).to_json(),
             key=b"o-1",
         )
-        deadline = time.monotonic() + 30
-        while (await _consumed(second)).get("processed", 0) < 1 and time.monotonic() < deadline:
-            await asyncio.sleep(0.1)
+        await _wait_processed(second, 1)
         assert await _consumed(second) == {"processed": 1.0}
         assert await second.pool.fetchval("SELECT count(*) FROM seen") == 2
 

@@ -12,7 +12,7 @@ from shared.infra.settings import KafkaSettings
 from shared.infra.watermark import KafkaPositions, Position, Watermark, held_at
 from tests.support import events
 from tests.support.clock import FakeClock
-from tests.support.kafka import create_topics, recreate_topic, unique
+from tests.support.kafka import create_topics, produce, recreate_topic, unique
 
 T = events.PLACED_AT
 MINUTE = timedelta(minutes=1)
@@ -108,13 +108,9 @@ async def test_a_topic_recreated_wider_is_read_on_every_partition(
     read = KafkaPositions(kafka_settings, {group: topic})
     try:
         assert len(await read()) == 2
-        await recreate_topic(kafka_settings.kafka_bootstrap_servers, topic, partitions=3)
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.kafka_bootstrap_servers)
-        await producer.start()
-        try:
-            await producer.send_and_wait(topic, _event(T + 7 * MINUTE), partition=2)
-        finally:
-            await producer.stop()
+        bootstrap = kafka_settings.kafka_bootstrap_servers
+        await recreate_topic(bootstrap, topic, partitions=3)
+        await produce(bootstrap, topic, _event(T + 7 * MINUTE), partition=2)
 
         assert await read() == [Position(0, 0), Position(0, 0), Position(0, 1, T + 7 * MINUTE)]
     finally:

@@ -76,7 +76,7 @@ async def read_all(
 
 async def recreate_topic(bootstrap: str, name: str, *, partitions: int) -> None:
     """Delete topic ``name`` and create it again, empty, with ``partitions`` partitions
-    (Apache Kafka deletes asynchronously: the create is retried until it is gone)."""
+    (Apache Kafka deletes asynchronously: the create waits until the topic is gone)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
