@@ -70,7 +70,8 @@ class ServiceSettings(
         5.0,
         gt=0,
         description="Seconds between two checks that the broker still has every topic and "
-        "its records; after a loss the outbox republishes its retention window.",
+        "its records; after a loss the outbox republishes its retention window, and when a "
+        "topic's partitions changed the consumers start over.",
     )
 
 
