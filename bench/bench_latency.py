@@ -46,7 +46,7 @@ from bench.stack import (
     publish,
     shipped_orders,
 )
-from services.poller.emulator.scenarios import Scenario
+from parcelwatch.dev.emulator.scenarios import Scenario
 from services.poller.webhook import PATH as TRACK_ALERT
 from shared.contracts import topics
 from shared.infra.kafka import ensure_topics

@@ -36,8 +36,8 @@ from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.infra import Infra, infrastructure
-from parcelwatch.devstack.processes import free_port, wait_for_port
-from services.poller.emulator.scenarios import Scenario, number_for
+from parcelwatch.dev.emulator.scenarios import Scenario, number_for
+from parcelwatch.dev.stack.processes import free_port, wait_for_port
 from shared.contracts import topics
 from shared.contracts.envelope import new_event
 from shared.contracts.events import (

@@ -45,8 +45,8 @@ from bench.stack import (
     shipped_orders,
     wait_for_emails,
 )
+from parcelwatch.dev.emulator.scenarios import Scenario
 from parcelwatch.registry import SERVICES
-from services.poller.emulator.scenarios import Scenario
 from shared.contracts import topics
 from shared.infra.kafka import ensure_topics
 from shared.infra.settings import KafkaSettings

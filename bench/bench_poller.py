@@ -26,10 +26,10 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from bench.infra import Infra, infrastructure
-from parcelwatch.devstack.processes import free_port
-from services.poller.emulator.app import build_app as build_emulator
-from services.poller.emulator.scenarios import Scenario, number_for
-from services.poller.emulator.settings import EmulatorSettings
+from parcelwatch.dev.emulator.app import build_app as build_emulator
+from parcelwatch.dev.emulator.scenarios import Scenario, number_for
+from parcelwatch.dev.emulator.settings import EmulatorSettings
+from parcelwatch.dev.stack.processes import free_port
 from services.poller.entrypoint import PollerDeps, build_app
 from services.poller.settings import PollerSettings
 from shared.contracts import topics

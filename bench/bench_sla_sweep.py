@@ -27,8 +27,8 @@ from typing import Any
 import asyncpg
 from prometheus_client import CollectorRegistry
 
-from parcelwatch.devstack.postgres import EmbeddedPostgres
-from parcelwatch.devstack.processes import free_port
+from parcelwatch.dev.stack.postgres import EmbeddedPostgres
+from parcelwatch.dev.stack.processes import free_port
 from services.sla import store
 from services.sla.assessment import OrderState
 from services.sla.calendar import BusinessCalendar
@@ -270,7 +270,7 @@ async def _server() -> AsyncIterator[str]:
         yield url
         return
     with tempfile.TemporaryDirectory(prefix="bench-sla-") as folder:
-        server = EmbeddedPostgres(Path(folder) / "data", free_port(), durable=False)
+        server = EmbeddedPostgres(Path(folder) / "data", free_port(), durable=False, temporary=True)
         server.start(Path(folder) / "postgres.log")
         try:
             yield server.url()

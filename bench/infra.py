@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from parcelwatch.devstack.broker import EmbeddedBroker
-from parcelwatch.devstack.postgres import EmbeddedPostgres
-from parcelwatch.devstack.processes import free_port
+from parcelwatch.dev.stack.broker import EmbeddedBroker
+from parcelwatch.dev.stack.postgres import EmbeddedPostgres
+from parcelwatch.dev.stack.processes import free_port
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def infrastructure() -> Iterator[Infra]:
             bootstrap = broker.bootstrap_servers
         database = os.environ.get("DATABASE_URL")
         if database is None:
-            postgres = EmbeddedPostgres(Path(tmp) / "pg", free_port())
+            postgres = EmbeddedPostgres(Path(tmp) / "pg", free_port(), temporary=True)
             postgres.start(Path(tmp) / "pg.log")
             stack.callback(postgres.stop)
             database = postgres.url()

@@ -25,11 +25,11 @@ import psutil  # type: ignore[import-untyped]
 from aiokafka import AIOKafkaProducer
 
 from bench.infra import Infra
-from parcelwatch.devstack.processes import free_port, spawn, stop, wait_for_port
+from parcelwatch.dev.emulator.scenarios import CARRIERS, Scenario, number_for
+from parcelwatch.dev.stack.processes import free_port, spawn, stop, wait_for_port
 from parcelwatch.registry import SERVICES
 from services.notifier.headers import message_id
 from services.notifier.samples import sample_order
-from services.poller.emulator.scenarios import CARRIERS, Scenario, number_for
 from shared.contracts import topics
 from shared.contracts.common import Customer
 from shared.contracts.envelope import CloudEvent, new_event

@@ -1,9 +1,7 @@
 """Session-wide real infrastructure and per-test isolation (unique databases and topics)."""
 
 import os
-import tempfile
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
@@ -23,13 +21,8 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[infrastructure.
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[infrastructure.Database]:
-    # Not under pytest's tmp folder: a second pytest session makes that folder private
-    # again, which would lock the unprivileged PostgreSQL user out of its data.
-    with (
-        tempfile.TemporaryDirectory(prefix="parcelwatch-pg-") as folder,
-        infrastructure.database(Path(folder)) as running,
-    ):
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[infrastructure.Database]:
+    with infrastructure.database(tmp_path_factory.mktemp("postgres")) as running:
         yield running
 
 

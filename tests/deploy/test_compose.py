@@ -10,9 +10,9 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from parcelwatch.cli import main as cli
+from parcelwatch.dev.emulator.settings import EmulatorSettings
+from parcelwatch.dev.simulator.runner import SimulatorSettings
 from parcelwatch.registry import SERVICES
-from parcelwatch.simulator.runner import SimulatorSettings
-from services.poller.emulator.settings import EmulatorSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -83,9 +83,15 @@ def test_our_services_build_from_the_dockerfile_and_run_real_commands(
     for service in _ours(compose).values():
         assert (ROOT / service["build"]["context"] / service["build"]["dockerfile"]) == dockerfile
     for line in dockerfile.read_text().splitlines():
-        if line.startswith("COPY "):
+        if line.startswith("COPY ") and "--from=" not in line:
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), source
+    stages = re.findall(r"^FROM \S+ AS (\w+)$", dockerfile.read_text(), re.MULTILINE)
+    for name, service in _ours(compose).items():
+        # Only the emulator and the simulator run the development tools' image.
+        uses_dev_tools = service.get("command", [""])[0] == "dev"
+        assert service["build"]["target"] == ("dev" if uses_dev_tools else "production"), name
+        assert service["build"]["target"] in stages, name
     for name in SERVICES:
         assert compose["services"][name]["command"] == ["run", name]
     for service in _ours(compose).values():

@@ -24,7 +24,8 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from parcelwatch.devstack.processes import free_port, port_open
+from parcelwatch.dev.stack import postgres
+from parcelwatch.dev.stack.processes import free_port, port_open
 from services.notifier import entrypoint as notifier
 from services.notifier.headers import message_id
 from services.poller import entrypoint as poller
@@ -147,6 +148,7 @@ class DevStack:
                 child.kill()
             self.process.kill()
             self.process.wait()
+        postgres.discard(self.var / "postgres")  # the stack's data: wherever it was kept
         return (self.var / "dev-up.out").read_text(errors="replace")
 
     @property

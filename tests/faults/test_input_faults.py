@@ -33,7 +33,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import SecretStr
 
-from parcelwatch.simulator.stories import Story, plan
+from parcelwatch.dev.simulator.stories import Story, plan
 from services.notifier.entrypoint import PURPOSES as NOTIFIER_PURPOSES
 from services.notifier.headers import message_id
 from services.poller.entrypoint import PURPOSES as POLLER_PURPOSES

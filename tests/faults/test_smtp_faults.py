@@ -17,7 +17,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from parcelwatch.simulator.personas import CUSTOMERS, SELLERS
+from parcelwatch.dev.simulator.personas import CUSTOMERS, SELLERS
 from services.notifier.headers import message_id
 from services.notifier.outcomes import notification_id
 from shared.contracts import topics

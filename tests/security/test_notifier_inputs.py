@@ -10,8 +10,8 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 
-from services.notifier.capture.smtp import CaptureHandler
-from services.notifier.capture.view import MessageView
+from parcelwatch.dev.capture.smtp import CaptureHandler
+from parcelwatch.dev.capture.view import MessageView
 from shared.contracts.envelope import MAX_EVENT_BYTES
 from tests.integration.notifier.harness import Harness, eventually, notifier_stack
 from tests.integration.notifier.scenario import (

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from services.poller.emulator.scenarios import Scenario
+from parcelwatch.dev.emulator.scenarios import Scenario
 from shared.contracts import topics
 from shared.infra.kafka import ensure_topics
 from tests.integration.notifier.harness import eventually

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from parcelwatch.devstack.stack import StackSettings
+from parcelwatch.dev.simulator.runner import SimulatorSettings
+from parcelwatch.dev.stack.stack import StackSettings
 from parcelwatch.ops.settings import OpsSettings
-from parcelwatch.simulator.runner import SimulatorSettings
 from services.notifier.settings import NotifierSettings
 from services.poller.settings import PollerSettings
 from services.sla.settings import SlaSettings

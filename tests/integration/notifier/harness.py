@@ -12,11 +12,11 @@ from typing import Any, TypeVar
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from parcelwatch.devstack.processes import free_port
-from services.notifier.capture.smtp import CaptureHandler, SmtpCapture
-from services.notifier.capture.store import MailStore
-from services.notifier.capture.view import MessageView, parse
-from services.notifier.capture.web import inbox_app
+from parcelwatch.dev.capture.smtp import CaptureHandler, SmtpCapture
+from parcelwatch.dev.capture.store import MailStore
+from parcelwatch.dev.capture.view import MessageView, parse
+from parcelwatch.dev.capture.web import inbox_app
+from parcelwatch.dev.stack.processes import free_port
 from services.notifier.entrypoint import build_app
 from services.notifier.settings import NotifierSettings
 from shared.contracts import topics

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from services.notifier.capture.smtp import CaptureHandler
+from parcelwatch.dev.capture.smtp import CaptureHandler
 from tests.integration.notifier.harness import Harness, eventually, notifier_stack
 from tests.integration.notifier.scenario import (
     SELLER_TIER,

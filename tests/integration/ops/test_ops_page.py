@@ -15,11 +15,11 @@ import uvicorn
 from fastapi import FastAPI
 from pydantic import HttpUrl, SecretStr
 
-from parcelwatch.devstack.processes import free_port
+from parcelwatch.dev.capture.store import MailStore
+from parcelwatch.dev.capture.web import inbox_app
+from parcelwatch.dev.stack.processes import free_port
 from parcelwatch.ops.app import build_app
 from parcelwatch.ops.settings import OpsSettings
-from services.notifier.capture.store import MailStore
-from services.notifier.capture.web import inbox_app
 from services.notifier.headers import message_id
 from tests.integration.notifier.png import non_white_share
 from tests.support import world as seeded
