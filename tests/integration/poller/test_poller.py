@@ -22,11 +22,11 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 
-from parcelwatch.devstack.processes import free_port
-from services.poller.emulator.app import build_app as build_emulator
-from services.poller.emulator.lifecycle import SCRIPTS, Step
-from services.poller.emulator.scenarios import Scenario, number_for
-from services.poller.emulator.settings import EmulatorSettings
+from parcelwatch.dev.emulator.app import build_app as build_emulator
+from parcelwatch.dev.emulator.lifecycle import SCRIPTS, Step
+from parcelwatch.dev.emulator.scenarios import Scenario, number_for
+from parcelwatch.dev.emulator.settings import EmulatorSettings
+from parcelwatch.dev.stack.processes import free_port
 from services.poller.entrypoint import PollerDeps, build_app
 from services.poller.settings import PollerSettings
 from shared.contracts import topics
@@ -639,10 +639,14 @@ async def test_a_429_storm_slows_the_poller_to_the_limit_without_losing_a_shipme
     starts = [c.started for c in calls]
     busiest = max(sum(s <= t < s + 0.95 for t in starts) for s in starts)
     assert busiest <= limit
+    # A call admitted before the poller read the 429 reaches the emulator after the 429 was
+    # sent: on a loaded machine that takes tens of milliseconds (seen: over 50 ms), so the
+    # pause is checked from a quarter second on. Ignoring Retry-After would show several
+    # calls (5/s) in the rest of the second.
     during_pauses = [
         c
         for r in rejected
         for c in calls
-        if r.ended + 0.05 < c.started < r.ended + retry_after - 0.05
+        if r.ended + 0.25 < c.started < r.ended + retry_after - 0.05
     ]
     assert during_pauses == []
