@@ -82,14 +82,13 @@ def _package(package: Package, tracking_number: str) -> NumberOutcome:
 
 
 def _status(status: Status, draft: ShipmentDraft) -> tuple[TrackingStatus, bool]:
-    code = status.status_code
-    if code is not None and code.isdigit() and int(code) in statuses.BY_STATUS_CODE:
-        return statuses.BY_STATUS_CODE[int(code)], int(code) in statuses.DELAY_CODES
-    if status.type in statuses.BY_TYPE:
-        return statuses.BY_TYPE[status.type], False
+    found = statuses.status_of(status.type, status.code, status.status_code)
+    if found is not None:
+        return found, statuses.is_delay(status.status_code)
     draft.problem(
         ProblemCode.UNMAPPED_CODE,
-        f"ups type={status.type} statusCode={code}: {status.description or ''}".strip(),
+        f"ups type={status.type} code={status.code} statusCode={status.status_code}: "
+        f"{status.description or ''}".strip(),
     )
     return TrackingStatus.UNKNOWN, False
 
