@@ -2,8 +2,8 @@
 
 Each carrier folder holds ``codes.csv`` with the columns ``field,code,status,carrier_text,
 source``: ``field`` names where the carrier puts the code (``statusCode``, ``eventType``,
-``reason``...), ``code`` is the carrier's value (compared case-insensitively after
-stripping), ``carrier_text`` the carrier's own wording and ``source`` a key of the
+``reason``...), ``code`` is the carrier's value (compared case-insensitively, all-digit codes
+as numbers), ``carrier_text`` the carrier's own wording and ``source`` a key of the
 carrier's page in ``docs/carriers/`` saying where the row comes from. A code that is
 documented but says nothing about where the parcel is maps to ``unknown`` (an event that
 never moves the status); a code missing from the table is unmapped.
@@ -91,4 +91,6 @@ def load(path: Path) -> CodeTable:
 
 
 def _key(code: str) -> str:
-    return code.strip().casefold()
+    """Case-insensitive; an all-digit code compares as a number (``'003'`` is ``'3'``)."""
+    code = code.strip()
+    return str(int(code)) if code.isdigit() else code.casefold()
