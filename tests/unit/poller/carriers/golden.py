@@ -46,14 +46,3 @@ def check(slug: str, fixture: Path) -> None:
 
 def _lines(value: Any) -> list[str]:
     return json.dumps(value, indent=2, ensure_ascii=False).splitlines()
-
-
-def statuses_covered(slug: str) -> set[str]:
-    """Normalized statuses appearing in a carrier's expected files (events and shipments)."""
-    seen: set[str] = set()
-    for fixture in scenarios(slug):
-        expected = json.loads(fixture.with_name(f"{fixture.stem}.expected.json").read_text())
-        for item in expected if isinstance(expected, list) else []:
-            seen.add(item["status"])
-            seen.update(event["status"] for event in item["events"])
-    return seen
