@@ -21,6 +21,7 @@ class Step(StrEnum):
     DELAY = "delay"
     OUT_FOR_DELIVERY = "out_for_delivery"
     ATTEMPTED = "attempted"  # the driver could not hand it over; tries again
+    REDIRECTED = "redirected"  # could not hand it over; sent to a pickup point instead
     DELIVERED = "delivered"
     READY_FOR_PICKUP = "ready_for_pickup"
     COLLECTED = "collected"
@@ -164,6 +165,41 @@ SCRIPTS: dict[Scenario, Script] = {
             Stop(70, Step.ATTEMPTED, _D),
             Stop(88, Step.OUT_FOR_DELIVERY, _D),
             Stop(94, Step.DELIVERED, _D),
+        ),
+        eta_hours=72,
+        signer="K LEE",
+    ),
+    Scenario.RETURNED_AFTER_ATTEMPT: Script(
+        (
+            *_FIRST_LEG,
+            *_TO_DOOR[:3],
+            Stop(70, Step.ATTEMPTED, _D),
+            Stop(88, Step.OUT_FOR_DELIVERY, _D),
+            Stop(94, Step.ATTEMPTED, _D),
+            Stop(110, Step.RETURNED, _D),
+        ),
+        eta_hours=72,
+    ),
+    Scenario.REDIRECTED_TO_PICKUP: Script(
+        (
+            *_FIRST_LEG,
+            *_TO_DOOR[:3],
+            Stop(70, Step.REDIRECTED, _D),
+            Stop(80, Step.READY_FOR_PICKUP, _D),
+            Stop(110, Step.COLLECTED, _D),
+        ),
+        eta_hours=72,
+        signer="R PATEL",
+    ),
+    Scenario.REATTEMPTED: Script(
+        (
+            *_FIRST_LEG,
+            *_TO_DOOR[:3],
+            Stop(70, Step.ATTEMPTED, _D),
+            Stop(88, Step.OUT_FOR_DELIVERY, _D),
+            Stop(94, Step.ATTEMPTED, _D),
+            Stop(112, Step.OUT_FOR_DELIVERY, _D),
+            Stop(118, Step.DELIVERED, _D),
         ),
         eta_hours=72,
         signer="K LEE",
