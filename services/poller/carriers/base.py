@@ -13,6 +13,7 @@ from typing import Generic, Protocol, TypeVar
 import httpx
 from pydantic import BaseModel
 
+from services.poller.carriers import timestamps
 from services.poller.carriers.timestamps import Stamp
 from shared.contracts.common import Location
 from shared.contracts.statuses import TrackingStatus, advances
@@ -233,6 +234,22 @@ class ShipmentDraft:
         item = Problem(code, detail)
         if item not in self.problems:
             self.problems.append(item)
+
+    def estimate(
+        self,
+        candidates: Iterable[str | None],
+        parse_date: Callable[[str], date | None] = timestamps.iso_date,
+    ) -> None:
+        """Set the estimated delivery from the first given candidate, in the carrier's order
+        of preference; an unparseable one is a problem."""
+        text = next((c for c in candidates if c), None)
+        if text is None:
+            return
+        self.estimated_delivery = parse_date(text)
+        if self.estimated_delivery is None:
+            self.problem(
+                ProblemCode.UNPARSEABLE_TIME, f"estimated delivery {text!r} not understood"
+            )
 
     def finish(self) -> ParsedShipment:
         """Sort events newest first and derive the shipment status; a signer is kept only

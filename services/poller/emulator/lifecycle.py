@@ -97,6 +97,13 @@ _TO_DOOR = (
     Stop(70, Step.DELIVERED, _D),
 )
 _ON_TIME = Script(_FIRST_LEG + _TO_DOOR, eta_hours=72, signer="K LEE")
+_TWO_ATTEMPTS = (
+    *_FIRST_LEG,
+    *_TO_DOOR[:3],
+    Stop(70, Step.ATTEMPTED, _D),
+    Stop(88, Step.OUT_FOR_DELIVERY, _D),
+    Stop(94, Step.ATTEMPTED, _D),
+)
 
 SCRIPTS: dict[Scenario, Script] = {
     Scenario.ON_TIME: _ON_TIME,
@@ -170,15 +177,7 @@ SCRIPTS: dict[Scenario, Script] = {
         signer="K LEE",
     ),
     Scenario.RETURNED_AFTER_ATTEMPT: Script(
-        (
-            *_FIRST_LEG,
-            *_TO_DOOR[:3],
-            Stop(70, Step.ATTEMPTED, _D),
-            Stop(88, Step.OUT_FOR_DELIVERY, _D),
-            Stop(94, Step.ATTEMPTED, _D),
-            Stop(110, Step.RETURNED, _D),
-        ),
-        eta_hours=72,
+        (*_TWO_ATTEMPTS, Stop(110, Step.RETURNED, _D)), eta_hours=72
     ),
     Scenario.REDIRECTED_TO_PICKUP: Script(
         (
@@ -192,15 +191,7 @@ SCRIPTS: dict[Scenario, Script] = {
         signer="R PATEL",
     ),
     Scenario.REATTEMPTED: Script(
-        (
-            *_FIRST_LEG,
-            *_TO_DOOR[:3],
-            Stop(70, Step.ATTEMPTED, _D),
-            Stop(88, Step.OUT_FOR_DELIVERY, _D),
-            Stop(94, Step.ATTEMPTED, _D),
-            Stop(112, Step.OUT_FOR_DELIVERY, _D),
-            Stop(118, Step.DELIVERED, _D),
-        ),
+        (*_TWO_ATTEMPTS, Stop(112, Step.OUT_FOR_DELIVERY, _D), Stop(118, Step.DELIVERED, _D)),
         eta_hours=72,
         signer="K LEE",
     ),

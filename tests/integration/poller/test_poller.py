@@ -65,6 +65,16 @@ STEP_STATUS = {
 }
 """What each scripted step means, independently of any carrier's codes."""
 
+TWO_ATTEMPTS = [
+    S.LABEL_CREATED,
+    S.IN_TRANSIT,
+    S.OUT_FOR_DELIVERY,
+    S.DELIVERY_ATTEMPTED,
+    S.OUT_FOR_DELIVERY,
+    S.DELIVERY_ATTEMPTED,
+]
+"""Status moves of a parcel nobody was home for, twice."""
+
 FAILURE_MODES = (
     Scenario.RATE_LIMITED,
     Scenario.SERVER_ERROR,
@@ -306,15 +316,7 @@ def expected(carrier: str, scenario: Scenario) -> list[tuple[str, str]]:
             S.OUT_FOR_DELIVERY,
             S.DELIVERED,
         ],
-        Scenario.RETURNED_AFTER_ATTEMPT: [
-            S.LABEL_CREATED,
-            S.IN_TRANSIT,
-            S.OUT_FOR_DELIVERY,
-            S.DELIVERY_ATTEMPTED,
-            S.OUT_FOR_DELIVERY,
-            S.DELIVERY_ATTEMPTED,
-            S.RETURNED_TO_SENDER,
-        ],
+        Scenario.RETURNED_AFTER_ATTEMPT: [*TWO_ATTEMPTS, S.RETURNED_TO_SENDER],
         Scenario.REDIRECTED_TO_PICKUP: [
             S.LABEL_CREATED,
             S.IN_TRANSIT,
@@ -323,16 +325,7 @@ def expected(carrier: str, scenario: Scenario) -> list[tuple[str, str]]:
             S.AVAILABLE_FOR_PICKUP,
             S.DELIVERED,
         ],
-        Scenario.REATTEMPTED: [
-            S.LABEL_CREATED,
-            S.IN_TRANSIT,
-            S.OUT_FOR_DELIVERY,
-            S.DELIVERY_ATTEMPTED,
-            S.OUT_FOR_DELIVERY,
-            S.DELIVERY_ATTEMPTED,
-            S.OUT_FOR_DELIVERY,
-            S.DELIVERED,
-        ],
+        Scenario.REATTEMPTED: [*TWO_ATTEMPTS, S.OUT_FOR_DELIVERY, S.DELIVERED],
     }.get(scenario, [S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED])
     events: list[tuple[str, str]] = []
     for stop in SCRIPTS[scenario].stops:

@@ -1,7 +1,6 @@
 """Pure mapping of DHL Unified tracking responses to normalized results (REFERENCE §4.3-4.4)."""
 
 from collections.abc import Sequence
-from datetime import date
 
 from pydantic import ValidationError
 
@@ -62,7 +61,7 @@ def _shipment(shipment: Shipment, number: str) -> NumberOutcome:
     if shipment.return_flag:
         draft.current = TrackingStatus.RETURNED_TO_SENDER
     draft.events = [_scan(event, draft) for event in shipment.events]
-    draft.estimated_delivery = _estimated(shipment, draft)
+    draft.estimate(_estimates(shipment))
     pod = shipment.details.proof_of_delivery if shipment.details else None
     if pod is not None:
         if pod.timestamp:
@@ -101,21 +100,14 @@ def _scan(event: Event, draft: ShipmentDraft) -> Scan:
     )
 
 
-def _estimated(shipment: Shipment, draft: ShipmentDraft) -> date | None:
+def _estimates(shipment: Shipment) -> tuple[str | None, ...]:
     """``estimatedTimeOfDelivery``, else the end (or start) of ``estimatedDeliveryTimeFrame``."""
     frame = shipment.estimated_delivery_time_frame
-    candidates = (
+    return (
         shipment.estimated_time_of_delivery,
         frame.estimated_through if frame else None,
         frame.estimated_from if frame else None,
     )
-    text = next((c for c in candidates if c), None)
-    if text is None:
-        return None
-    parsed = timestamps.iso_date(text)
-    if parsed is None:
-        draft.problem(ProblemCode.UNPARSEABLE_TIME, f"estimated delivery {text!r} not understood")
-    return parsed
 
 
 def _description(event: Event) -> str:

@@ -1,7 +1,7 @@
 """Pure mapping of FedEx Track API responses to normalized results (REFERENCE §2.3-2.4)."""
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import ValidationError
 
@@ -102,7 +102,7 @@ def _result(result: TrackResult, number: str) -> ShipmentDraft:
     if result.latest_status_detail is not None:
         draft.current = _latest_status(result.latest_status_detail, result, draft)
     draft.events = [_scan(event, draft) for event in result.scan_events]
-    draft.estimated_delivery = _estimated(result, draft)
+    draft.estimate(_estimates(result))
     delivered = _date_time(result, "ACTUAL_DELIVERY")
     if delivered is not None:
         draft.delivered = _stamp(delivered, draft)
@@ -181,7 +181,7 @@ def _date_time(result: TrackResult, kind: str) -> str | None:
     return next((d.date_time for d in result.date_and_times if d.type == kind), None)
 
 
-def _estimated(result: TrackResult, draft: ShipmentDraft) -> date | None:
+def _estimates(result: TrackResult) -> tuple[str | None, ...]:
     """This parcel's estimate: the estimated delivery window, else ``dateAndTimes`` of type
     ESTIMATED_DELIVERY; the service's standard transit window only when neither is given
     and FedEx does not say the estimate is unavailable."""
@@ -190,16 +190,9 @@ def _estimated(result: TrackResult, draft: ShipmentDraft) -> date | None:
     estimated = result.estimated_delivery_time_window
     standard = result.standard_transit_time_window
     window = estimated.window if estimated else None
-    candidates = (
+    return (
         window.ends if window else None,
         window.begins if window else None,
         _date_time(result, "ESTIMATED_DELIVERY"),
         standard.window.ends if standard and standard.window and not unavailable else None,
     )
-    text = next((c for c in candidates if c), None)
-    if text is None:
-        return None
-    parsed = timestamps.iso_date(text)
-    if parsed is None:
-        draft.problem(ProblemCode.UNPARSEABLE_TIME, f"estimated delivery {text!r} not understood")
-    return parsed

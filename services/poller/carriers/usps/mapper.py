@@ -1,7 +1,7 @@
 """Pure mapping of USPS Tracking v3 responses to normalized results (REFERENCE §3.3-3.4)."""
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -38,7 +38,7 @@ def parse(body: object, requested: Sequence[str] = ()) -> ParseResult:
     scans = [(_scan(event, draft), event) for event in response.tracking_events]
     draft.events = [scan for scan, _ in scans]
     draft.fallback = _category(response.status_category, draft)
-    draft.estimated_delivery = _estimated(response, draft)
+    draft.estimate(_estimates(response))
     delivered = [(s, e) for s, e in scans if s.status is TrackingStatus.DELIVERED]
     if delivered:
         _, event = max(delivered, key=lambda pair: scan_time(pair[0]) or datetime.min)
@@ -116,11 +116,11 @@ def _category(category: str | None, draft: ShipmentDraft) -> TrackingStatus | No
     return status
 
 
-def _estimated(response: TrackingResponse, draft: ShipmentDraft) -> date | None:
+def _estimates(response: TrackingResponse) -> tuple[str | None, ...]:
     """The expected delivery date, else the predicted one, else the guaranteed one — at the
     top level (v3) or in ``deliveryDateExpectation`` (v3r2)."""
     nested = response.delivery_date_expectation or DeliveryDateExpectation()
-    candidates = (
+    return (
         response.expected_delivery_time_stamp,
         response.expected_delivery_date,
         nested.expected_delivery_date,
@@ -130,10 +130,3 @@ def _estimated(response: TrackingResponse, draft: ShipmentDraft) -> date | None:
         response.guaranteed_delivery_time_stamp,
         nested.guaranteed_delivery_date,
     )
-    text = next((c for c in candidates if c), None)
-    if text is None:
-        return None
-    parsed = timestamps.iso_date(text)
-    if parsed is None:
-        draft.problem(ProblemCode.UNPARSEABLE_TIME, f"expected delivery {text!r} not understood")
-    return parsed
