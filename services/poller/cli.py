@@ -1,5 +1,6 @@
 """``parcelwatch carriers``: parse saved carrier responses and inspect tracking numbers."""
 
+import importlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -9,6 +10,7 @@ import click
 
 from services.poller import tracking_numbers
 from services.poller.carriers import registry, render
+from services.poller.carriers.codes import CodeTable, load
 
 
 @click.group("carriers")
@@ -37,6 +39,19 @@ def parse(carrier: str, file: Path, tracking_number: str | None) -> None:
         failure = render.failure(result)
         _fail(f"{file}: not a {carrier} tracking result: {failure['failure']}: {result.detail}")
     click.echo(json.dumps(render.result(carrier, result), indent=2, ensure_ascii=False))
+
+
+@carriers.command("codes")
+@click.option("--carrier", type=click.Choice(sorted(registry())), required=True)
+def codes(carrier: str) -> None:
+    """Print CARRIER's code table (codes.csv) as the Markdown table of docs/carriers/."""
+    click.echo(code_table(carrier).markdown(), nl=False)
+
+
+def code_table(carrier: str) -> CodeTable:
+    """The code table kept beside a carrier's mapper."""
+    folder = Path(importlib.import_module(registry()[carrier].parse.__module__).__file__ or "")
+    return load(folder.with_name("codes.csv"))
 
 
 @carriers.command("detect")

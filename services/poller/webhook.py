@@ -93,16 +93,14 @@ def parse_alert(alert: TrackAlert) -> ParsedShipment | None:
 
 
 def _status(status: AlertStatus, draft: ShipmentDraft) -> TrackingStatus:
-    """``descriptionCode`` first; the type only when it is unambiguous (``D`` also covers
-    "out for delivery" in Track Alert, so it never means delivered on its own)."""
-    code = status.description_code
-    if code is not None and code.isdigit() and int(code) in statuses.BY_STATUS_CODE:
-        return statuses.BY_STATUS_CODE[int(code)]
-    if status.type in statuses.BY_TYPE and status.type != "D":
-        return statuses.BY_TYPE[status.type]
+    """``descriptionCode`` is a Status/Description code; read like a Track API activity."""
+    found = statuses.status_of(status.type, status.code, status.description_code)
+    if found is not None:
+        return found
     draft.problem(
         ProblemCode.UNMAPPED_CODE,
-        f"ups alert type={status.type} descriptionCode={code}: {status.description or ''}".strip(),
+        f"ups alert type={status.type} descriptionCode={status.description_code}: "
+        f"{status.description or ''}".strip(),
     )
     return TrackingStatus.UNKNOWN
 

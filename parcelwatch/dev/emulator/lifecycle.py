@@ -21,6 +21,7 @@ class Step(StrEnum):
     DELAY = "delay"
     OUT_FOR_DELIVERY = "out_for_delivery"
     ATTEMPTED = "attempted"  # the driver could not hand it over; tries again
+    REDIRECTED = "redirected"  # could not hand it over; sent to a pickup point instead
     DELIVERED = "delivered"
     READY_FOR_PICKUP = "ready_for_pickup"
     COLLECTED = "collected"
@@ -96,6 +97,13 @@ _TO_DOOR = (
     Stop(70, Step.DELIVERED, _D),
 )
 _ON_TIME = Script(_FIRST_LEG + _TO_DOOR, eta_hours=72, signer="K LEE")
+_TWO_ATTEMPTS = (
+    *_FIRST_LEG,
+    *_TO_DOOR[:3],
+    Stop(70, Step.ATTEMPTED, _D),
+    Stop(88, Step.OUT_FOR_DELIVERY, _D),
+    Stop(94, Step.ATTEMPTED, _D),
+)
 
 SCRIPTS: dict[Scenario, Script] = {
     Scenario.ON_TIME: _ON_TIME,
@@ -165,6 +173,25 @@ SCRIPTS: dict[Scenario, Script] = {
             Stop(88, Step.OUT_FOR_DELIVERY, _D),
             Stop(94, Step.DELIVERED, _D),
         ),
+        eta_hours=72,
+        signer="K LEE",
+    ),
+    Scenario.RETURNED_AFTER_ATTEMPT: Script(
+        (*_TWO_ATTEMPTS, Stop(110, Step.RETURNED, _D)), eta_hours=72
+    ),
+    Scenario.REDIRECTED_TO_PICKUP: Script(
+        (
+            *_FIRST_LEG,
+            *_TO_DOOR[:3],
+            Stop(70, Step.REDIRECTED, _D),
+            Stop(80, Step.READY_FOR_PICKUP, _D),
+            Stop(110, Step.COLLECTED, _D),
+        ),
+        eta_hours=72,
+        signer="R PATEL",
+    ),
+    Scenario.REATTEMPTED: Script(
+        (*_TWO_ATTEMPTS, Stop(112, Step.OUT_FOR_DELIVERY, _D), Stop(118, Step.DELIVERED, _D)),
         eta_hours=72,
         signer="K LEE",
     ),

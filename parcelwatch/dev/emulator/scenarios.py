@@ -44,6 +44,9 @@ class Scenario(StrEnum):
     INVALID_JSON = "invalid_json"
     UNKNOWN_ERROR = "unknown_error"
     TOKEN_STORM = "token_storm"  # noqa: S105 - a scenario name
+    RETURNED_AFTER_ATTEMPT = "returned_after_attempt"
+    REDIRECTED_TO_PICKUP = "redirected_to_pickup"
+    REATTEMPTED = "reattempted"
 
     @property
     def code(self) -> int:

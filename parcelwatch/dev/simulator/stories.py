@@ -43,6 +43,9 @@ class Story(StrEnum):
     DISPUTED_NO_DOCUMENTS = "disputed_no_documents"
     UNCONFIRMED = "unconfirmed"  # payment pending at the bank
     CANCELLED = "cancelled"
+    RETURNED_AFTER_ATTEMPT = "returned_after_attempt"  # nobody home twice, back to the seller
+    REDIRECTED_TO_PICKUP = "redirected_to_pickup"  # nobody home, collected at a pickup point
+    REATTEMPTED = "reattempted"  # nobody home twice, third try
 
 
 _SCENARIO = {
@@ -59,6 +62,9 @@ _SCENARIO = {
     Story.INVALID_NUMBER: Scenario.INVALID,
     Story.DISPUTED: Scenario.DISPUTED,
     Story.DISPUTED_NO_DOCUMENTS: Scenario.DISPUTED,
+    Story.RETURNED_AFTER_ATTEMPT: Scenario.RETURNED_AFTER_ATTEMPT,
+    Story.REDIRECTED_TO_PICKUP: Scenario.REDIRECTED_TO_PICKUP,
+    Story.REATTEMPTED: Scenario.REATTEMPTED,
 }
 
 

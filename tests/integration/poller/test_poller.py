@@ -54,6 +54,7 @@ STEP_STATUS = {
     Step.DELAY: S.IN_TRANSIT,
     Step.OUT_FOR_DELIVERY: S.OUT_FOR_DELIVERY,
     Step.ATTEMPTED: S.DELIVERY_ATTEMPTED,
+    Step.REDIRECTED: S.DELIVERY_ATTEMPTED,
     Step.DELIVERED: S.DELIVERED,
     Step.READY_FOR_PICKUP: S.AVAILABLE_FOR_PICKUP,
     Step.COLLECTED: S.DELIVERED,
@@ -63,6 +64,16 @@ STEP_STATUS = {
     Step.RETURNED: S.RETURNED_TO_SENDER,
 }
 """What each scripted step means, independently of any carrier's codes."""
+
+TWO_ATTEMPTS = [
+    S.LABEL_CREATED,
+    S.IN_TRANSIT,
+    S.OUT_FOR_DELIVERY,
+    S.DELIVERY_ATTEMPTED,
+    S.OUT_FOR_DELIVERY,
+    S.DELIVERY_ATTEMPTED,
+]
+"""Status moves of a parcel nobody was home for, twice."""
 
 FAILURE_MODES = (
     Scenario.RATE_LIMITED,
@@ -305,6 +316,16 @@ def expected(carrier: str, scenario: Scenario) -> list[tuple[str, str]]:
             S.OUT_FOR_DELIVERY,
             S.DELIVERED,
         ],
+        Scenario.RETURNED_AFTER_ATTEMPT: [*TWO_ATTEMPTS, S.RETURNED_TO_SENDER],
+        Scenario.REDIRECTED_TO_PICKUP: [
+            S.LABEL_CREATED,
+            S.IN_TRANSIT,
+            S.OUT_FOR_DELIVERY,
+            S.DELIVERY_ATTEMPTED,
+            S.AVAILABLE_FOR_PICKUP,
+            S.DELIVERED,
+        ],
+        Scenario.REATTEMPTED: [*TWO_ATTEMPTS, S.OUT_FOR_DELIVERY, S.DELIVERED],
     }.get(scenario, [S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED])
     events: list[tuple[str, str]] = []
     for stop in SCRIPTS[scenario].stops:

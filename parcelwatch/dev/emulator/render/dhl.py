@@ -21,6 +21,7 @@ _EVENTS: dict[Step, tuple[str, str]] = {
     Step.DELAY: ("transit", "Delivery delayed due to high volume"),
     Step.OUT_FOR_DELIVERY: ("transit", "With delivery courier"),
     Step.ATTEMPTED: ("failure", "Delivery attempted; recipient not home"),
+    Step.REDIRECTED: ("transit", "NOT_HOME"),
     Step.DELIVERED: ("delivered", "Delivered"),
     Step.READY_FOR_PICKUP: ("transit", "Ready for pickup at DHL Service Point"),
     Step.COLLECTED: ("delivered", "Delivered - collected by the recipient"),

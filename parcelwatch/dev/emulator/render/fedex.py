@@ -20,6 +20,10 @@ _SCANS: dict[Step, tuple[str, str, str, str, str, str]] = {
         "DE", "Delivery exception", "DE", "Delivery exception",
         "08", "Customer not available or business closed",
     ),
+    Step.REDIRECTED: (
+        "DE", "Delivery exception", "DE", "Delivery exception",
+        "A13", "Redirecting to FedEx Office",
+    ),
     Step.DELIVERED: ("DL", "Delivered", "DL", "Delivered", "", ""),
     Step.READY_FOR_PICKUP: ("HP", "Ready for recipient pickup", "IT", "In transit", "", ""),
     Step.COLLECTED: ("DL", "Delivered", "DL", "Delivered", "", ""),

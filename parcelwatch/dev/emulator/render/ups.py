@@ -23,6 +23,11 @@ _STATUS: dict[Step, tuple[str, str, str, str]] = {
         "The receiver was not available for delivery. "
         "We'll make a second attempt the next business day.",
     ),
+    Step.REDIRECTED: (
+        "X", "89", "013",
+        "We were unable to deliver your package. "
+        "It\u2019s on the way to a secure UPS Access Point\u2122 location for pick up.",
+    ),
     Step.DELIVERED: ("D", "FS", "011", "DELIVERED "),
     Step.READY_FOR_PICKUP: (
         "D", "2Q", "017", "Delivered to UPS Access Point\u2122 - Awaiting Customer Pickup",

@@ -21,6 +21,7 @@ _EVENTS: dict[Step, tuple[str, str, str]] = {
         "Notice Left (No Authorized Recipient Available)",
         "Delivery Attempt (Action Needed)",
     ),
+    Step.REDIRECTED: ("52", "Notice Left", "Delivery Attempt (Action Needed)"),
     Step.DELIVERED: ("01", "Delivered, Left with Individual", "Delivered"),
     Step.READY_FOR_PICKUP: ("16", "Available for Pickup", "Available for Pickup"),
     Step.COLLECTED: ("43", "Delivered, Individual Picked Up at Post Office", "Delivered"),

@@ -59,6 +59,9 @@ LIFECYCLE = {
     Story.INVALID_NUMBER: "invalid",
     Story.DISPUTED: "disputed",
     Story.DISPUTED_NO_DOCUMENTS: "disputed",
+    Story.RETURNED_AFTER_ATTEMPT: "returned_after_attempt",
+    Story.REDIRECTED_TO_PICKUP: "redirected_to_pickup",
+    Story.REATTEMPTED: "reattempted",
 }
 
 
