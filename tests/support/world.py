@@ -173,8 +173,11 @@ async def _seed_notifier(world: World, settings: NotifierSettings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def world(database_url: str, token: str | None = None) -> AsyncIterator[World]:
-    """The three services on ``database_url`` (HTTP apps not served), data seeded."""
+async def world(
+    database_url: str, token: str | None = None, *, seed: bool = True
+) -> AsyncIterator[World]:
+    """The three services on ``database_url`` (HTTP apps not served), data seeded unless
+    ``seed`` is false."""
     common: dict[str, Any] = {
         "database_url": database_url,
         "database_pool_max": 4,
@@ -189,9 +192,10 @@ async def world(database_url: str, token: str | None = None) -> AsyncIterator[Wo
     notifier = await build_notifier(notifier_settings, Dependencies(clock=clock))
     built = World(poller, sla, notifier, clock)
     try:
-        await _seed_sla(sla, clock)
-        await _seed_poller(poller, clock)
-        await _seed_notifier(built, notifier_settings)
+        if seed:
+            await _seed_sla(sla, clock)
+            await _seed_poller(poller, clock)
+            await _seed_notifier(built, notifier_settings)
         clock.set(NOW)
         yield built
     finally:
