@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import asyncpg
 
-from services.sla.performance import Breakdown, Lane, Measure, breakdown
+from services.sla.performance import Breakdown, breakdown
 
 PERFORMANCE = """
 SELECT carrier, seller_country, customer_country, measure, bucket,
@@ -40,15 +40,15 @@ def start_of(day: date) -> datetime:
 async def performance(pool: asyncpg.Pool, since: date, until: date) -> Breakdown:
     """Carrier and lane performance of the journeys that ended from ``since`` to ``until``."""
     rows = await pool.fetch(PERFORMANCE, since, until)
-    lanes: list[tuple[Lane, Measure, int, int]] = [
+    lanes = (
         (
             (r["carrier"], r["seller_country"], r["customer_country"]),
-            Measure(r["measure"]),
+            r["measure"],
             r["bucket"],
             r["shipments"],
         )
         for r in rows
-    ]
+    )
     return breakdown(lanes)
 
 

@@ -18,7 +18,7 @@ of shipments; a percentile is estimated by the middle of the bucket holding the 
 """
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -231,12 +231,12 @@ class Performance:
     returned: Ratio
 
 
-Counts = Mapping[tuple[Measure, int], int]
-"""Rollup counts of one group, summed over a window: (measure, bucket) → shipments."""
+Counts = Mapping[str, Mapping[int, int]]
+"""Rollup counts of one group summed over a window: measure → bucket → shipments."""
 
 
 def _durations(counts: Counts, measure: Measure) -> Durations:
-    histogram = {bucket: n for (m, bucket), n in counts.items() if m is measure}
+    histogram = counts.get(measure, {})
     return Durations(
         percentile(histogram, 0.5), percentile(histogram, 0.9), sum(histogram.values())
     )
@@ -244,7 +244,7 @@ def _durations(counts: Counts, measure: Measure) -> Durations:
 
 def summarize(counts: Counts) -> Performance:
     def n(measure: Measure) -> int:
-        return counts.get((measure, 0), 0)
+        return counts.get(measure, {}).get(0, 0)
 
     shipments = n(Measure.SHIPMENTS)
     return Performance(
@@ -268,14 +268,20 @@ class Breakdown:
     lanes: dict[Lane, Performance]
 
 
-def breakdown(rows: Iterable[tuple[Lane, Measure, int, int]]) -> Breakdown:
+def breakdown(rows: Iterable[tuple[Lane, str, int, int]]) -> Breakdown:
     """Per carrier and per carrier and lane, from window sums of the rollup
     ``(lane, measure, bucket, shipments)``; both in key order."""
-    lanes: dict[Lane, Counter[tuple[Measure, int]]] = {}
-    carriers: dict[str, Counter[tuple[Measure, int]]] = {}
+    lanes: defaultdict[Lane, defaultdict[str, Counter[int]]] = defaultdict(
+        lambda: defaultdict(Counter)
+    )
     for lane, measure, bucket, shipments in rows:
-        lanes.setdefault(lane, Counter())[measure, bucket] += shipments
-        carriers.setdefault(lane[0], Counter())[measure, bucket] += shipments
+        lanes[lane][measure][bucket] += shipments
+    carriers: defaultdict[str, defaultdict[str, Counter[int]]] = defaultdict(
+        lambda: defaultdict(Counter)
+    )
+    for lane, measures in lanes.items():
+        for measure, histogram in measures.items():
+            carriers[lane[0]][measure].update(histogram)
     return Breakdown(
         carriers={c: summarize(carriers[c]) for c in sorted(carriers)},
         lanes={lane: summarize(lanes[lane]) for lane in sorted(lanes)},

@@ -66,6 +66,29 @@ function line(label, data, index) {
   };
 }
 
+// Writes each bar's value above it (options.plugins.valueLabels.format(dataset, index)):
+// a bar of zero still reads "0", and no value depends on telling colours apart.
+const valueLabels = {
+  id: "valueLabels",
+  afterDatasetsDraw(chart, args, options) {
+    if (!options.format) return;
+    const ctx = chart.ctx;
+    ctx.save();
+    ctx.font = "12px system-ui, sans-serif";
+    ctx.fillStyle = "#1d2330";
+    ctx.textAlign = "center";
+    ctx.textBaseline = "bottom";
+    chart.data.datasets.forEach((dataset, i) => {
+      chart.getDatasetMeta(i).data.forEach((bar, j) => {
+        const text = options.format(i, j);
+        const top = Number.isFinite(bar.y) ? bar.y : chart.scales.y.getPixelForValue(0);
+        if (text) ctx.fillText(text, bar.x, top - 3);
+      });
+    });
+    ctx.restore();
+  },
+};
+
 const charts = {};
 
 // Show the figure's chart area (state "drawn") or its message instead.
@@ -162,9 +185,18 @@ function performance(section, days) {
           bars("p90", carriers.map((c) => inUnit(c.transit.p90_seconds)), 1),
         ],
       },
+      plugins: [valueLabels],
       options: {
-        scales: { y: { beginAtZero: true, title: { display: true, text: unitName } } },
+        scales: { y: { beginAtZero: true, grace: "10%", title: { display: true, text: unitName } } },
+        layout: { padding: { top: 16 } },
         plugins: {
+          valueLabels: {
+            format: (i, j) => {
+              const value = inUnit(i ? carriers[j].transit.p90_seconds : carriers[j].transit.p50_seconds);
+              if (value === null) return i ? "" : "none delivered";
+              return value.toFixed(1);
+            },
+          },
           tooltip: {
             callbacks: {
               label: (ctx) => {
@@ -188,9 +220,12 @@ function performance(section, days) {
           labels: judged.map((c) => carrierName(c.carrier)),
           datasets: [bars("on time", judged.map((c) => +(100 * c.on_time.rate).toFixed(1)), 2)],
         },
+        plugins: [valueLabels],
         options: {
           scales: { y: percentAxis },
+          layout: { padding: { top: 18 } },
           plugins: {
+            valueLabels: { format: (i, j) => ratio(judged[j].on_time) },
             legend: { display: false },
             tooltip: { callbacks: { label: (ctx) => "on time: " + ratio(judged[ctx.dataIndex].on_time) } },
           },
