@@ -4,7 +4,6 @@ real ports in-process, on orders seeded through the services' handlers."""
 import asyncio
 import contextlib
 import re
-import subprocess
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -25,11 +24,12 @@ from services.notifier.headers import message_id
 from tests.integration.notifier.png import colours_in, non_white_share
 from tests.support import journeys
 from tests.support import world as seeded
+from tests.support.chromium import artefact, box, chart_figures
+from tests.support.chromium import run as chromium_run
 
 pytestmark = pytest.mark.integration
 
 TOKEN = "ops-s3cret"
-VAR = Path(__file__).resolve().parents[3] / "var"
 
 
 @dataclass
@@ -176,47 +176,16 @@ async def test_overview_reports_a_service_that_does_not_answer() -> None:
     assert all(section == {"error": "sla: ConnectError"} for section in analytics.values())
 
 
-def _chromium(chromium: str, profile: Path, *args: str, height: int = 1600) -> str:
-    done = subprocess.run(
-        [
-            chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            "--virtual-time-budget=15000",
-            f"--window-size=1280,{height}",
-            *args,
-        ],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    return done.stdout.decode()
-
-
-def _artefact(name: str) -> Path:
-    """A screenshot kept under var/ for people to look at after the run."""
-    VAR.mkdir(exist_ok=True)
-    path = VAR / name
-    path.unlink(missing_ok=True)
-    return path
-
-
 @pytest.fixture
 def screenshot() -> Path:
-    return _artefact("ops-page.png")
+    return artefact("ops-page.png")
 
 
 async def test_the_page_shows_an_order_searched_in_headless_chromium(
     page: Page, chromium: str, tmp_path: Path, screenshot: Path
 ) -> None:
     url = f"{page.url}/?q={seeded.LATE}"
-    dom = await asyncio.to_thread(_chromium, chromium, tmp_path / "profile", "--dump-dom", url)
+    dom = await asyncio.to_thread(chromium_run, chromium, tmp_path / "profile", "--dump-dom", url)
     assert f'<span id="order-id">{seeded.LATE}</span>' in dom
     assert "Scan: delivered — Delivered, front door · Louisville, KY, US · sh-1" in dom
     assert f'href="{page.shipped_mail}"' in dom
@@ -227,23 +196,20 @@ async def test_the_page_shows_an_order_searched_in_headless_chromium(
     assert "100.0 % (2/2)" in dom  # the scorecard's late shipments
     assert "unavailable" not in dom
     await asyncio.to_thread(
-        _chromium, chromium, tmp_path / "profile", f"--screenshot={screenshot}", url
+        chromium_run, chromium, tmp_path / "profile", f"--screenshot={screenshot}", url
     )
     assert non_white_share(await asyncio.to_thread(screenshot.read_bytes)) > 0.01
 
 
-FIGURES = ("transit-chart", "on-time-chart", "opened-chart", "resolved-chart", "late-chart")
-"""The charts with data in the charted world (disputes-chart too: o-late's dispute)."""
-_FIGURE = re.compile(r'<figure class="chart" id="([\w-]+)"([^>]*)>')
-_ATTRIBUTE = re.compile(r'data-(\w+)="([^"]*)"')
-
-
-def _figures(dom: str) -> dict[str, dict[str, str]]:
-    """Each chart figure's data attributes (state, box) as the page left them."""
-    return {
-        figure_id: dict(_ATTRIBUTE.findall(attributes))
-        for figure_id, attributes in _FIGURE.findall(dom)
-    }
+FIGURES = (
+    "transit-chart",
+    "on-time-chart",
+    "opened-chart",
+    "resolved-chart",
+    "late-chart",
+    "disputes-chart",
+)
+"""Every chart of the page: each has data in the charted world (disputes: o-late's)."""
 
 
 def _table_row(dom: str, table: str, first_cell: str) -> list[str]:
@@ -260,11 +226,11 @@ async def test_the_charts_show_carrier_performance_and_trends_in_headless_chromi
 ) -> None:
     height = 2600
     dom = await asyncio.to_thread(
-        _chromium, chromium, tmp_path / "profile", "--dump-dom", charted.url, height=height
+        chromium_run, chromium, tmp_path / "profile", "--dump-dom", charted.url, height=height
     )
     assert 'data-analytics="loaded"' in dom
-    figures = _figures(dom)
-    for figure_id in (*FIGURES, "disputes-chart"):
+    figures = chart_figures(dom)
+    for figure_id in FIGURES:
         assert figures[figure_id].get("state") == "drawn", (figure_id, figures[figure_id])
     # the numbers under the charts: the journeys' three ups parcels and o-late, delivered
     # on its estimated day; one of the four returned
@@ -274,9 +240,9 @@ async def test_the_charts_show_carrier_performance_and_trends_in_headless_chromi
     assert fedex[6] == "— (0/0)" and fedex[8] == "100.0 % (1/1)"
     assert _table_row(dom, "late-trend", "marketplace")[-1] == "33.3 % (3/9)"
     assert "unavailable" not in dom.lower()
-    path = _artefact("ops-charts.png")
+    path = artefact("ops-charts.png")
     await asyncio.to_thread(
-        _chromium,
+        chromium_run,
         chromium,
         tmp_path / "profile",
         f"--screenshot={path}",
@@ -284,8 +250,8 @@ async def test_the_charts_show_carrier_performance_and_trends_in_headless_chromi
         height=height,
     )
     png = await asyncio.to_thread(path.read_bytes)
-    for figure_id in (*FIGURES, "disputes-chart"):
-        x, y, w, h = (int(v) for v in figures[figure_id]["box"].split(","))
+    for figure_id in FIGURES:
+        x, y, w, h = box(figures[figure_id])
         assert y + h <= height, f"{figure_id} is below the screenshot"
         assert colours_in(png, (x, y, w, h)) >= 4, f"{figure_id} looks blank"
 
@@ -294,19 +260,17 @@ async def test_the_empty_page_says_what_will_appear(
     empty: Page, chromium: str, tmp_path: Path
 ) -> None:
     dom = await asyncio.to_thread(
-        _chromium, chromium, tmp_path / "profile", "--dump-dom", empty.url
+        chromium_run, chromium, tmp_path / "profile", "--dump-dom", empty.url
     )
-    figures = _figures(dom)
-    assert {f: a.get("state") for f, a in figures.items()} == dict.fromkeys(
-        (*FIGURES, "disputes-chart"), "empty"
-    )
+    figures = chart_figures(dom)
+    assert {f: a.get("state") for f, a in figures.items()} == dict.fromkeys(FIGURES, "empty")
     assert "No parcel delivered or returned in the last 30 days yet" in dom
     assert "No breach opened in the last 30 days." in dom
     assert "No ship-by deadline passed in the last 5 weeks." in dom
     assert "No dispute reported or resolved in the last 5 weeks." in dom
     assert "unavailable" not in dom.lower()
-    path = _artefact("ops-empty.png")
+    path = artefact("ops-empty.png")
     await asyncio.to_thread(
-        _chromium, chromium, tmp_path / "profile", f"--screenshot={path}", empty.url
+        chromium_run, chromium, tmp_path / "profile", f"--screenshot={path}", empty.url
     )
     assert non_white_share(await asyncio.to_thread(path.read_bytes)) > 0.01

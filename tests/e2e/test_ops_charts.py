@@ -1,0 +1,88 @@
+"""The ops page's charts with data from a real run: ``parcelwatch dev up`` (simulator, carrier
+emulator, the three services, 3600x clock) runs until parcels are delivered and breaches
+raised, then headless Chromium loads the page; its screenshot is kept as
+``var/ops-real-run.png``."""
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from parcelwatch.devstack.processes import free_port
+from tests.integration.notifier.png import colours_in
+from tests.support.chromium import artefact, box, chart_figures
+from tests.support.chromium import run as chromium_run
+
+PORTS = (
+    "DEV_POSTGRES_PORT",
+    "DEV_BROKER_PORT",
+    "DEV_EMULATOR_PORT",
+    "DEV_MAIL_SMTP_PORT",
+    "DEV_MAIL_HTTP_PORT",
+    "DEV_OPS_PORT",
+    "POLLER_HTTP_PORT",
+    "SLA_HTTP_PORT",
+    "NOTIFIER_HTTP_PORT",
+)
+DATA_DEADLINE = 300.0
+"""Real seconds to wait for deliveries: the first parcels arrive about 80 s (80 ParcelWatch
+hours) after the first orders."""
+CHARTS = ("transit-chart", "on-time-chart", "opened-chart")
+
+
+def _has_data(sla: str) -> bool:
+    performance = httpx.get(f"{sla}/api/v1/carriers/performance", timeout=10).json()
+    breaches = httpx.get(f"{sla}/api/v1/trends/breaches", timeout=10).json()
+    delivered = any(c["transit"]["samples"] for c in performance["carriers"])
+    judged = any(c["on_time"]["denominator"] for c in performance["carriers"])
+    opened = any(sum(k["opened"]) for k in breaches["kinds"])
+    return delivered and judged and opened
+
+
+def test_a_run_fills_the_carrier_and_breach_charts(tmp_path: Path, chromium: str) -> None:
+    ports = {name: free_port() for name in PORTS}
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
+    }
+    env |= {k: str(v) for k, v in ports.items()}
+    env |= {"PARCELWATCH_VAR_DIR": str(tmp_path / "var"), "SIMULATOR_ORDERS_PER_MINUTE": "60"}
+    sla = f"http://127.0.0.1:{ports['SLA_HTTP_PORT']}"
+    ops = f"http://127.0.0.1:{ports['DEV_OPS_PORT']}"
+    stack = subprocess.Popen(
+        [sys.executable, "-m", "parcelwatch.cli", "dev", "up"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert stack.stdout is not None
+        for line in stack.stdout:
+            if line.startswith("Ctrl-C stops it"):
+                break
+        assert stack.poll() is None, "the stack did not start"
+        deadline = time.monotonic() + DATA_DEADLINE
+        while not _has_data(sla):
+            assert time.monotonic() < deadline, "no delivery or breach after five minutes"
+            time.sleep(5)
+        height = 1400
+        dom = chromium_run(chromium, tmp_path / "profile", "--dump-dom", ops, height=height)
+        figures = chart_figures(dom)
+        for chart in CHARTS:
+            assert figures[chart].get("state") == "drawn", (chart, figures[chart])
+        # a real duration in the table: "N.N days" or "N.N h", never raw seconds
+        assert re.search(r"<td>\d+\.\d (days|h)</td>", dom)
+        path = artefact("ops-real-run.png")
+        chromium_run(chromium, tmp_path / "profile", f"--screenshot={path}", ops, height=height)
+        png = path.read_bytes()
+        for chart in CHARTS:
+            assert colours_in(png, box(figures[chart])) >= 4, f"{chart} looks blank"
+    finally:
+        stack.send_signal(signal.SIGINT)
+        output = stack.communicate(timeout=90)[0]
+    assert stack.returncode == 0, output
