@@ -1,22 +1,14 @@
 """Keeps the carrier performance and trend gauges fresh (a background task), for the
 Grafana panels that show what the ops page charts."""
 
-import asyncio
-import contextlib
-import logging
 import math
 from collections import Counter
 from datetime import timedelta
 
-import asyncpg
-
 from services.sla import analytics_queries as queries
-from services.sla.metrics import SlaMetrics
+from services.sla.periodic import PeriodicGauges
 from services.sla.scorecard import Ratio
 from shared.contracts.events import SlaKind
-from shared.infra.clock import Clock
-
-log = logging.getLogger(__name__)
 
 WINDOW_DAYS = 7
 """The carrier gauges count the journeys that ended in the last 7 days, today included."""
@@ -26,17 +18,9 @@ def _value(value: float | None) -> float:
     return math.nan if value is None else value
 
 
-class AnalyticsGauges:
+class AnalyticsGauges(PeriodicGauges):
     """Recomputes the ``parcelwatch_sla_carrier_*``, ``…_breaches_last_day`` and
     ``…_disputes_last_week`` gauges every ``interval`` seconds."""
-
-    def __init__(
-        self, pool: asyncpg.Pool, clock: Clock, metrics: SlaMetrics, *, interval: float
-    ) -> None:
-        self._pool = pool
-        self._clock = clock
-        self._metrics = metrics
-        self._interval = interval
 
     async def refresh(self) -> None:
         now = self._clock.now()
@@ -77,12 +61,3 @@ class AnalyticsGauges:
                 m.breaches_last_day.labels(kind.value, change).set(breaches[kind.value, change])
         for change in ("reported", "resolved"):
             m.disputes_last_week.labels(change).set(disputes[change])
-
-    async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.refresh()
-            except Exception:
-                log.exception("analytics gauges refresh failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._interval)

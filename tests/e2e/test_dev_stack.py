@@ -1,50 +1,24 @@
 """``parcelwatch dev up``: the embedded stack starts, serves health, and stops cleanly."""
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import psutil
 
-from parcelwatch.devstack.processes import free_port, port_open
+from parcelwatch.devstack.processes import port_open
+from tests.support.dev_up import environment, free_ports, start
 
 SERVICES = ("POLLER", "SLA", "NOTIFIER")
 
 
 def test_dev_up_starts_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
-    ports = {
-        "DEV_POSTGRES_PORT": free_port(),
-        "DEV_BROKER_PORT": free_port(),
-        "DEV_EMULATOR_PORT": free_port(),
-        "DEV_MAIL_SMTP_PORT": free_port(),
-        "DEV_MAIL_HTTP_PORT": free_port(),
-        "DEV_OPS_PORT": free_port(),
-        **{f"{name}_HTTP_PORT": free_port() for name in SERVICES},
-    }
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
-    }
-    env.update({k: str(v) for k, v in ports.items()})
-    env["PARCELWATCH_VAR_DIR"] = str(tmp_path / "var")
-    stack = subprocess.Popen(
-        [sys.executable, "-m", "parcelwatch.cli", "dev", "up"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    ports = free_ports()
+    env = environment(ports, tmp_path / "var")
+    started = time.monotonic()
+    stack, banner = start(env)
     try:
-        assert stack.stdout is not None
-        started = time.monotonic()
-        banner = []
-        for line in stack.stdout:
-            banner.append(line)
-            if line.startswith("Ctrl-C stops it"):
-                break
         assert time.monotonic() - started < 60, "the stack must start within a minute"
         assert stack.poll() is None, "".join(banner)
         for name in SERVICES:

@@ -3,32 +3,18 @@ emulator, the three services, 3600x clock) runs until parcels are delivered and 
 raised, then headless Chromium loads the page; its screenshot is kept as
 ``var/ops-real-run.png``."""
 
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 
-from parcelwatch.devstack.processes import free_port
 from tests.integration.notifier.png import colours_in
 from tests.support.chromium import artefact, box, chart_figures
 from tests.support.chromium import run as chromium_run
+from tests.support.dev_up import environment, free_ports, start
 
-PORTS = (
-    "DEV_POSTGRES_PORT",
-    "DEV_BROKER_PORT",
-    "DEV_EMULATOR_PORT",
-    "DEV_MAIL_SMTP_PORT",
-    "DEV_MAIL_HTTP_PORT",
-    "DEV_OPS_PORT",
-    "POLLER_HTTP_PORT",
-    "SLA_HTTP_PORT",
-    "NOTIFIER_HTTP_PORT",
-)
 DATA_DEADLINE = 300.0
 """Real seconds to wait for deliveries: the first parcels arrive about 80 s (80 ParcelWatch
 hours) after the first orders."""
@@ -45,27 +31,13 @@ def _has_data(sla: str) -> bool:
 
 
 def test_a_run_fills_the_carrier_and_breach_charts(tmp_path: Path, chromium: str) -> None:
-    ports = {name: free_port() for name in PORTS}
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
-    }
-    env |= {k: str(v) for k, v in ports.items()}
-    env |= {"PARCELWATCH_VAR_DIR": str(tmp_path / "var"), "SIMULATOR_ORDERS_PER_MINUTE": "60"}
+    ports = free_ports()
+    env = environment(ports, tmp_path / "var", SIMULATOR_ORDERS_PER_MINUTE="60")
     sla = f"http://127.0.0.1:{ports['SLA_HTTP_PORT']}"
     ops = f"http://127.0.0.1:{ports['DEV_OPS_PORT']}"
-    stack = subprocess.Popen(
-        [sys.executable, "-m", "parcelwatch.cli", "dev", "up"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    stack, banner = start(env)
     try:
-        assert stack.stdout is not None
-        for line in stack.stdout:
-            if line.startswith("Ctrl-C stops it"):
-                break
-        assert stack.poll() is None, "the stack did not start"
+        assert stack.poll() is None, "".join(banner)
         deadline = time.monotonic() + DATA_DEADLINE
         while not _has_data(sla):
             assert time.monotonic() < deadline, "no delivery or breach after five minutes"

@@ -26,16 +26,9 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from prometheus_client import CollectorRegistry
 
-from services.sla.handlers import SlaHandlers
 from services.sla.journeys import stored
-from services.sla.marketplace import Calendars
-from services.sla.metrics import SlaMetrics
 from services.sla.performance import Key, Measure, contribution
-from services.sla.rules import SlaRules
-from services.sla.service import SlaService
-from services.sla.sweeper import Sweeper
 from shared.contracts.common import Customer, Item, Seller
 from shared.contracts.envelope import CloudEvent, new_event
 from shared.contracts.events import (
@@ -48,7 +41,8 @@ from shared.contracts.events import (
 )
 from shared.contracts.statuses import TrackingStatus as S
 from shared.infra.service import Service
-from tests.support.clock import FakeClock, caught_up
+from tests.support.clock import FakeClock
+from tests.support.world import sla_driver
 
 HOUR = timedelta(hours=1)
 T0 = datetime(2026, 11, 23, 15, tzinfo=UTC)
@@ -187,13 +181,7 @@ def parcels() -> list[_Parcel]:
 async def play(service: Service, clock: FakeClock) -> None:
     """Apply every parcel's events in time order through the handlers, sweeping at each
     step and once a day (so deadlines fire when due), and leave the clock at :data:`NOW`."""
-    metrics = SlaMetrics(CollectorRegistry())
-    sla = SlaService(rules=SlaRules(), calendars=Calendars(), metrics=metrics)
-    handlers = SlaHandlers(sla, clock)
-    by_type = handlers.orders() | handlers.tracking()
-    sweeper = Sweeper(
-        service.pool, sla, clock, metrics, watermark=caught_up(clock), batch_size=50, interval=1
-    )
+    driver = sla_driver(service, clock)
     steps: list[tuple[datetime, CloudEvent[Any] | None]] = [
         (at, event) for parcel in parcels() for at, event in parcel.steps
     ]
@@ -201,11 +189,10 @@ async def play(service: Service, clock: FakeClock) -> None:
     for at, event in sorted(steps, key=lambda step: step[0]):
         clock.set(at)
         if event is not None:
-            async with service.pool.acquire() as conn, conn.transaction():
-                await by_type[event.type](conn, event)
-        await sweeper.sweep()
+            await driver.apply(event)
+        await driver.sweeper.sweep()
     clock.set(NOW)
-    await sweeper.sweep()
+    await driver.sweeper.sweep()
 
 
 # --- the rollup's invariant -------------------------------------------------------------
