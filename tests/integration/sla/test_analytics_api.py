@@ -181,3 +181,20 @@ async def test_gauges_show_the_last_seven_days_per_carrier(sla: Service) -> None
     assert registry.get_sample_value("parcelwatch_sla_breaches_last_day", opened) == 0
     resolved = {"change": "resolved"}
     assert registry.get_sample_value("parcelwatch_sla_disputes_last_week", resolved) == 0
+
+
+async def test_openapi_documents_the_analytics_routes(sla: Service) -> None:
+    async with client(sla.http) as http:
+        spec = (await http.get("/openapi.json")).json()
+    performance = spec["paths"]["/api/v1/carriers/performance"]["get"]
+    [days] = [p for p in performance["parameters"] if p["name"] == "days"]
+    assert (days["schema"]["minimum"], days["schema"]["maximum"]) == (1, 365)
+    assert {
+        "/api/v1/trends/breaches",
+        "/api/v1/trends/late-shipments",
+        "/api/v1/trends/disputes",
+    } <= set(spec["paths"])
+    schemas = spec["components"]["schemas"]
+    assert {"PerformanceReport", "BreachTrend", "LateShipmentTrend", "DisputeTrend"} <= set(schemas)
+    on_time = schemas["CarrierPerformance"]["properties"]["on_time"]
+    assert "first estimated day" in on_time["description"]
