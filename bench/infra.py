@@ -3,7 +3,7 @@
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,3 +36,25 @@ def infrastructure() -> Iterator[Infra]:
             stack.callback(postgres.stop)
             database = postgres.url()
         yield Infra(bootstrap, database, "KAFKA_BOOTSTRAP_SERVERS" not in os.environ)
+
+
+@contextlib.asynccontextmanager
+async def postgres_server(prefix: str) -> AsyncIterator[str]:
+    """An admin URL: ``DATABASE_URL``'s server, else an embedded PostgreSQL (not durable)
+    in a temporary folder named with ``prefix``."""
+    if url := os.environ.get("DATABASE_URL"):
+        yield url
+        return
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        server = EmbeddedPostgres(Path(folder) / "data", free_port(), durable=False, temporary=True)
+        server.start(Path(folder) / "postgres.log")
+        try:
+            yield server.url()
+        finally:
+            server.stop()
+
+
+def database_url(admin_url: str, name: str) -> str:
+    """The URL of database ``name`` on ``admin_url``'s server."""
+    base, _, _ = admin_url.rpartition("/")
+    return f"{base}/{name}"

@@ -8,6 +8,7 @@ import pytest
 
 from shared.infra.settings import DatabaseSettings, KafkaSettings
 from tests.support import infrastructure
+from tests.support.chromium import INSTALL_HINT, ensure_chromium
 from tests.support.kafka import unique
 
 # The fault-injection suite starts whole stacks and kills them: `make test-faults` only.
@@ -57,3 +58,12 @@ async def _admin(url: str, statement: str) -> None:
 @pytest.fixture
 def database_settings(database_url: str) -> DatabaseSettings:
     return DatabaseSettings(database_url=database_url, database_pool_max=5)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Headless Chromium's path (Debian's package, installed where missing and allowed)."""
+    path = ensure_chromium()
+    if path is None:
+        pytest.skip(f"Chromium is missing and could not be installed here: {INSTALL_HINT}")
+    return path

@@ -3,7 +3,8 @@
 import asyncio
 from pathlib import Path
 
-from services.sla import api
+from services.sla import analytics_api, api
+from services.sla.analytics_gauges import AnalyticsGauges
 from services.sla.handlers import SlaHandlers
 from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics
@@ -57,6 +58,7 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
     )
     census = Census(service.pool, metrics, interval=settings.census_interval)
     gauges = ScorecardGauges(service.pool, clock, metrics, interval=settings.scorecard_interval)
+    analytics = AnalyticsGauges(service.pool, clock, metrics, interval=settings.analytics_interval)
 
     async def follow_consumers(stop: asyncio.Event) -> None:
         try:
@@ -64,6 +66,7 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
         finally:
             await positions.close()
 
-    service.tasks += [follow_consumers, sweeper.run, census.run, gauges.run]
+    service.tasks += [follow_consumers, sweeper.run, census.run, gauges.run, analytics.run]
     service.http.include_router(api.router(service.pool, clock, settings.api_token))
+    service.http.include_router(analytics_api.router(service.pool, clock, settings.api_token))
     return service

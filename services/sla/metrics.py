@@ -60,3 +60,46 @@ class SlaMetrics:
             ["rate", "window"],
             registry=registry,
         )
+        self.carrier_transit = Gauge(
+            "parcelwatch_sla_carrier_transit_seconds",
+            "Carrier transit time, first carrier scan to delivery, of the journeys that ended "
+            "in the last 7 days (quantile 0.5 and 0.9; NaN without a delivery; refreshed every "
+            "SLA_ANALYTICS_INTERVAL).",
+            ["carrier", "quantile"],
+            registry=registry,
+        )
+        self.carrier_first_scan = Gauge(
+            "parcelwatch_sla_carrier_first_scan_seconds",
+            "Time from the label to the first carrier scan, of the journeys that ended in the "
+            "last 7 days (quantile 0.5 and 0.9).",
+            ["carrier", "quantile"],
+            registry=registry,
+        )
+        self.carrier_ratio = Gauge(
+            "parcelwatch_sla_carrier_ratio",
+            "Carrier rates over the journeys that ended in the last 7 days: on_time (against "
+            "the first estimate), exception, delivery_attempt, return_to_sender; NaN while "
+            "none counts.",
+            ["carrier", "rate"],
+            registry=registry,
+        )
+        self.carrier_journeys = Gauge(
+            "parcelwatch_sla_carrier_journeys",
+            "Journeys that ended (delivered or returned to sender) in the last 7 days.",
+            ["carrier"],
+            registry=registry,
+        )
+        self.breaches_last_day = Gauge(
+            "parcelwatch_sla_breaches_last_day",
+            "Breaches first raised (change=opened) and resolved (change=resolved) in the last "
+            "24 hours, by kind.",
+            ["kind", "change"],
+            registry=registry,
+        )
+        self.disputes_last_week = Gauge(
+            "parcelwatch_sla_disputes_last_week",
+            "Delivered-but-disputed reports (change=reported) and resolutions "
+            "(change=resolved) in the last 7 days.",
+            ["change"],
+            registry=registry,
+        )

@@ -54,7 +54,8 @@ async def save_order(conn: Connection, data: OrderPlaced | OrderConfirmed) -> No
     await conn.execute(
         "UPDATE orders SET seller_id = $2, seller_country = $3, seller_subdivision = $4,"
         " seller_time_zone = $5, customer_time_zone = $6, marketplace = $7, large = $8,"
-        " placed_at = $9, confirmed_at = COALESCE(confirmed_at, $10) WHERE order_id = $1",
+        " placed_at = $9, confirmed_at = COALESCE(confirmed_at, $10), customer_country = $11"
+        " WHERE order_id = $1",
         data.order_id,
         data.seller.id,
         data.seller.country,
@@ -65,6 +66,7 @@ async def save_order(conn: Connection, data: OrderPlaced | OrderConfirmed) -> No
         any(item.large for item in data.items),
         data.placed_at,
         confirmed_at,
+        data.customer.country,
     )
 
 
@@ -368,9 +370,11 @@ WHERE o.order_id = u.order_id
 """
 
 _SAVE_BREACHES = """
-INSERT INTO breaches (order_id, kind, severity, raised_at, subject, resolved_at, resolution)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],
-                     $6::timestamptz[], $7::text[])
+INSERT INTO breaches (order_id, kind, severity, raised_at, subject, resolved_at, resolution,
+                      opened_at)
+SELECT *, u.raised_at FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[],
+                                  $5::text[], $6::timestamptz[], $7::text[])
+    AS u(order_id, kind, severity, raised_at, subject, resolved_at, resolution)
 ON CONFLICT (order_id, kind) DO UPDATE SET
     severity = EXCLUDED.severity, raised_at = EXCLUDED.raised_at,
     resolved_at = EXCLUDED.resolved_at, resolution = EXCLUDED.resolution

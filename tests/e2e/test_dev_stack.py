@@ -1,10 +1,7 @@
 """``parcelwatch dev up``: the embedded stack starts, serves health, and stops cleanly."""
 
-import os
 import shutil
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -13,7 +10,8 @@ import httpx
 import psutil
 
 from parcelwatch.dev.stack import postgres
-from parcelwatch.dev.stack.processes import free_port, port_open
+from parcelwatch.dev.stack.processes import port_open
+from tests.support.dev_up import environment, free_ports, start
 from tests.support.modes import changed_modes, modes_along
 
 SERVICES = ("POLLER", "SLA", "NOTIFIER")
@@ -32,35 +30,11 @@ def test_dev_up_starts_everything_and_ctrl_c_leaves_nothing_behind() -> None:
 
 def _run_dev_up(var: Path) -> None:
     modes_before = modes_along(var.parent)
-    ports = {
-        "DEV_POSTGRES_PORT": free_port(),
-        "DEV_BROKER_PORT": free_port(),
-        "DEV_EMULATOR_PORT": free_port(),
-        "DEV_MAIL_SMTP_PORT": free_port(),
-        "DEV_MAIL_HTTP_PORT": free_port(),
-        "DEV_OPS_PORT": free_port(),
-        **{f"{name}_HTTP_PORT": free_port() for name in SERVICES},
-    }
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
-    }
-    env.update({k: str(v) for k, v in ports.items()})
-    env["PARCELWATCH_VAR_DIR"] = str(var)
-    stack = subprocess.Popen(
-        [sys.executable, "-m", "parcelwatch.cli", "dev", "up"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    ports = free_ports()
+    env = environment(ports, var)
+    started = time.monotonic()
+    stack, banner = start(env)
     try:
-        assert stack.stdout is not None
-        started = time.monotonic()
-        banner = []
-        for line in stack.stdout:
-            banner.append(line)
-            if line.startswith("Ctrl-C stops it"):
-                break
         assert time.monotonic() - started < 60, "the stack must start within a minute"
         assert stack.poll() is None, "".join(banner)
         for name in SERVICES:
