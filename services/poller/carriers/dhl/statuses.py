@@ -5,7 +5,9 @@ DELIVERY" and returns come as ``transit``), so an event's status comes from, in 
 status identifier (Parcel NL/Benelux style, ``NOT_HOME``) in ``status``,
 ``statusDetailed`` or ``description``; a return phrase in that text; a ``delivered`` or
 ``pre-transit`` statusCode; any other phrase (pickup, attempt, out for delivery, label);
-the statusCode itself.
+the statusCode itself. Phrases are also looked for in identifiers the table does not list,
+their underscores read as spaces: ``NOT_HOME_…`` is an attempt, ``…_RETURN_TO_SHIPPER`` a
+return.
 """
 
 from pathlib import Path
@@ -26,7 +28,7 @@ def status_of(code: str | None, texts: tuple[str | None, ...]) -> TrackingStatus
         found = TABLE.status("status", text)
         if found is not None:
             return found
-    joined = " ".join(text for text in texts if text).upper()
+    joined = " ".join(text for text in texts if text).upper().replace("_", " ")
     phrases = [row.status for row in TABLE.of("text") if row.code in joined]
     if TrackingStatus.RETURNED_TO_SENDER in phrases:
         return TrackingStatus.RETURNED_TO_SENDER

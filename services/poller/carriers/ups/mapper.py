@@ -71,7 +71,7 @@ def _warnings(shipment: Shipment) -> str:
 def _package(package: Package, tracking_number: str) -> NumberOutcome:
     draft = ShipmentDraft(CARRIER, tracking_number)
     if package.current_status is not None:
-        draft.current, _ = _status(package.current_status, draft)
+        draft.current, _ = _status(_summary(package.current_status), draft)
     draft.events = [_scan(activity, draft) for activity in package.activity]
     draft.estimate(_estimates(package), timestamps.compact_date)
     if not any(e.status is TrackingStatus.DELIVERED for e in draft.events):
@@ -91,6 +91,15 @@ def _status(status: Status, draft: ShipmentDraft) -> tuple[TrackingStatus, bool]
         f"{status.description or ''}".strip(),
     )
     return TrackingStatus.UNKNOWN, False
+
+
+def _summary(status: Status) -> Status:
+    """Real answers give ``currentStatus`` its Status/Description code in ``code`` ("011")
+    and no ``statusCode``: three digits there are that code, not a scan or exception code."""
+    code = status.code or ""
+    if status.status_code is None and len(code) == 3 and code.isdigit():
+        return status.model_copy(update={"status_code": code, "code": None})
+    return status
 
 
 def _scan(activity: Activity, draft: ShipmentDraft) -> Scan:

@@ -129,6 +129,24 @@ def test_gmt_time_shorter_than_six_digits_is_left_padded(gmt_time: str, expected
     assert event.occurred_at.isoformat() == f"2024-01-01T{expected}+00:00"
 
 
+def test_gmt_time_with_colons_as_real_answers_write_it() -> None:
+    activity = {
+        **_activity(type="I", statusCode="005"),
+        "gmtDate": "20240202",
+        "gmtTime": "05:15:00",
+        "gmtOffset": "bad",
+    }
+    event = _only(_body(activity)).events[0]
+    assert event.occurred_at is not None
+    assert event.occurred_at.isoformat() == "2024-02-02T05:15:00+00:00"
+
+
+def test_current_status_code_of_three_digits_is_its_status_code() -> None:
+    shipment = _only(_body(currentStatus={"description": "Delivered", "code": "011"}))
+    assert shipment.status is S.DELIVERED
+    assert shipment.problems == ()
+
+
 def test_delivered_date_and_time_without_a_delivered_scan_is_local() -> None:
     shipment = _only(
         _body(
