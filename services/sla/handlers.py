@@ -20,6 +20,7 @@ from shared.contracts.events import (
     DisputeResolved,
     OrderCancelled,
     OrderConfirmed,
+    OrderPaymentDeclined,
     OrderPlaced,
     ShipmentRegistered,
     TrackingEvent,
@@ -47,6 +48,7 @@ class SlaHandlers:
             OrderPlaced.event_type: self._handler(self._order),
             OrderConfirmed.event_type: self._handler(self._order),
             OrderCancelled.event_type: self._handler(self._cancelled),
+            OrderPaymentDeclined.event_type: self._handler(self._payment_declined),
             ShipmentRegistered.event_type: self._handler(self._registered),
             DeliveryDisputed.event_type: self._handler(self._disputed),
             DisputeDocumentsReceived.event_type: self._handler(self._documents),
@@ -82,6 +84,11 @@ class SlaHandlers:
 
     async def _cancelled(self, conn: Connection, event: CloudEvent[OrderCancelled]) -> None:
         await store.save_cancellation(conn, event.data.order_id, event.data.cancelled_at)
+
+    async def _payment_declined(
+        self, conn: Connection, event: CloudEvent[OrderPaymentDeclined]
+    ) -> None:
+        await store.save_payment_declined(conn, event.data)
 
     async def _registered(self, conn: Connection, event: CloudEvent[ShipmentRegistered]) -> None:
         await store.save_registration(conn, event.data)
