@@ -664,6 +664,8 @@ class _Disputed(_DisputeRule):
             **dispute_payload(ctx, subject, severity),
             delivered_at=shipment.delivery_time,
             expected_delivery=deadline.expected_delivery,
+            delivery_description=shipment.status_description,
+            signed_by=shipment.signed_by,
             late_report=is_late_report(deadline.deadline, ctx.now, ctx.seller_zone),
         )
 

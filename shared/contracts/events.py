@@ -351,6 +351,9 @@ class SlaDeliveredDisputed(_DisputeEvent):
 
     delivered_at: UtcDatetime | None
     expected_delivery: date
+    delivery_description: str | None = None
+    """What the carrier said about the delivery ("Delivered, Left at Front Door")."""
+    signed_by: str | None = None
     late_report: bool = False
     """Reported after the documents window, or with less than one business day of it
     left: operations decide, the customer is asked for the documents as soon as possible."""
