@@ -21,46 +21,16 @@ from services.notifier.mail import MailSettings
 from services.notifier.rendering import (
     PastDeadline,
     Renderer,
-    format_moment,
-    formatting_locale,
-    template_language,
 )
 from services.notifier.routing import RoutingSettings, quiet_release, route
 from services.notifier.samples import sample_context, sample_event, sample_now
 from shared.contracts.events import EventData
+from tests.support.deadlines import past_deadlines_shown
 
 from .conftest import order_with, plain
 
 K = MessageKind
 CUSTOMER_KINDS = [k for k in MessageKind if k.audience == "customer"]
-DEADLINES = ("documents_due", "deadline", "promised_by")
-"""Event fields that are deadlines: a date by which something must happen."""
-
-
-def past_deadlines_shown(
-    text: str, event: EventData, recipient: Recipient, now: datetime
-) -> list[str]:
-    """The invariant, checked on the text a person reads: every deadline of ``event`` that is
-    not after ``now``, as it would be written for ``recipient`` (date and time, or the day
-    alone), must not appear in ``text``. Returns the ones that do."""
-    language = template_language(recipient.locale)
-    locale = formatting_locale(recipient.locale, language)
-    zone = ZoneInfo(recipient.time_zone)
-    flat = " ".join(plain(text).split())
-    shown = []
-    for name in DEADLINES:
-        value = getattr(event, name, None)
-        if not isinstance(value, datetime) or value > now:
-            continue
-        day = value.astimezone(zone).date()
-        written = {
-            " ".join(plain(format_moment(value, locale, zone)).split()),
-            " ".join(plain(format_moment(value, locale, zone)).split()).rsplit(",", 1)[0],
-            f"{day:%B} {day.day}" if language == "en" else f"{day.day} ",
-        }
-        if any(form in flat for form in written if len(form) > 4):
-            shown.append(f"{name}={value.isoformat()}")
-    return shown
 
 
 def rendered_at(
