@@ -82,8 +82,15 @@ def sample_order(locale: str = "en") -> OrderInfo:
 
 
 def sample_context(kind: MessageKind, locale: str = "en") -> MessageContext:
-    """The sample order with a realistic event that triggers ``kind``."""
-    return MessageContext(sample_order(locale), sample_event(kind))
+    """The sample order with a realistic event that triggers ``kind`` (a declined payment's
+    reason in the customer's language, as the order service gives it)."""
+    event = sample_event(kind)
+    if isinstance(event, OrderPaymentDeclined) and template_language(locale) == "fr":
+        event = event.model_copy(update={"reason": _DECLINED_FR})
+    return MessageContext(sample_order(locale), event)
+
+
+_DECLINED_FR = "Votre banque a refusé le paiement\u00a0: provision insuffisante."
 
 
 def _status_changed(previous: S, status: S, description: str) -> TrackingStatusChanged:
