@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -35,17 +35,9 @@ from shared.contracts import topics
 from shared.contracts.common import Customer, Item, Seller
 from shared.contracts.envelope import CloudEvent, new_event
 from shared.contracts.events import (
-    DeliveryDisputed,
-    DisputeDocument,
-    DisputeDocumentsReceived,
-    DisputeResolution,
-    DisputeResolved,
     EventData,
     OrderConfirmed,
-    OrderPaymentDeclined,
     OrderPlaced,
-    ShipmentRegistered,
-    TrackingEvent,
     TrackingStatusChanged,
 )
 from shared.contracts.statuses import TrackingStatus as S
@@ -53,25 +45,27 @@ from shared.infra.http import http_server
 from shared.infra.kafka import ensure_topics
 from shared.infra.service import Service
 from shared.infra.watermark import KafkaPositions, held_at
+from tests.integration.sla import scenarios
 from tests.integration.sla.harness import Harness as SlaHarness
 from tests.integration.sla.harness import until
+from tests.integration.sla.scenarios import (
+    DELIVERED_AT,
+    HOUR,
+    PARCEL,
+    REPORTED,
+    SHIPPED,
+    T0,
+    scan,
+)
 from tests.support import infrastructure
 from tests.support.clock import FakeClock
 from tests.support.kafka import unique
 from tests.support.services import running
 
-
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).astimezone(UTC)
-
-
-HOUR = timedelta(hours=1)
-T0 = at("2026-11-23T10:00:00-05:00")  # Monday 10:00 in New York: confirmed before the cutoff
-SHIPPED = at("2026-11-23T18:00:00-05:00")
+# The sla scenarios' calendar and parcel: confirmed Monday 10:00 in New York (before the
+# cutoff), shipped Monday evening, delivered Wednesday afternoon in Chicago.
 ESTIMATE = date(2026, 11, 25)
-DELIVERED_AT = at("2026-11-25T14:00:00-06:00")  # Wednesday afternoon in Chicago
-REPORTED = DELIVERED_AT + 2 * HOUR
-NUMBER = "1Z999AA10123456784"
+NUMBER = PARCEL["tracking_number"]
 CARRIER_SAYS = "Delivered, Left at Front Door"
 SIGNED_BY = "A RIVERA"
 
@@ -138,38 +132,6 @@ def confirmed(order_id: str, buyer: Buyer = CHICAGO) -> CloudEvent[Any]:
     return _event(OrderConfirmed(**_order(order_id, buyer), confirmed_at=T0), "confirmed")
 
 
-def declined(order_id: str, when: datetime) -> CloudEvent[Any]:
-    data = OrderPaymentDeclined(
-        order_id=order_id,
-        declined_at=when,
-        reason_code="insufficient_funds",
-        reason="Your bank declined the payment: insufficient funds.",
-    )
-    return _event(data, "declined")
-
-
-PARCEL = {"shipment_id": "sh-1", "carrier": "ups", "tracking_number": NUMBER}
-
-
-def registered(order_id: str) -> CloudEvent[Any]:
-    return _event(ShipmentRegistered(order_id=order_id, registered_at=T0, **PARCEL), "shipment")
-
-
-def scan(order_id: str, status: S, when: datetime, text: str) -> CloudEvent[Any]:
-    tag = f"scan-{status}-{when:%m%d%H%M}"
-    data = TrackingEvent(
-        order_id=order_id,
-        fingerprint=f"fp-{tag}",
-        status=status,
-        carrier_code="X",
-        description=text,
-        occurred_at=when,
-        observed_at=when + HOUR,
-        **PARCEL,
-    )
-    return _event(data, tag)
-
-
 def moved(
     order_id: str, previous: S | None, status: S, when: datetime, text: str, **facts: Any
 ) -> tuple[CloudEvent[Any], ...]:
@@ -205,27 +167,7 @@ def delivered(order_id: str, when: datetime = DELIVERED_AT) -> tuple[CloudEvent[
 
 
 def disputed(order_id: str, when: datetime = REPORTED) -> CloudEvent[Any]:
-    data = DeliveryDisputed(
-        order_id=order_id, shipment_id="sh-1", case_id=f"case-{order_id}", reported_at=when
-    )
-    return _event(data, "disputed")
-
-
-def documents(order_id: str, document: DisputeDocument, when: datetime) -> CloudEvent[Any]:
-    data = DisputeDocumentsReceived(
-        order_id=order_id, case_id=f"case-{order_id}", documents=[document], received_at=when
-    )
-    return _event(data, f"documents-{document}")
-
-
-def resolved(order_id: str, when: datetime) -> CloudEvent[Any]:
-    data = DisputeResolved(
-        order_id=order_id,
-        case_id=f"case-{order_id}",
-        resolution=DisputeResolution.REPLACEMENT,
-        resolved_at=when,
-    )
-    return _event(data, "resolved")
+    return scenarios.disputed(order_id, when)
 
 
 # --- a journey --------------------------------------------------------------------------

@@ -23,32 +23,34 @@ from shared.contracts.events import Audience, DisputeDocument, OrderPlaced
 from tests.e2e.journeys import (
     CARRIER_SAYS,
     CHICAGO,
-    DELIVERED_AT,
     ESTIMATE,
-    HOUR,
     PARIS,
-    REPORTED,
-    SHIPPED,
     SIGNED_BY,
-    T0,
     Buyer,
     Journey,
     Outcome,
     Stack,
     Step,
-    at,
     confirmed,
-    declined,
     delivered,
     disputed,
-    documents,
     journey_stack,
     placed,
-    registered,
-    resolved,
     shipped,
 )
 from tests.integration.notifier.png import non_white_share
+from tests.integration.sla.scenarios import (
+    DELIVERED_AT,
+    HOUR,
+    REPORTED,
+    SHIPPED,
+    T0,
+    at,
+    dispute_resolved,
+    documents,
+    payment_declined,
+    registered,
+)
 from tests.support import infrastructure
 from tests.support.deadlines import past_deadlines_shown
 from tests.support.tools import require
@@ -112,7 +114,7 @@ JOURNEYS = {
             (at("2026-12-06T00:00:00-05:00"), ()),  # escalated to ops: nobody hears twice
             (
                 at("2026-12-07T10:00:00-05:00"),
-                (resolved("o-late-report", at("2026-12-07T15:00Z")),),
+                (dispute_resolved("o-late-report", at("2026-12-07T15:00Z")),),
             ),
         ),
     ),
@@ -127,7 +129,10 @@ JOURNEYS = {
             (at("2026-12-02T00:00:00-05:00"), ()),  # overdue: ops told, no second reminder
             (at("2026-12-02T08:00:00-06:00"), ()),
             (at("2026-12-03T00:00:00-05:00"), ()),
-            (at("2026-12-04T10:00:00-05:00"), (resolved("o-no-docs", at("2026-12-04T15:00Z")),)),
+            (
+                at("2026-12-04T10:00:00-05:00"),
+                (dispute_resolved("o-no-docs", at("2026-12-04T15:00Z")),),
+            ),
         ),
     ),
     "stalled_then_delivered": Journey(
@@ -152,7 +157,10 @@ JOURNEYS = {
         "o-declined",
         (
             (T0, (placed("o-declined"),)),
-            (T0 + timedelta(minutes=10), (declined("o-declined", T0 + timedelta(minutes=10)),)),
+            (
+                T0 + timedelta(minutes=10),
+                (payment_declined("o-declined", T0 + timedelta(minutes=10)),),
+            ),
             (T0 + timedelta(minutes=30), ()),
             (at("2026-11-25T02:00:00-05:00"), ()),
         ),
