@@ -22,6 +22,7 @@ from services.notifier.entrypoint import Dependencies, build_app
 from services.notifier.settings import NotifierSettings
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent
+from shared.infra.clock import Clock
 from shared.infra.http import http_server
 from shared.infra.kafka import ensure_topics
 from shared.infra.service import Service
@@ -176,9 +177,10 @@ async def rig(
 
 
 @contextlib.asynccontextmanager
-async def serving(parts: Rig) -> AsyncIterator[Harness]:
-    """The notifier of ``parts``' settings, running in-process until exit."""
-    service = await build_app(parts.settings, Dependencies(clock=SampleClock()))
+async def serving(parts: Rig, clock: Clock | None = None) -> AsyncIterator[Harness]:
+    """The notifier of ``parts``' settings, running in-process until exit, on ``clock``
+    (a :class:`SampleClock` unless given)."""
+    service = await build_app(parts.settings, Dependencies(clock=clock or SampleClock()))
     async with running(service):
         yield Harness(service, parts.settings, parts.store, parts.smtp, parts.producer)
 
