@@ -5,8 +5,9 @@ Half the orders are shipped with ``on_time`` numbers whose lifecycle the benchma
 (one emulator request per number) 7 emulated hours before the orders arrive, so the
 poller's first poll already finds the parcel picked up: one ``customer_shipped`` e-mail
 each. The other half were confirmed a week earlier and never shipped: the SLA sweeper emits
-``sla.ship_by_missed``, which sends a customer and a seller e-mail each. All orders are
-published at once; the clock stops when the capture holds every expected e-mail.
+``sla.ship_by_missed`` (a seller e-mail) and ``sla.ship_promise_missed`` (a customer
+e-mail). All orders are published at once; the clock stops when the capture holds every
+expected e-mail.
 
 Time runs 600 times faster (``BENCH_PIPELINE_CLOCK_SCALE``): fast enough for the 7 hours,
 slow enough that the shipped orders' ship-by deadlines (a business day or more) stay minutes

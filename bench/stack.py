@@ -111,7 +111,8 @@ def _cpu(process: psutil.Process) -> float:
 
 def _env(infra: Infra, database_url: str, workdir: Path, scale: float) -> dict[str, str]:
     """What ``dev up`` gives its processes, on free ports, without carrier rate limits (the
-    emulator has none; the real quotas would measure the limiter, not the pipeline)."""
+    emulator has none; the real quotas would measure the limiter, not the pipeline) and
+    without customers' quiet hours (a run at night would measure the hold, not the pipeline)."""
     emulator = f"http://127.0.0.1:{free_port()}"
     inbox = free_port()
     env = {
@@ -128,6 +129,9 @@ def _env(infra: Infra, database_url: str, workdir: Path, scale: float) -> dict[s
         "SMTP_SECURITY": "none",
         "NOTIFIER_CHAT_WEBHOOK_URL": f"http://127.0.0.1:{inbox}/chat",
         "NOTIFIER_MESSAGE_ID_DOMAIN": MESSAGE_ID_DOMAIN,
+        # throughput and latency whatever the hour: no customer e-mail held for quiet hours
+        "NOTIFIER_QUIET_HOURS_START": "00:00",
+        "NOTIFIER_QUIET_HOURS_END": "00:00",
         "DHL_API_KEY": "emulator",
         "FEDEX_API_KEY": "emulator",
         "FEDEX_SECRET_KEY": "emulator",

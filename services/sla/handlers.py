@@ -21,6 +21,7 @@ from shared.contracts.events import (
     DisputeResolved,
     OrderCancelled,
     OrderConfirmed,
+    OrderPaymentDeclined,
     OrderPlaced,
     ShipmentRegistered,
     TrackingEvent,
@@ -48,6 +49,7 @@ class SlaHandlers:
             OrderPlaced.event_type: self._handler(self._order, moves_journeys=True),
             OrderConfirmed.event_type: self._handler(self._order, moves_journeys=True),
             OrderCancelled.event_type: self._handler(self._cancelled),
+            OrderPaymentDeclined.event_type: self._handler(self._payment_declined),
             ShipmentRegistered.event_type: self._handler(self._registered, moves_journeys=True),
             DeliveryDisputed.event_type: self._handler(self._disputed),
             DisputeDocumentsReceived.event_type: self._handler(self._documents),
@@ -92,6 +94,11 @@ class SlaHandlers:
 
     async def _cancelled(self, conn: Connection, event: CloudEvent[OrderCancelled]) -> None:
         await store.save_cancellation(conn, event.data.order_id, event.data.cancelled_at)
+
+    async def _payment_declined(
+        self, conn: Connection, event: CloudEvent[OrderPaymentDeclined]
+    ) -> None:
+        await store.save_payment_declined(conn, event.data)
 
     async def _registered(self, conn: Connection, event: CloudEvent[ShipmentRegistered]) -> None:
         await store.save_registration(conn, event.data)

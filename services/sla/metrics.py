@@ -4,8 +4,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from services.sla.assessment import OrderState
 
-OPEN_STATES: tuple[OrderState, ...] = tuple(s for s in OrderState if s is not OrderState.CANCELLED)
-"""The states an open order can be in: every state but cancelled."""
+OPEN_STATES: tuple[OrderState, ...] = tuple(
+    s for s in OrderState if s not in (OrderState.CANCELLED, OrderState.DECLINED)
+)
+"""The states an open order can be in: every state but cancelled and payment declined."""
 
 
 class SlaMetrics:
@@ -30,6 +32,13 @@ class SlaMetrics:
         self.resolved = Counter(
             "parcelwatch_sla_resolved_total",
             "SLA situations that cleared, by the kind that cleared.",
+            ["kind"],
+            registry=registry,
+        )
+        self.notices = Counter(
+            "parcelwatch_sla_notices_total",
+            "Notices emitted (a delivery with its documents window, a dispute's documents "
+            "all in), by kind.",
             ["kind"],
             registry=registry,
         )

@@ -13,6 +13,7 @@ from typing import Any
 from services.sla.assessment import (
     Assessment,
     Breach,
+    DeliveryWindow,
     DisputeFacts,
     OrderDetails,
     OrderFacts,
@@ -26,6 +27,7 @@ from shared.contracts.events import (
     DisputeResolution,
     DisputeResolved,
     OrderConfirmed,
+    OrderPaymentDeclined,
     OrderPlaced,
     Severity,
     ShipmentRegistered,
@@ -78,6 +80,15 @@ async def save_cancellation(conn: Connection, order_id: str, cancelled_at: datet
     )
 
 
+async def save_payment_declined(conn: Connection, data: OrderPaymentDeclined) -> None:
+    await conn.execute(
+        "UPDATE orders SET payment_declined_at = COALESCE(payment_declined_at, $2)"
+        " WHERE order_id = $1",
+        data.order_id,
+        data.declined_at,
+    )
+
+
 async def _shipment(
     conn: Connection,
     data: ShipmentRegistered | TrackingEvent | TrackingStatusChanged | TrackingNumberInvalid,
@@ -121,17 +132,21 @@ async def save_invalid_number(conn: Connection, data: TrackingNumberInvalid) -> 
 
 
 async def save_status_change(conn: Connection, data: TrackingStatusChanged, at: datetime) -> None:
-    """Keep the carrier's first and latest estimates and reported delivery time (the
-    status itself comes from the scans)."""
+    """Keep the carrier's first and latest estimates, reported delivery time and signature,
+    and when the delivery was reported (the status itself comes from the scans)."""
     await _shipment(conn, data, data.occurred_at or at)
     await conn.execute(
         "UPDATE shipments SET estimated_delivery = COALESCE($3, estimated_delivery),"
         " first_estimated_delivery = COALESCE(first_estimated_delivery, $3),"
-        " delivered_at = COALESCE($4, delivered_at) WHERE order_id = $1 AND shipment_id = $2",
+        " delivered_at = COALESCE($4, delivered_at), signed_by = COALESCE($5, signed_by),"
+        " delivery_reported_at = COALESCE(delivery_reported_at, $6)"
+        " WHERE order_id = $1 AND shipment_id = $2",
         data.order_id,
         data.shipment_id,
         data.estimated_delivery,
         data.delivered_at,
+        data.signed_by,
+        at if data.status is TrackingStatus.DELIVERED else None,
     )
 
 
@@ -319,6 +334,7 @@ def _facts(row: Any, children: dict[str, list[Any]]) -> OrderFacts:
         details=details,
         confirmed_at=row["confirmed_at"],
         cancelled_at=row["cancelled_at"],
+        payment_declined_at=row["payment_declined_at"],
         shipments=tuple(
             ShipmentFacts(
                 shipment_id=s["shipment_id"],
@@ -333,6 +349,13 @@ def _facts(row: Any, children: dict[str, list[Any]]) -> OrderFacts:
                 shipped_at=s["shipped_at"],
                 estimated_delivery=s["estimated_delivery"],
                 delivered_at=s["delivered_at"],
+                signed_by=s["signed_by"],
+                delivery_reported=s["delivery_reported_at"] is not None,
+                window=None
+                if s["window_deadline"] is None
+                else DeliveryWindow(
+                    s["shipment_id"], s["window_expected_delivery"], s["window_deadline"]
+                ),
             )
             for s in sorted(children["shipments"], key=lambda s: s["first_seen_at"])
         ),
@@ -345,6 +368,7 @@ def _facts(row: Any, children: dict[str, list[Any]]) -> OrderFacts:
                 resolution=DisputeResolution(d["resolution"]) if d["resolution"] else None,
                 expected_delivery=d["expected_delivery"],
                 documents_deadline=d["documents_deadline"],
+                documents_noticed=d["documents_noticed_at"] is not None,
             )
             for d in children["disputes"]
         ),
@@ -354,18 +378,19 @@ def _facts(row: Any, children: dict[str, list[Any]]) -> OrderFacts:
 
 _SAVE_ORDERS = """
 UPDATE orders AS o SET
-    state = u.state, ship_by_deadline = u.ship_by_deadline,
+    state = u.state, ship_by_deadline = u.ship_by_deadline, ship_promise = u.ship_promise,
     confirmation_due_at = u.confirmation_due_at, ship_by_due_at = u.ship_by_due_at,
+    ship_promise_due_at = u.ship_promise_due_at,
     delivery_due_at = u.delivery_due_at, stall_due_at = u.stall_due_at,
     documents_reminder_at = u.documents_reminder_at,
     documents_overdue_at = u.documents_overdue_at, escalation_due_at = u.escalation_due_at,
     updated_at = now()
 FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[],
             $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[],
-            $10::timestamptz[])
+            $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
     AS u(order_id, state, ship_by_deadline, confirmation_due_at, ship_by_due_at,
          delivery_due_at, stall_due_at, documents_reminder_at, documents_overdue_at,
-         escalation_due_at)
+         escalation_due_at, ship_promise, ship_promise_due_at)
 WHERE o.order_id = u.order_id
 """
 
@@ -399,11 +424,13 @@ async def save(conn: Connection, assessed: Sequence[tuple[str, Assessment]]) -> 
             a.timers.documents_reminder_at,
             a.timers.documents_overdue_at,
             a.timers.escalation_due_at,
+            a.ship_promise,
+            a.timers.ship_promise_due_at,
         )
         for order_id, a in assessed
     ]
     if orders:
-        await conn.execute(_SAVE_ORDERS, *_columns(orders, 10))
+        await conn.execute(_SAVE_ORDERS, *_columns(orders, 12))
     breaches = [
         (
             order_id,
@@ -429,4 +456,21 @@ async def save(conn: Connection, assessed: Sequence[tuple[str, Assessment]]) -> 
             "UPDATE disputes SET expected_delivery = $3, documents_deadline = $4"
             " WHERE order_id = $1 AND case_id = $2",
             deadlines,
+        )
+    windows = [
+        (order_id, w.shipment_id, w.expected_delivery, w.deadline)
+        for order_id, a in assessed
+        for w in a.delivery_windows
+    ]
+    if windows:
+        await conn.executemany(
+            "UPDATE shipments SET window_expected_delivery = $3, window_deadline = $4"
+            " WHERE order_id = $1 AND shipment_id = $2",
+            windows,
+        )
+    noticed = [(order_id, case_id) for order_id, a in assessed for case_id in a.documents_noticed]
+    if noticed:
+        await conn.executemany(
+            "UPDATE disputes SET documents_noticed_at = now() WHERE order_id = $1 AND case_id = $2",
+            noticed,
         )

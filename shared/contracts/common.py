@@ -62,6 +62,8 @@ class Customer(Contract):
     id: Identifier
     email: EmailStr
     name: PlainText
+    given_name: PlainText | None = None
+    """What to call the customer in a greeting ("Jamie"); ``name`` when absent."""
     locale: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
     time_zone: TimeZoneName
     country: CountryCode

@@ -152,7 +152,7 @@ async def drive(stack: Harness) -> None:
     delivered, refused = new_order_id(), new_order_id()
     await stack.publish(
         order_placed(delivered, customer_email=CUSTOMER),
-        trigger("ship_by_missed", delivered),  # customer, seller, ops chat
+        trigger("tracking_stalled", delivered),  # customer, seller, ops chat
         order_placed(refused, customer_email=REJECTED),
         trigger("shipped", refused),
     )

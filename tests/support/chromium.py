@@ -26,22 +26,23 @@ def ensure_chromium() -> str | None:
     return shutil.which("chromium")
 
 
-def run(chromium: str, profile: Path, *args: str, height: int = 1600) -> str:
-    """Run headless Chromium 1280 pixels wide (``--dump-dom URL``, ``--screenshot=PATH URL``);
-    its standard output."""
+def run(chromium: str, profile: Path, *args: str, height: int = 1600, width: int = 1280) -> str:
+    """Run headless Chromium in a ``width`` x ``height`` window (``--dump-dom URL``,
+    ``--screenshot=PATH URL``); its standard output."""
     done = subprocess.run(
         [
             chromium,
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
+            "--disable-quic",
             "--no-first-run",
             "--disable-background-networking",
             "--disable-component-update",
             "--disable-sync",
             f"--user-data-dir={profile}",
             "--virtual-time-budget=15000",
-            f"--window-size=1280,{height}",
+            f"--window-size={width},{height}",
             *args,
         ],
         check=True,

@@ -21,6 +21,7 @@ from shared.contracts.events import (
     EventData,
     OrderCancelled,
     OrderConfirmed,
+    OrderPaymentDeclined,
     OrderPlaced,
     ShipmentRegistered,
 )
@@ -42,6 +43,7 @@ class Story(StrEnum):
     DISPUTED = "disputed"  # delivered, customer says no; documents come in time
     DISPUTED_NO_DOCUMENTS = "disputed_no_documents"
     UNCONFIRMED = "unconfirmed"  # payment pending at the bank
+    PAYMENT_DECLINED = "payment_declined"  # the bank says no: never confirmed
     CANCELLED = "cancelled"
     RETURNED_AFTER_ATTEMPT = "returned_after_attempt"  # nobody home twice, back to the seller
     REDIRECTED_TO_PICKUP = "redirected_to_pickup"  # nobody home, collected at a pickup point
@@ -66,6 +68,22 @@ _SCENARIO = {
     Story.REDIRECTED_TO_PICKUP: Scenario.REDIRECTED_TO_PICKUP,
     Story.REATTEMPTED: Scenario.REATTEMPTED,
 }
+
+
+_DECLINES = (
+    (
+        "insufficient_funds",
+        "Your bank declined the payment: insufficient funds.",
+        "Votre banque a refusé le paiement\u00a0: provision insuffisante.",
+    ),
+    ("expired_card", "Your card has expired.", "Votre carte a expiré."),
+    (
+        "do_not_honor",
+        "Your bank declined the payment without giving a reason.",
+        "Votre banque a refusé le paiement sans en donner la raison.",
+    ),
+)
+"""Decline codes, and the reason in the customer's language as the order service gives it."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +111,16 @@ def plan(story: Story, serial: int, start: datetime, rng: random.Random) -> list
     events = [Scheduled(start, OrderPlaced(**details))]
     if story is Story.UNCONFIRMED:
         return events
+    if story is Story.PAYMENT_DECLINED:
+        declined = start + timedelta(minutes=rng.randint(1, 10))
+        code, english, french = rng.choice(_DECLINES)
+        data = OrderPaymentDeclined(
+            order_id=order_id,
+            declined_at=declined,
+            reason_code=code,
+            reason=french if customer.locale.startswith("fr") else english,
+        )
+        return [*events, Scheduled(declined, data)]
     confirmed_at = start + timedelta(minutes=rng.randint(1, 10))
     events.append(Scheduled(confirmed_at, OrderConfirmed(**details, confirmed_at=confirmed_at)))
     if story is Story.CANCELLED:

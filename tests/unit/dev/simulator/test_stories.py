@@ -21,6 +21,7 @@ def _types(story: Story) -> list[str]:
     ("story", "expected"),
     [
         (Story.UNCONFIRMED, ["order.placed"]),
+        (Story.PAYMENT_DECLINED, ["order.placed", "order.payment_declined"]),
         (Story.NOT_SHIPPED, ["order.placed", "order.confirmed"]),
         (Story.CANCELLED, ["order.placed", "order.confirmed", "order.cancelled"]),
         (Story.ON_TIME, ["order.placed", "order.confirmed", "shipment.registered"]),
