@@ -8,7 +8,6 @@ shipment at once; the answer is written afterwards, one transaction per shipment
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from services.poller.metrics import PollerMetrics
 from services.poller.scheduler import PollingPolicy
 from services.poller.tracking import Result, Shipment
 from shared.infra.clock import Clock
+from shared.infra.periodic import every, sleep_unless
 
 log = logging.getLogger(__name__)
 
@@ -141,8 +141,7 @@ class CarrierWorker:
                 if not started:
                     self._slots.release()
             if not started:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._settings.idle_interval)
+                await sleep_unless(stop, self._settings.idle_interval)
 
     async def _start_batch(self, stop: asyncio.Event) -> bool:
         """Claim a batch and poll it in the background; False when there is nothing to do."""
@@ -268,13 +267,13 @@ class Poller:
             self._metrics.breaker_open.labels(worker.carrier).set(0 if closed else 1)
 
     async def _gauges(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.refresh_gauges()
-            except OUTAGES as exc:
-                log.warning("gauges not refreshed: %s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._stats_interval)
+        await every(self._stats_interval, stop, self._refresh_logged)
+
+    async def _refresh_logged(self) -> None:
+        try:
+            await self.refresh_gauges()
+        except OUTAGES as exc:
+            log.warning("gauges not refreshed: %s", type(exc).__name__)
 
 
 async def _unless_stopped(waiting: Coroutine[Any, Any, float], stop: asyncio.Event) -> float | None:

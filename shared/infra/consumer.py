@@ -16,7 +16,6 @@ a crash in between redelivers the batch, and the inbox turns it into duplicates.
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -31,6 +30,7 @@ from faststream.message import StreamMessage
 
 from shared.contracts.envelope import CloudEvent, InvalidEvent, decode
 from shared.infra import inbox
+from shared.infra.backoff import backoff
 from shared.infra.crash import crash_point
 from shared.infra.db import Connection
 from shared.infra.deadletter import DeadLetters
@@ -209,8 +209,7 @@ class EventConsumer:
             await asyncio.sleep(self._backoff(attempt))
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(self._backoff_max, self._backoff_initial * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
+        return backoff(attempt, self._backoff_initial, self._backoff_max)
 
 
 async def _lenient_headers(
