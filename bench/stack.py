@@ -138,7 +138,7 @@ def _env(infra: Infra, database_url: str, workdir: Path, scale: float) -> dict[s
     }
     for carrier in ("UPS", "FEDEX", "USPS", "DHL"):
         env[f"{carrier}_BASE_URL"] = emulator
-        env[f"POLLER_{carrier}_RATE_LIMIT"] = ""
+        env[f"{carrier}_RATE_LIMIT"] = ""
     for name in ("UPS_CLIENT_ID", "UPS_CLIENT_SECRET", "USPS_CLIENT_ID", "USPS_CLIENT_SECRET"):
         env[name] = "emulator"
     for name in SERVICES:

@@ -8,9 +8,9 @@ from typing import NoReturn
 
 import click
 
-from services.poller import tracking_numbers
-from services.poller.carriers import registry, render
+from services.poller.carriers import render
 from services.poller.carriers.codes import CodeTable, load
+from services.poller.carriers.registry import registry, tracking_numbers
 
 
 @click.group("carriers")
@@ -58,7 +58,7 @@ def code_table(carrier: str) -> CodeTable:
 @click.argument("number")
 def detect(number: str) -> None:
     """Print every carrier format NUMBER has, as a JSON array (never picks a carrier)."""
-    matches = [asdict(m) for m in tracking_numbers.detect(number)]
+    matches = [asdict(m) for m in tracking_numbers().detect(number)]
     click.echo(json.dumps(matches, indent=2))
 
 

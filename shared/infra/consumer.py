@@ -12,11 +12,12 @@ one record at a time, each in its own transaction, where errors are classified
 - anything else — a bug or an unforeseen input: retried a few times, then dead-lettered.
 The offsets of a batch are committed once, after every record in it reached its outcome;
 a crash in between redelivers the batch, and the inbox turns it into duplicates.
+Handlers count their metrics with :func:`~shared.infra.aftercommit.after_commit`: once
+their transaction committed, never for one rolled back.
 """
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -30,7 +31,8 @@ from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 
 from shared.contracts.envelope import CloudEvent, InvalidEvent, decode
-from shared.infra import inbox
+from shared.infra import aftercommit, inbox
+from shared.infra.backoff import backoff
 from shared.infra.crash import crash_point
 from shared.infra.db import Connection
 from shared.infra.deadletter import DeadLetters
@@ -143,7 +145,7 @@ class EventConsumer:
 
     async def _apply_all(self, work: Sequence[_Work]) -> list[Outcome]:
         """The fast path: every event of the batch in one transaction, or none."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as conn, aftercommit.collecting(), conn.transaction():
             new = await inbox.claim_all(conn, [(w.event.id, w.record.topic) for w in work])
             outcomes = []
             for item in work:
@@ -186,7 +188,7 @@ class EventConsumer:
             await asyncio.sleep(self._backoff(attempt))
 
     async def _apply(self, item: _Work) -> Outcome:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as conn, aftercommit.collecting(), conn.transaction():
             if not await inbox.claim(conn, item.event.id, item.record.topic):
                 return Outcome.DUPLICATE
             await item.handler(conn, item.event)
@@ -209,8 +211,7 @@ class EventConsumer:
             await asyncio.sleep(self._backoff(attempt))
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(self._backoff_max, self._backoff_initial * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
+        return backoff(attempt, self._backoff_initial, self._backoff_max)
 
 
 async def _lenient_headers(

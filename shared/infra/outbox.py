@@ -23,6 +23,7 @@ from shared.contracts.envelope import CloudEvent
 from shared.infra.crash import crash_point
 from shared.infra.db import Connection
 from shared.infra.metrics import InfraMetrics
+from shared.infra.periodic import sleep_unless
 
 log = logging.getLogger(__name__)
 
@@ -144,18 +145,18 @@ class OutboxRelay:
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 self._metrics.outbox_errors.inc()
                 log.warning("outbox relay interrupted: %s", type(exc).__name__)
-                await _sleep_unless(stop, self._retry_interval)
+                await sleep_unless(stop, self._retry_interval)
             except Exception:
                 self._metrics.outbox_errors.inc()
                 log.exception("outbox relay failed; retrying")
-                await _sleep_unless(stop, self._retry_interval)
+                await sleep_unless(stop, self._retry_interval)
 
     async def _lead(self, stop: asyncio.Event) -> None:
         async with self._pool.acquire() as leader:
             if not await leader.fetchval(
                 "SELECT pg_try_advisory_lock($1)", _leader_lock(self._schema)
             ):
-                await _sleep_unless(stop, self._idle_interval)
+                await sleep_unless(stop, self._idle_interval)
                 return
             await leader.add_listener(channel(self._schema), self._on_notify)
             try:
@@ -189,11 +190,6 @@ async def prune(conn: Connection, older_than_days: int) -> int:
         older_than_days,
     )
     return int(status.split()[-1])
-
-
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:

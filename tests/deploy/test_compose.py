@@ -7,31 +7,22 @@ from typing import Any
 import click
 import pytest
 import yaml
-from pydantic_settings import BaseSettings
 
 from parcelwatch.cli import main as cli
 from parcelwatch.dev.emulator.settings import EmulatorSettings
 from parcelwatch.dev.simulator.runner import SimulatorSettings
 from parcelwatch.registry import SERVICES
+from tests.support.settings import env_names
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _env_names(settings: type[BaseSettings]) -> set[str]:
-    """The environment variables a settings class reads (aliases, else prefix + name)."""
-    prefix = settings.model_config.get("env_prefix", "")
-    return {
-        (f.validation_alias if isinstance(f.validation_alias, str) else prefix + name).upper()
-        for name, f in settings.model_fields.items()
-    }
-
-
-SERVICE_SETTINGS = {name: _env_names(type(e.settings())) for name, e in SERVICES.items()}
+SERVICE_SETTINGS = {name: env_names(type(e.settings())) for name, e in SERVICES.items()}
 SETTINGS: dict[str, set[str]] = {
     **SERVICE_SETTINGS,
     "setup": set().union(*SERVICE_SETTINGS.values()),  # topics, then every service's migrations
-    "carriers": _env_names(EmulatorSettings),
-    "simulator": _env_names(SimulatorSettings),
+    "carriers": env_names(EmulatorSettings),
+    "simulator": env_names(SimulatorSettings),
 }
 """What each of our processes reads from its environment."""
 

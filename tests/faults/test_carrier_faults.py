@@ -245,8 +245,8 @@ async def rig(broker: Broker, postgres: Database, var: Path) -> AsyncIterator[Ri
     )
     for carrier in ("UPS", "FEDEX", "USPS", "DHL"):
         env[f"{carrier}_BASE_URL"] = emulated
-        env[f"POLLER_{carrier}_RATE_LIMIT"] = "1000/s"
-        env[f"POLLER_{carrier}_CONCURRENCY"] = "8"
+        env[f"{carrier}_RATE_LIMIT"] = "1000/s"
+        env[f"{carrier}_CONCURRENCY"] = "8"
     log = var / "poller.log"
     process = _start_poller(env, log)
     the_rig = Rig(

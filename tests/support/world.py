@@ -22,10 +22,13 @@ from services.notifier.entrypoint import Dependencies
 from services.notifier.entrypoint import build_app as build_notifier
 from services.notifier.handlers import Intake, subscriptions
 from services.notifier.settings import NotifierSettings
+from services.poller.carriers.registry import tracking_numbers
 from services.poller.entrypoint import PollerDeps
 from services.poller.entrypoint import build_app as build_poller
 from services.poller.handlers import shipment_handlers
 from services.poller.metrics import PollerMetrics
+from services.poller.scheduler import PollingPolicy
+from services.poller.service import PollerService
 from services.poller.settings import PollerSettings
 from services.sla.entrypoint import build_app as build_sla
 from services.sla.handlers import SlaHandlers
@@ -137,10 +140,14 @@ async def _seed_sla(service: Service, clock: FakeClock) -> None:
 async def _seed_poller(service: Service, clock: FakeClock) -> None:
     clock.set(T0)
     handle = shipment_handlers(
-        clock=clock,
-        known_carriers=frozenset({"ups"}),
-        skip_check_digits=False,
-        metrics=PollerMetrics(CollectorRegistry()),
+        PollerService(
+            service.pool,
+            clock=clock,
+            policy=PollingPolicy(),
+            numbers=tracking_numbers(),
+            skip_check_digits=False,
+            metrics=PollerMetrics(CollectorRegistry()),
+        )
     )
     await _apply(service.pool, handle["shipment.registered"], registered(LATE))
     for status, at, text in (

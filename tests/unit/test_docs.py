@@ -9,11 +9,12 @@ from parcelwatch.dev.simulator.runner import SimulatorSettings
 from parcelwatch.dev.stack.stack import StackSettings
 from parcelwatch.ops.settings import OpsSettings
 from services.notifier.settings import NotifierSettings
-from services.poller.carriers import registry
 from services.poller.carriers.codes import COLUMNS, load
+from services.poller.carriers.registry import registry
 from services.poller.cli import code_table
 from services.poller.settings import PollerSettings
 from services.sla.settings import SlaSettings
+from tests.support.settings import env_names
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -24,18 +25,19 @@ def test_every_setting_is_in_the_readme_configuration_table() -> None:
         for line in README.read_text().splitlines()
         if line.startswith("| `")
     }
-    names = {
-        str(field.validation_alias or name).upper()
-        for settings in (
-            PollerSettings,
-            SlaSettings,
-            NotifierSettings,
-            StackSettings,
-            SimulatorSettings,
-            OpsSettings,
+    names = set().union(
+        *(
+            env_names(settings)
+            for settings in (
+                PollerSettings,
+                SlaSettings,
+                NotifierSettings,
+                StackSettings,
+                SimulatorSettings,
+                OpsSettings,
+            )
         )
-        for name, field in settings.model_fields.items()
-    }
+    )
     assert sorted(names - table) == []
 
 

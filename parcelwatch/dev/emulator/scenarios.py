@@ -15,7 +15,8 @@ A number that does not follow the scheme is on time.
 import re
 from enum import StrEnum
 
-from services.poller.tracking_numbers import compact, validate
+from services.poller.carriers.registry import tracking_numbers
+from services.poller.tracking_numbers import compact
 
 
 class Scenario(StrEnum):
@@ -73,7 +74,7 @@ def number_for(carrier: str, scenario: Scenario, serial: int) -> str:
         raise ValueError(f"serial must be within 0..{MAX_SERIAL}")
     body = _TEMPLATES[carrier][0].format(code=scenario.code, serial=serial)
     for digit in "0123456789":
-        if validate(carrier, body + digit) is None:
+        if tracking_numbers().validate(carrier, body + digit) is None:
             return body + digit
     raise AssertionError(f"no check digit makes {body} a valid {carrier} number")
 

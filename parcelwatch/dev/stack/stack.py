@@ -122,8 +122,8 @@ class Stack:
             "DHL_API_KEY": "emulator",
             # The real quotas are per real hour or day; the emulator has none, and in
             # accelerated time the real ones would hold every parcel back.
-            "POLLER_USPS_RATE_LIMIT": "20/s",
-            "POLLER_DHL_RATE_LIMIT": "20/s",
+            "USPS_RATE_LIMIT": "20/s",
+            "DHL_RATE_LIMIT": "20/s",
             "DLQ_ENCRYPTION_KEYS": self._dead_letter_key(),
             # The embedded broker forgets everything when it restarts.
             "KAFKA_RECREATE_TOPICS": "true",

@@ -4,14 +4,11 @@ Everything here is pure data. A carrier folder maps its own JSON onto these type
 the poller only ever sees these.
 """
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Generic, Protocol, TypeVar
-
-import httpx
-from pydantic import BaseModel
+from typing import Protocol
 
 from services.poller.carriers import timestamps
 from services.poller.carriers.timestamps import Stamp
@@ -192,27 +189,6 @@ class CarrierClient(Protocol):
     async def track(self, numbers: Sequence[str]) -> dict[str, TrackOutcome]:
         """Track up to ``max_batch`` numbers; one outcome per requested number."""
         ...
-
-
-SettingsT = TypeVar("SettingsT", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class CarrierPlugin(Generic[SettingsT]):
-    """What a carrier folder registers: its slug, pure parser, settings and client."""
-
-    slug: str
-    parse: Parser
-    settings: type[SettingsT]
-    client: Callable[[SettingsT, httpx.AsyncClient], CarrierClient]
-
-    def build_client(
-        self, settings: SettingsT | Mapping[str, object], http: httpx.AsyncClient
-    ) -> CarrierClient:
-        """Build the client from a settings model or a plain mapping of its fields."""
-        if not isinstance(settings, self.settings):
-            settings = self.settings.model_validate(settings)
-        return self.client(settings, http)
 
 
 @dataclass

@@ -14,8 +14,8 @@ import pytest
 from parcelwatch.dev.emulator.app import server
 from parcelwatch.dev.emulator.scenarios import CARRIERS, Scenario, number_for
 from parcelwatch.dev.emulator.settings import EmulatorSettings
-from services.poller.carriers import registry
 from services.poller.carriers.base import CarrierDown, ParsedShipment
+from services.poller.carriers.registry import registry
 from shared.contracts.statuses import TrackingStatus as S
 
 CREDENTIALS: dict[str, dict[str, str]] = {

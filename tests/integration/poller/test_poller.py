@@ -11,7 +11,7 @@ import json
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,6 +27,7 @@ from parcelwatch.dev.emulator.lifecycle import SCRIPTS, Step
 from parcelwatch.dev.emulator.scenarios import Scenario, number_for
 from parcelwatch.dev.emulator.settings import EmulatorSettings
 from parcelwatch.dev.stack.processes import free_port
+from services.poller.carriers.registry import registry
 from services.poller.entrypoint import PollerDeps, build_app
 from services.poller.settings import PollerSettings
 from shared.contracts import topics
@@ -132,8 +133,24 @@ async def fresh_database(postgres: Database) -> AsyncIterator[str]:
 
 
 def poller_settings(
-    database_url: str, broker: Broker, emulated: Emulated, prefix: str, **overrides: Any
+    database_url: str,
+    broker: Broker,
+    emulated: Emulated,
+    prefix: str,
+    carriers: Mapping[str, Mapping[str, Any]] | None = None,
+    **overrides: Any,
 ) -> PollerSettings:
+    """Settings of a poller on the emulator; ``carriers`` overrides carrier settings by slug."""
+    carrier: dict[str, dict[str, Any]] = {
+        "ups": {"client_id": "parcelwatch", "client_secret": "secret"},
+        "fedex": {"api_key": "parcelwatch", "secret_key": "secret"},
+        "usps": {"client_id": "parcelwatch", "client_secret": "secret"},
+        "dhl": {"api_key": "parcelwatch"},
+    }
+    carrier["ups"]["webhook_credential"] = "hook-secret"
+    for slug, given in carrier.items():
+        given.update(base_url=emulated.url, rate_limit="1000/s", concurrency=8)
+        given.update((carriers or {}).get(slug, {}))
     values: dict[str, Any] = {
         "database_url": database_url,
         "kafka_bootstrap_servers": broker.bootstrap_servers,
@@ -141,19 +158,7 @@ def poller_settings(
         "kafka_topic_partitions": 3,
         "kafka_topic_prefix": prefix,
         "http_port": free_port(),
-        "ups_base_url": emulated.url,
-        "ups_client_id": "parcelwatch",
-        "ups_client_secret": "secret",
-        "fedex_base_url": emulated.url,
-        "fedex_api_key": "parcelwatch",
-        "fedex_secret_key": "secret",
-        "usps_base_url": emulated.url,
-        "usps_client_id": "parcelwatch",
-        "usps_client_secret": "secret",
-        "dhl_base_url": emulated.url,
-        "dhl_api_key": "parcelwatch",
-        **{f"{c}_rate_limit": "1000/s" for c in ("ups", "fedex", "usps", "dhl")},
-        **{f"{c}_concurrency": 8 for c in ("ups", "fedex", "usps", "dhl")},
+        "carriers": {slug: registry()[slug].settings(**v) for slug, v in carrier.items()},
         "clock_scale": emulated.clock.scale,  # the emulator's clock is passed in PollerDeps
         "not_found_limit": timedelta(days=3),
         "idle_interval": 0.05,
@@ -161,7 +166,6 @@ def poller_settings(
         "retry_backoff": 0.05,
         "retry_max_wait": 5.0,
         "breaker_cooldown": 0.5,
-        "ups_webhook_credential": "hook-secret",
     }
     values.update(overrides)
     return PollerSettings(**values)
@@ -633,8 +637,7 @@ async def test_a_429_storm_slows_the_poller_to_the_limit_without_losing_a_shipme
             broker,
             emulated,
             unique("storm") + ".",
-            ups_rate_limit=f"{limit}/s",
-            ups_concurrency=4,
+            carriers={"ups": {"rate_limit": f"{limit}/s", "concurrency": 4}},
             max_age=timedelta(days=3650),
         )
         await ensure_topics(settings, topics.all_with_dead_letters())

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from services.poller.carriers import registry
 from services.poller.carriers.base import (
     AuthFailed,
     CarrierDown,
@@ -19,6 +18,7 @@ from services.poller.carriers.base import (
     ProblemCode,
     scan_time,
 )
+from services.poller.carriers.registry import registry
 from shared.contracts.statuses import TrackingStatus as S
 
 SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "carriers" / "samples"

@@ -9,8 +9,8 @@ import pytest
 
 from parcelwatch.dev.emulator.app import build_app
 from parcelwatch.dev.emulator.settings import EmulatorSettings
-from services.poller.carriers import registry
 from services.poller.carriers.base import CarrierClient
+from services.poller.carriers.registry import registry
 from shared.infra.clock import ScaledClock
 from tests.support.clock import FakeClock
 

@@ -6,7 +6,6 @@ from datetime import timedelta
 import pytest
 
 from parcelwatch.dev.emulator.scenarios import CARRIERS, Scenario, number_for
-from services.poller.carriers import registry
 from services.poller.carriers.base import (
     AuthFailed,
     CarrierDown,
@@ -16,6 +15,7 @@ from services.poller.carriers.base import (
     RateLimited,
     TrackOutcome,
 )
+from services.poller.carriers.registry import registry
 from shared.contracts.statuses import TrackingStatus as S
 from tests.unit.dev.emulator.conftest import Emulated
 

@@ -13,7 +13,6 @@ from parcelwatch.dev.emulator.app import build_app
 from parcelwatch.dev.emulator.faults import Fault, Spoil, fault_for
 from parcelwatch.dev.emulator.scenarios import CARRIERS, Scenario, number_for
 from parcelwatch.dev.emulator.settings import EmulatorSettings
-from services.poller.carriers import registry
 from services.poller.carriers.base import (
     CarrierDown,
     FailureReason,
@@ -22,6 +21,7 @@ from services.poller.carriers.base import (
     TrackOutcome,
 )
 from services.poller.carriers.http import CappedTransport
+from services.poller.carriers.registry import registry
 from shared.infra.clock import ScaledClock
 from tests.support.clock import FakeClock
 from tests.unit.dev.emulator.conftest import BASE_URL, CREDENTIALS

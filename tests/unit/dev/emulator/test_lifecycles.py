@@ -8,8 +8,8 @@ import pytest
 from parcelwatch.dev.emulator.lifecycle import SCRIPTS, Journey, journey
 from parcelwatch.dev.emulator.render import dhl, fedex, ups, usps
 from parcelwatch.dev.emulator.scenarios import CARRIERS, Scenario, number_for
-from services.poller.carriers import registry
 from services.poller.carriers.base import ParsedShipment, ProblemCode
+from services.poller.carriers.registry import registry
 from shared.contracts.statuses import TrackingStatus as S
 
 START = datetime(2024, 5, 6, 15, 30, tzinfo=UTC)

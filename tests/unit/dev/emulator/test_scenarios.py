@@ -7,7 +7,9 @@ from parcelwatch.dev.emulator.scenarios import (
     number_for,
     scenario_of,
 )
-from services.poller.tracking_numbers import validate
+from services.poller.carriers.registry import tracking_numbers
+
+validate = tracking_numbers().validate
 
 
 @pytest.mark.parametrize("carrier", CARRIERS)

@@ -7,8 +7,10 @@ import pytest
 
 from parcelwatch.dev.emulator.scenarios import scenario_of
 from parcelwatch.dev.simulator.stories import Story, plan
-from services.poller.tracking_numbers import validate
+from services.poller.carriers.registry import tracking_numbers
 from shared.contracts.events import ShipmentRegistered
+
+validate = tracking_numbers().validate
 
 START = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 

@@ -11,7 +11,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from services.poller.carriers import registry, render
+from services.poller.carriers import render
+from services.poller.carriers.registry import registry
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "carriers"
 
