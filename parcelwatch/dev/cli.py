@@ -1,18 +1,22 @@
-"""``parcelwatch dev``: the embedded development stack and its tools."""
+"""``parcelwatch dev``: the embedded development stack and its tools (each imported on use)."""
 
 import sys
 
 import click
 
-from parcelwatch.dev.capture.cli import mail
-from parcelwatch.dev.emulator.cli import carriers_command
-from parcelwatch.dev.faultproxy import proxy_command
-from parcelwatch.dev.simulator.cli import simulate
-from parcelwatch.dev.stack.stack import StackError, up
-from parcelwatch.ops.cli import ops
+from parcelwatch.cli import LazyGroup
 
 
-@click.group()
+@click.group(
+    cls=LazyGroup,
+    lazy={
+        "carriers": "parcelwatch.dev.emulator.cli:carriers_command",
+        "mail": "parcelwatch.dev.capture.cli:mail",
+        "ops": "parcelwatch.ops.cli:ops",
+        "proxy": "parcelwatch.dev.faultproxy:proxy_command",
+        "simulate": "parcelwatch.dev.simulator.cli:simulate",
+    },
+)
 def dev() -> None:
     """Run ParcelWatch locally without Docker."""
 
@@ -20,12 +24,10 @@ def dev() -> None:
 @dev.command("up")
 def dev_up() -> None:
     """Start PostgreSQL, the broker and every service; Ctrl-C stops them all."""
+    from parcelwatch.dev.stack.stack import StackError, up
+
     try:
         up()
     except StackError as exc:
         click.echo(f"parcelwatch dev up: {exc}", err=True)
         sys.exit(2)
-
-
-for command in (carriers_command, simulate, mail, ops, proxy_command):
-    dev.add_command(command)

@@ -42,8 +42,9 @@ def _cli_command(args: list[str]) -> click.Command:
     rest = list(args)
     while isinstance(command, click.Group):
         name = rest.pop(0)
-        assert name in command.commands, f"no command {name!r} in {args}"
-        command = command.commands[name]
+        found = command.get_command(click.Context(command), name)
+        assert found is not None, f"no command {name!r} in {args}"
+        command = found
     command.make_context(command.name or "", rest)
     return command
 
