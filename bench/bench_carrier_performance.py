@@ -37,8 +37,8 @@ from fastapi import FastAPI
 
 from bench.infra import database_url, postgres_server
 from services.sla import analytics_api, analytics_queries
-from services.sla.entrypoint import MIGRATIONS, NAME
 from services.sla.performance import RELATIVE_ERROR, Journey, Key, Outcome, contribution
+from services.sla.spec import SPEC
 from shared.infra import db, migrations
 from shared.infra.settings import DatabaseSettings
 
@@ -88,9 +88,9 @@ def _journey(rng: random.Random, n: int, today: date, spread: int) -> Journey:
 
 
 async def _seed(url: str, shipments: int, spread: int) -> None:
-    conn = await asyncpg.connect(url, server_settings={"search_path": NAME})
+    conn = await asyncpg.connect(url, server_settings={"search_path": SPEC.schema})
     try:
-        await migrations.migrate(conn, NAME, MIGRATIONS)
+        await migrations.migrate(conn, SPEC.schema, SPEC.migrations_dir)
         rng = random.Random(7)
         today = NOW.date()
         journeys = [_journey(rng, n, today, spread) for n in range(shipments)]
@@ -246,7 +246,9 @@ async def run(shipments: int, spread: int) -> None:
                 database_pool_max=2,
                 database_command_timeout=600,
             )
-            pool = await db.create_pool(settings, application_name="bench-carriers", schema=NAME)
+            pool = await db.create_pool(
+                settings, application_name="bench-carriers", schema=SPEC.schema
+            )
             app = FastAPI()
             app.include_router(analytics_api.router(pool, FixedClock(), None))
             transport = httpx.ASGITransport(app=app)

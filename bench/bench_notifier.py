@@ -29,7 +29,6 @@ from parcelwatch.dev.stack.postgres import EmbeddedPostgres
 from parcelwatch.dev.stack.processes import free_port, spawn, stop, wait_for_port
 from services.notifier.compose import Composer
 from services.notifier.context import OrderInfo
-from services.notifier.entrypoint import MIGRATIONS, NAME
 from services.notifier.handlers import Intake
 from services.notifier.kinds import MessageKind
 from services.notifier.links import LinkSettings
@@ -39,6 +38,7 @@ from services.notifier.retry import RetryPolicy
 from services.notifier.routing import RoutingSettings
 from services.notifier.samples import sample_event, sample_order
 from services.notifier.sender import Sender
+from services.notifier.spec import SPEC
 from services.notifier.transports.smtp import SmtpConfig, SmtpTransport
 from shared.contracts.common import Customer
 from shared.contracts.envelope import CloudEvent, new_event
@@ -117,11 +117,11 @@ async def _notifier(
     pool = await db.create_pool(
         DatabaseSettings(database_url=f"{base}/{database}", database_pool_max=width + 4),
         application_name="bench-notifier",
-        schema=NAME,
+        schema=SPEC.schema,
     )
     try:
         async with pool.acquire() as conn:
-            await migrations.migrate(conn, NAME, MIGRATIONS)
+            await migrations.migrate(conn, SPEC.schema, SPEC.migrations_dir)
         clock = SystemClock()
         intake = Intake(RoutingSettings(), clock)
         started = time.perf_counter()

@@ -31,12 +31,12 @@ from services.sla import store
 from services.sla.assessment import OrderState
 from services.sla.calendar import BusinessCalendar
 from services.sla.deadlines import ship_by_deadline, ship_by_missed_at, tracking_stalled_at
-from services.sla.entrypoint import MIGRATIONS, NAME
 from services.sla.localtime import time_zone
 from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics
 from services.sla.rules import SlaRules
 from services.sla.service import SlaService
+from services.sla.spec import SPEC
 from services.sla.sweeper import Sweeper
 from shared.infra import db, migrations
 from shared.infra.settings import DatabaseSettings
@@ -153,18 +153,18 @@ def _shipment_row(n: int) -> tuple[Any, ...]:
 
 
 async def _seed(url: str, orders: int, expired: int) -> None:
-    conn = await asyncpg.connect(url, server_settings={"search_path": NAME})
+    conn = await asyncpg.connect(url, server_settings={"search_path": SPEC.schema})
     try:
-        await migrations.migrate(conn, NAME, MIGRATIONS)
+        await migrations.migrate(conn, SPEC.schema, SPEC.migrations_dir)
         await conn.copy_records_to_table(
             "orders",
-            schema_name=NAME,
+            schema_name=SPEC.schema,
             columns=ORDER_COLUMNS,
             records=(_order_row(n) for n in range(orders)),
         )
         await conn.copy_records_to_table(
             "shipments",
-            schema_name=NAME,
+            schema_name=SPEC.schema,
             columns=SHIPMENT_COLUMNS,
             records=(_shipment_row(n) for n in range(1, orders, 2)),
         )
@@ -265,7 +265,7 @@ async def _pool(url: str) -> asyncpg.Pool:
     settings = DatabaseSettings(
         database_url=url, database_pool_min=2, database_pool_max=2, database_command_timeout=600
     )
-    return await db.create_pool(settings, application_name="bench-sla", schema=NAME)
+    return await db.create_pool(settings, application_name="bench-sla", schema=SPEC.schema)
 
 
 async def run(orders: int, expired: int) -> None:

@@ -1,46 +1,30 @@
-"""``parcelwatch asyncapi``: each service's AsyncAPI document, from a FastStream broker.
+"""``parcelwatch asyncapi``: each service's AsyncAPI document, from its spec.
 
-The broker is declared as the service declares it, without connecting anything: one
-subscriber per consumed topic, in the consumer group ``<service>.<purpose>`` of the
-service's ``PURPOSES``, documenting the CloudEvents its real handlers accept; one
-documentation-only publisher per event type it emits (through its outbox) and per
-dead-letter topic it may write. The documents are committed in ``docs/asyncapi/`` and a
-test fails when they drift from the code.
+A FastStream broker is declared from what the service's spec (``services/<name>/spec.py``)
+says, without building the service or connecting anything: one subscriber per consumed
+topic, in the consumer group ``<service>.<purpose>``, documenting the CloudEvents of the
+event types the spec lists (a service refuses to start unless its handlers take exactly
+those); one documentation-only publisher per event type it publishes (through its outbox)
+and per dead-letter topic it may write. The documents are committed in ``docs/asyncapi/``
+and a test fails when they drift from the code.
 """
 
 import json
 import operator
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable
 from functools import reduce
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
-import asyncpg
 import click
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
-from prometheus_client import CollectorRegistry
 
-from services.notifier import entrypoint as notifier
-from services.notifier.handlers import Intake, subscriptions
-from services.notifier.routing import RoutingSettings
-from services.poller import entrypoint as poller
-from services.poller.carriers.registry import tracking_numbers
-from services.poller.handlers import shipment_handlers
-from services.poller.metrics import PollerMetrics
-from services.poller.scheduler import PollingPolicy
-from services.poller.service import PollerService
-from services.sla import entrypoint as sla
-from services.sla.handlers import SlaHandlers
-from services.sla.marketplace import Calendars
-from services.sla.metrics import SlaMetrics
-from services.sla.rules import SlaRules
-from services.sla.service import SlaService
+from parcelwatch.registry import SERVICES
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent
-from shared.contracts.events import BY_TYPE, EVENT_TYPES, EventData
-from shared.infra.clock import SystemClock
-from shared.infra.service import group_id
+from shared.contracts.events import EventData
+from shared.infra.spec import ServiceSpec
 
 SERVER = "kafka:9092"
 """The bootstrap address shown in the documents (docker-compose's broker)."""
@@ -48,59 +32,24 @@ SERVER = "kafka:9092"
 _ENVELOPE = "Key: the order id. Header `content-type: application/cloudevents+json`."
 
 
-def _poller_handlers() -> dict[str, Iterable[str]]:
-    service = PollerService(
-        cast(asyncpg.Pool, None),  # documents the handlers; nothing is called
-        clock=SystemClock(),
-        policy=PollingPolicy(),
-        numbers=tracking_numbers(),
-        skip_check_digits=False,
-        metrics=PollerMetrics(CollectorRegistry()),
-    )
-    handlers = shipment_handlers(service)
-    return {topics.ORDERS: handlers}
-
-
-def _sla_handlers() -> dict[str, Iterable[str]]:
-    service = SlaService(
-        rules=SlaRules(), calendars=Calendars({}), metrics=SlaMetrics(CollectorRegistry())
-    )
-    handlers = SlaHandlers(service, SystemClock())
-    return {topics.ORDERS: handlers.orders(), topics.TRACKING: handlers.tracking()}
-
-
-def _notifier_handlers() -> dict[str, Iterable[str]]:
-    return dict(subscriptions(Intake(RoutingSettings(), SystemClock())))
-
-
-SERVICES: dict[str, tuple[str, Mapping[str, str], Callable[[], dict[str, Iterable[str]]]]] = {
-    "poller": (topics.TRACKING, poller.PURPOSES, _poller_handlers),
-    "sla": (topics.SLA, sla.PURPOSES, _sla_handlers),
-    "notifier": (topics.NOTIFICATIONS, notifier.PURPOSES, _notifier_handlers),
-}
-"""Each service: the topic it produces, its consumer groups, and its handlers by topic."""
-
-
 def _envelope(model: type[EventData]) -> type[CloudEvent[Any]]:
     return CloudEvent[model]  # type: ignore[valid-type]
 
 
-def _receiver(payload: object) -> Callable[..., Any]:
-    """A handler that only carries ``payload`` as the type of what it receives."""
+def _receiver(payload: Any) -> Callable[[Any], Awaitable[None]]:
+    """A subscriber call whose parameter is typed ``payload``: what FastStream documents."""
 
-    async def receive(event: Any) -> None:
+    async def receive(event: payload) -> None:
         """Documentation only: the service's own consumer handles these messages."""
 
-    receive.__annotations__["event"] = payload
     return receive
 
 
-def declare(broker: KafkaBroker, service: str) -> None:
-    """Declare on ``broker`` what ``service`` consumes and publishes."""
-    produced, purposes, handlers = SERVICES[service]
-    for topic, by_type in handlers().items():
-        models = [BY_TYPE[event_type] for event_type in by_type]
-        group = group_id(service, purposes[topic])
+def declare(broker: KafkaBroker, spec: ServiceSpec) -> None:
+    """Declare on ``broker`` what the service of ``spec`` consumes and publishes."""
+    for subscription in spec.consumes:
+        topic, models = subscription.topic, subscription.events
+        group = spec.group_id(subscription.purpose)
         subscriber = broker.subscriber(
             topic,
             group_id=group,
@@ -120,20 +69,19 @@ def declare(broker: KafkaBroker, service: str) -> None:
             "reason in the `dlq-error` header and the origin in `dlq-origin-topic`, "
             "`-partition`, `-offset`, `dlq-consumer-group`.",
         )
-    for model in EVENT_TYPES:
-        if model.topic == produced:
-            broker.publisher(
-                produced,
-                title=model.event_type,
-                description=" ".join(filter(None, [(model.__doc__ or "").strip(), _ENVELOPE])),
-                schema=_envelope(model),
-            )
+    for model in spec.publishes:
+        broker.publisher(
+            model.topic,
+            title=model.event_type,
+            description=" ".join(filter(None, [(model.__doc__ or "").strip(), _ENVELOPE])),
+            schema=_envelope(model),
+        )
 
 
 def document(service: str) -> dict[str, Any]:
     """The AsyncAPI 3.0 document of ``service``."""
     broker = KafkaBroker(SERVER, logger=None)
-    declare(broker, service)
+    declare(broker, SERVICES[service])
     spec = AsyncAPI(
         broker,
         title=f"ParcelWatch {service}",

@@ -1,26 +1,16 @@
 """The Prometheus metrics each service exports, read from the real metric classes.
 
 Each service's registry holds the shared :class:`~shared.infra.metrics.InfraMetrics` and
-its own metrics class; building them in a fresh registry connects nothing. Dashboards and
-alert rules are checked against :func:`exported_series` (tests/deploy).
+the metrics class its spec names; building them in a fresh registry connects nothing.
+Dashboards and alert rules are checked against :func:`exported_series` (tests/deploy).
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import CollectorRegistry
 
-from services.notifier.metrics import NotifierMetrics
-from services.poller.metrics import PollerMetrics
-from services.sla.metrics import SlaMetrics
+from parcelwatch.registry import SERVICES
 from shared.infra.metrics import InfraMetrics
-
-SERVICE_METRICS: dict[str, Callable[[CollectorRegistry], object]] = {
-    "poller": PollerMetrics,
-    "sla": SlaMetrics,
-    "notifier": NotifierMetrics,
-}
-"""Each service's own metrics class, built beside InfraMetrics in the service registry."""
 
 _SUFFIXES = {
     "counter": ("_total", "_created"),
@@ -48,7 +38,7 @@ def registry_of(service: str) -> CollectorRegistry:
     """A fresh registry holding every metric ``service`` registers when it runs."""
     registry = CollectorRegistry()
     InfraMetrics(service, registry)
-    SERVICE_METRICS[service](registry)
+    SERVICES[service].metrics(registry)
     return registry
 
 
@@ -56,7 +46,7 @@ def families() -> list[Family]:
     """Every metric family of every service, sorted by name."""
     found = [
         Family(service, family.name, family.type)
-        for service in SERVICE_METRICS
+        for service in SERVICES
         for family in registry_of(service).collect()
     ]
     return sorted(found, key=lambda f: f.name)

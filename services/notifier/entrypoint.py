@@ -1,27 +1,20 @@
 """Composition root of the notifier service: customer emails, seller and ops alerts."""
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from services.notifier import api
+from services.notifier import api, handlers
 from services.notifier.compose import Composer
-from services.notifier.handlers import Intake, subscriptions
+from services.notifier.handlers import Intake
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.sender import Sender
 from services.notifier.settings import NotifierSettings
+from services.notifier.spec import SPEC
 from services.notifier.transports.base import ChatTransport, EmailTransport
 from services.notifier.transports.http_api import HttpApiTransport
 from services.notifier.transports.smtp import SmtpConfig, SmtpTransport
 from services.notifier.transports.webhook import WebhookTransport
-from shared.contracts import topics
 from shared.infra.clock import Clock
 from shared.infra.service import Service, build_service
-
-NAME = "notifier"
-MIGRATIONS = Path(__file__).parent / "migrations"
-
-PURPOSES = {topics.ORDERS: "orders", topics.TRACKING: "tracking", topics.SLA: "sla"}
-"""Consumer group of each topic: ``notifier.<purpose>``."""
 
 
 @dataclass(frozen=True)
@@ -64,10 +57,8 @@ async def build_app(settings: NotifierSettings, deps: Dependencies | None = None
     """Connect, migrate and wire the notifier service."""
     deps = deps or Dependencies()
     clock = deps.clock or settings.clock()
-    service = await build_service(settings, name=NAME, migrations_dir=MIGRATIONS)
-    intake = Intake(settings.routing, clock)
-    for topic, handlers in subscriptions(intake).items():
-        service.consume(topic, purpose=PURPOSES[topic], handlers=handlers)
+    service = await build_service(settings, SPEC)
+    service.subscribe(handlers.by_topic(Intake(settings.routing, clock)))
     sender = Sender(
         service.pool,
         composer=Composer(settings.links, settings.mail, settings.contacts),

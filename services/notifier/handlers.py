@@ -64,8 +64,9 @@ class Intake:
         )
 
 
-def subscriptions(intake: Intake) -> dict[str, dict[str, Handler]]:
-    """Handlers by topic and event type: orders, tracking status changes, SLA events."""
+def by_topic(intake: Intake) -> dict[str, dict[str, Handler]]:
+    """Handlers by topic and event type, for ``Service.subscribe``: orders, tracking status
+    changes, SLA events."""
     by_topic: dict[str, dict[str, Handler]] = {
         topics.ORDERS: {
             OrderPlaced.event_type: intake.order,

@@ -103,3 +103,8 @@ TRIGGERS: dict[MessageKind, type[EventData]] = {
     K.OPS_CARRIER_EXCEPTION: SlaCarrierException,
 }
 """The event type each kind is rendered from."""
+
+
+def triggers_on(topic: str) -> tuple[type[EventData], ...]:
+    """The event types on ``topic`` that trigger a message, each once, in table order."""
+    return tuple(dict.fromkeys(model for model in TRIGGERS.values() if model.topic == topic))

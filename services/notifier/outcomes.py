@@ -6,10 +6,10 @@ from datetime import datetime
 from typing import Any
 
 from services.notifier.kinds import MessageKind
+from services.notifier.spec import SPEC
 from shared.contracts.envelope import CloudEvent, new_event
 from shared.contracts.events import NotificationFailed, NotificationSent
 
-SOURCE = "parcelwatch/notifier"
 _IDENTIFIER = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _MAX_ERROR = 1000
 
@@ -49,7 +49,7 @@ def sent(
     data = NotificationSent(
         **_common(kind, dedup_key, order_id, trigger_id), message_id=message_id, sent_at=at
     )
-    return new_event(data, SOURCE, event_id=f"{data.notification_id}.sent", time=at)
+    return new_event(data, SPEC.source, event_id=f"{data.notification_id}.sent", time=at)
 
 
 def failed(
@@ -68,4 +68,4 @@ def failed(
         permanent=permanent,
         failed_at=at,
     )
-    return new_event(data, SOURCE, event_id=f"{data.notification_id}.failed", time=at)
+    return new_event(data, SPEC.source, event_id=f"{data.notification_id}.failed", time=at)

@@ -31,6 +31,7 @@ from services.notifier.headers import InvalidAddress
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.rendering import PastDeadline
 from services.notifier.retry import RetryPolicy
+from services.notifier.spec import SPEC
 from services.notifier.transports.base import (
     ChatTransport,
     EmailTransport,
@@ -48,7 +49,6 @@ from shared.infra.db import Connection
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "notifier"
 CRASH_POINT = "notifier.after_smtp_accept"
 _RECORD_ATTEMPTS = 5
 
@@ -243,7 +243,7 @@ class Sender:
 
         async def record(conn: Connection) -> None:
             if await store.finish(conn, row.id, state, now, error):
-                await outbox.enqueue(conn, SCHEMA, events)
+                await outbox.enqueue(conn, SPEC.schema, events)
 
         await self._record(record)
         self._metrics.notifications.labels(row.kind.value, row.kind.channel, state).inc()

@@ -5,30 +5,22 @@ import os
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import httpx
 
-from services.poller import api, webhook
+from services.poller import api, handlers, webhook
 from services.poller.breaker import CircuitBreaker, State
 from services.poller.carriers.http import CappedTransport
 from services.poller.carriers.registry import registry, tracking_numbers
 from services.poller.gateway import CarrierGateway, RetryPolicy, http_hooks
-from services.poller.handlers import shipment_handlers
 from services.poller.metrics import PollerMetrics
 from services.poller.ratelimit import RateLimiter
 from services.poller.service import PollerService
 from services.poller.settings import PollerSettings
+from services.poller.spec import SPEC
 from services.poller.worker import CarrierWorker, Poller, WorkerSettings
-from shared.contracts import topics
 from shared.infra.clock import Clock
 from shared.infra.service import Service, build_service
-
-NAME = "poller"
-MIGRATIONS = Path(__file__).parent / "migrations"
-
-PURPOSES = {topics.ORDERS: "shipments"}
-"""Consumer group of each topic: ``poller.<purpose>``."""
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +57,7 @@ async def build_app(settings: PollerSettings, deps: PollerDeps | None = None) ->
     """Connect, migrate and wire the poller service."""
     deps = deps or PollerDeps()
     clock = deps.clock or settings.clock()
-    service = await build_service(settings, name=NAME, migrations_dir=MIGRATIONS)
+    service = await build_service(settings, SPEC)
     metrics = PollerMetrics(service.metrics.registry)
     plugins = registry()
     poller = PollerService(
@@ -76,9 +68,7 @@ async def build_app(settings: PollerSettings, deps: PollerDeps | None = None) ->
         skip_check_digits=settings.sandbox,
         metrics=metrics,
     )
-    service.consume(
-        topics.ORDERS, purpose=PURPOSES[topics.ORDERS], handlers=shipment_handlers(poller)
-    )
+    service.subscribe(handlers.by_topic(poller))
     http = carrier_http_client(settings, metrics, deps.transport)
     retry = RetryPolicy(settings.call_retries, settings.retry_backoff, settings.retry_max_wait)
     lease = settings.lease * settings.clock_scale  # real time, in the clock's time

@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from services.poller.service import PollerService
+from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.events import ShipmentRegistered
 from shared.infra.consumer import Handler
@@ -12,8 +13,8 @@ from shared.infra.db import Connection
 log = logging.getLogger(__name__)
 
 
-def shipment_handlers(service: PollerService) -> dict[str, Handler]:
-    """Handlers by event type, for ``Service.consume``."""
+def by_topic(service: PollerService) -> dict[str, dict[str, Handler]]:
+    """Handlers by topic and event type, for ``Service.subscribe``."""
 
     async def registered(conn: Connection, event: CloudEvent[Any]) -> None:
         data: ShipmentRegistered = event.data
@@ -31,4 +32,4 @@ def shipment_handlers(service: PollerService) -> dict[str, Handler]:
             },
         )
 
-    return {ShipmentRegistered.event_type: registered}
+    return {topics.ORDERS: {ShipmentRegistered.event_type: registered}}

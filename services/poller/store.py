@@ -11,12 +11,11 @@ from typing import Any
 
 import asyncpg
 
+from services.poller.spec import SPEC
 from services.poller.tracking import Lifecycle, Result, Shipment
 from shared.contracts.statuses import TrackingStatus
 from shared.infra import outbox
 from shared.infra.db import Connection
-
-SCHEMA = "poller"
 
 
 def _shipment(row: asyncpg.Record) -> Shipment:
@@ -72,7 +71,7 @@ async def register(conn: Connection, result: Result) -> None:
         s.last_change_at,
         result.next_poll_at,
     )
-    await outbox.enqueue(conn, SCHEMA, result.events)
+    await outbox.enqueue(conn, SPEC.schema, result.events)
 
 
 async def claim(
@@ -181,7 +180,7 @@ async def save(
         now,
         outcome,
     )
-    await outbox.enqueue(conn, SCHEMA, result.events)
+    await outbox.enqueue(conn, SPEC.schema, result.events)
 
 
 async def _raw(

@@ -23,6 +23,7 @@ from services.poller.carriers.base import (
     sort_newest_first,
 )
 from services.poller.scheduler import PollingPolicy, PollState, Schedule, StopReason
+from services.poller.spec import SPEC
 from services.poller.tracking_numbers import TrackingNumbers, compact
 from shared.contracts.envelope import CloudEvent, new_event
 from shared.contracts.events import (
@@ -33,8 +34,6 @@ from shared.contracts.events import (
     TrackingStatusChanged,
 )
 from shared.contracts.statuses import TrackingStatus, advances
-
-SOURCE = "parcelwatch/poller"
 
 
 class Lifecycle(StrEnum):
@@ -321,7 +320,7 @@ def _scheduled(
 def _event(shipment: Shipment, data: EventData, *parts: str) -> CloudEvent[Any]:
     """Wrap ``data`` with an id derived from the shipment registration and ``parts``."""
     key = _digest(shipment.shipment_id, str(shipment.generation), *parts)
-    return new_event(data, SOURCE, event_id=f"poller-{key}")
+    return new_event(data, SPEC.source, event_id=f"poller-{key}")
 
 
 def _digest(*parts: str) -> str:

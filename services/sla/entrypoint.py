@@ -1,34 +1,26 @@
 """Composition root of the sla service: watches ship-by, delivery and dispute deadlines."""
 
 import asyncio
-from pathlib import Path
 
-from services.sla import analytics_api, api
+from services.sla import analytics_api, api, handlers
 from services.sla.analytics_gauges import AnalyticsGauges
-from services.sla.handlers import SlaHandlers
 from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics
 from services.sla.scorecard_gauges import ScorecardGauges
-from services.sla.service import SCHEMA, SlaService
+from services.sla.service import SlaService
 from services.sla.settings import SlaSettings
+from services.sla.spec import SPEC
 from services.sla.sweeper import Census, Sweeper
-from shared.contracts import topics
 from shared.infra.clock import Clock
 from shared.infra.service import Service, build_service
 from shared.infra.watermark import KafkaPositions, Watermark
-
-NAME = SCHEMA
-MIGRATIONS = Path(__file__).parent / "migrations"
-
-PURPOSES = {topics.ORDERS: "orders", topics.TRACKING: "tracking"}
-"""Consumer group of each topic: ``sla.<purpose>``."""
 
 
 async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Service:
     """Connect, migrate and wire the sla service; ``clock`` defaults to the settings'
     (the system clock unless ``CLOCK_SCALE`` accelerates time)."""
     clock = clock or settings.clock()
-    service = await build_service(settings, name=NAME, migrations_dir=MIGRATIONS)
+    service = await build_service(settings, SPEC)
     metrics = SlaMetrics(service.metrics.registry)
     sla = SlaService(
         rules=settings.rules,
@@ -37,16 +29,12 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
     )
     positions = KafkaPositions(
         settings,
-        {service.group_id(purpose): settings.topic(topic) for topic, purpose in PURPOSES.items()},
+        {service.group_id(p): settings.topic(t) for t, p in SPEC.purposes.items()},
     )
     watermark = Watermark(
         clock, positions, lag=metrics.watermark_lag, interval=settings.watermark_interval
     )
-    handlers = SlaHandlers(sla, watermark)
-    service.consume(topics.ORDERS, purpose=PURPOSES[topics.ORDERS], handlers=handlers.orders())
-    service.consume(
-        topics.TRACKING, purpose=PURPOSES[topics.TRACKING], handlers=handlers.tracking()
-    )
+    service.subscribe(handlers.by_topic(sla, watermark))
     sweeper = Sweeper(
         service.pool,
         sla,

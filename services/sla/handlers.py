@@ -14,6 +14,7 @@ from services.sla import journeys, store
 from services.sla.calendar import UnknownCalendar
 from services.sla.service import SlaService
 from services.sla.tracking import derive_state, first_shipped_at, status_description
+from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.events import (
     DeliveryDisputed,
@@ -34,6 +35,12 @@ from shared.infra.db import Connection
 
 _Record = Callable[[Connection, Any], Awaitable[None]]
 """Records one event's fact; typed by each recorder for its own event type."""
+
+
+def by_topic(sla: SlaService, clock: Clock) -> dict[str, dict[str, Handler]]:
+    """Handlers by topic and event type, for ``Service.subscribe``."""
+    handlers = SlaHandlers(sla, clock)
+    return {topics.ORDERS: handlers.orders(), topics.TRACKING: handlers.tracking()}
 
 
 class SlaHandlers:

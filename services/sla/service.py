@@ -9,12 +9,10 @@ from services.sla.calendar import BusinessCalendar
 from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics
 from services.sla.rules import SlaRules
+from services.sla.spec import SPEC
 from shared.contracts.envelope import new_event
 from shared.infra import outbox
 from shared.infra.db import Connection
-
-SCHEMA = "sla"
-SOURCE = "parcelwatch/sla"
 
 
 class SlaService:
@@ -44,8 +42,8 @@ class SlaService:
         emissions = [e for _, assessment in assessed for e in assessment.emissions]
         await outbox.enqueue(
             conn,
-            SCHEMA,
-            (new_event(e.data, SOURCE, event_id=e.event_id, time=now) for e in emissions),
+            SPEC.schema,
+            (new_event(e.data, SPEC.source, event_id=e.event_id, time=now) for e in emissions),
         )
         for emission in emissions:
             if emission.notice:

@@ -1,9 +1,9 @@
 """The running shape every service shares: pool, broker, background tasks, HTTP server.
 
 A service's composition root (``services/<name>/entrypoint.py``) builds a
-:class:`Service`; :func:`run` starts it and stops it gracefully: consumers finish the
-message in hand and commit, background tasks finish their round, the producer flushes,
-then pools close.
+:class:`Service` from its spec (``services/<name>/spec.py``); :func:`run` starts it and
+stops it gracefully: consumers finish the message in hand and commit, background tasks
+finish their round, the producer flushes, then pools close.
 """
 
 import asyncio
@@ -12,7 +12,6 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -37,6 +36,7 @@ from shared.infra.settings import (
     KafkaSettings,
     ObservabilitySettings,
 )
+from shared.infra.spec import ServiceSpec
 from shared.infra.topicguard import TopicGuard
 
 log = logging.getLogger(__name__)
@@ -75,16 +75,11 @@ class ServiceSettings(
     )
 
 
-def group_id(service: str, purpose: str) -> str:
-    """The consumer group of ``service``'s subscription for ``purpose``: ``<service>.<purpose>``."""
-    return f"{service}.{purpose}"
-
-
 @dataclass
 class Service:
     """A built service, ready to :func:`run`."""
 
-    name: str
+    spec: ServiceSpec
     pool: asyncpg.Pool
     broker: KafkaBroker
     http: FastAPI
@@ -98,9 +93,13 @@ class Service:
     _consumers: asyncio.Lock = field(default_factory=asyncio.Lock, init=False, repr=False)
     _stopping: bool = field(default=False, init=False, repr=False)
 
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
     def group_id(self, purpose: str) -> str:
         """The consumer group of the subscription for ``purpose``."""
-        return group_id(self.name, purpose)
+        return self.spec.group_id(purpose)
 
     async def restart_consumers(self) -> None:
         """Have every consumer finish what it holds and start over as a new member of its
@@ -119,6 +118,17 @@ class Service:
             self._stopping = True
             for subscriber in self.broker.subscribers:
                 await subscriber.stop()
+
+    def subscribe(self, handlers: Mapping[str, Mapping[str, Handler]]) -> None:
+        """Consume every topic the spec declares with its ``handlers`` (by topic, then event
+        type), which must be exactly the event types declared (else ``HandlersMismatch``)."""
+        self.spec.check(handlers)
+        for subscription in self.spec.consumes:
+            self.consume(
+                subscription.topic,
+                purpose=subscription.purpose,
+                handlers=handlers[subscription.topic],
+            )
 
     def consume(self, topic: str, *, purpose: str, handlers: Mapping[str, Handler]) -> None:
         """Subscribe ``handlers`` (by event type) to contract topic ``topic`` in consumer
@@ -145,20 +155,20 @@ class Service:
         )
 
 
-async def build_service(
-    settings: ServiceSettings,
-    *,
-    name: str,
-    migrations_dir: Path | None,
-) -> Service:
+async def build_service(settings: ServiceSettings, spec: ServiceSpec) -> Service:
     """Connect, migrate, and assemble the parts every service has."""
+    name = spec.name
     sealer = sealer_from(settings.dlq_encryption_keys)
     metrics = InfraMetrics(name)
-    pool = await db.create_pool(settings, application_name=f"parcelwatch-{name}", schema=name)
+    pool = await db.create_pool(
+        settings, application_name=f"parcelwatch-{name}", schema=spec.schema
+    )
     async with pool.acquire() as conn:
-        await migrations.migrate(conn, name, migrations_dir)
+        await migrations.migrate(conn, spec.schema, spec.migrations_dir)
     broker = create_broker(settings, client_id=name)
-    relay = OutboxRelay(pool, KafkaPublisher(broker, settings.kafka_topic_prefix), name, metrics)
+    relay = OutboxRelay(
+        pool, KafkaPublisher(broker, settings.kafka_topic_prefix), spec.schema, metrics
+    )
 
     async def database_ready() -> bool:
         return await db.ping(pool)
@@ -172,7 +182,7 @@ async def build_service(
         checks={"database": database_ready, "broker": broker_ready},
     )
     service = Service(
-        name=name,
+        spec=spec,
         pool=pool,
         broker=broker,
         http=app,

@@ -27,9 +27,10 @@ from parcelwatch.dev.capture.smtp import CaptureHandler, SmtpCapture
 from parcelwatch.dev.capture.store import MailStore
 from parcelwatch.dev.capture.web import inbox_app
 from parcelwatch.dev.stack.processes import free_port
-from services.notifier.entrypoint import PURPOSES, Dependencies, build_app
+from services.notifier.entrypoint import Dependencies, build_app
 from services.notifier.headers import message_id
 from services.notifier.settings import NotifierSettings
+from services.notifier.spec import SPEC
 from services.sla.settings import SlaSettings
 from shared.contracts import topics
 from shared.contracts.common import Customer, Item, Seller
@@ -233,7 +234,7 @@ class Stack:
         self.store = store
         self.clock = sla.clock
         self._positions = KafkaPositions(
-            settings, {notifier.group_id(p): settings.topic(t) for t, p in PURPOSES.items()}
+            settings, {notifier.group_id(p): settings.topic(t) for t, p in SPEC.purposes.items()}
         )
 
     async def close(self) -> None:

@@ -26,19 +26,19 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from parcelwatch.dev.stack import postgres
 from parcelwatch.dev.stack.processes import free_port, port_open
-from services.notifier import entrypoint as notifier
 from services.notifier.headers import message_id
-from services.poller import entrypoint as poller
-from services.sla import entrypoint as sla
+from services.notifier.spec import SPEC as notifier
+from services.poller.spec import SPEC as poller
+from services.sla.spec import SPEC as sla
 from shared.contracts import topics
 from shared.infra.crash import ENV_VAR as CRASH_ENV_VAR
-from shared.infra.service import group_id
 from shared.infra.settings import KafkaSettings
+from shared.infra.spec import group_id
 from shared.infra.watermark import KafkaPositions
 
 SERVICES = ("poller", "sla", "notifier")
 SCHEMAS = SERVICES
-CONSUMER_GROUPS = {"poller": poller.PURPOSES, "sla": sla.PURPOSES, "notifier": notifier.PURPOSES}
+CONSUMER_GROUPS = {"poller": poller.purposes, "sla": sla.purposes, "notifier": notifier.purposes}
 """Each service's consumer groups (``<service>.<purpose>``) by the topic they consume."""
 CLOCK_SCALE = 3600.0
 # The topic each service's outbox publishes to.

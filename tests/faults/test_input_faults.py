@@ -34,10 +34,10 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import SecretStr
 
 from parcelwatch.dev.simulator.stories import Story, plan
-from services.notifier.entrypoint import PURPOSES as NOTIFIER_PURPOSES
 from services.notifier.headers import message_id
-from services.poller.entrypoint import PURPOSES as POLLER_PURPOSES
-from services.sla.entrypoint import PURPOSES as SLA_PURPOSES
+from services.notifier.spec import SPEC as NOTIFIER
+from services.poller.spec import SPEC as POLLER
+from services.sla.spec import SPEC as SLA
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent, InvalidEvent, decode, new_event
 from shared.contracts.events import EventData
@@ -52,9 +52,9 @@ ORDERS_PER_MINUTE = 240.0
 SOURCE = "tests/faults"
 FRESH_SERIAL = 900  # the out-of-order order's serial, beyond the simulator's
 CONSUMERS: dict[str, dict[str, str]] = {
-    "poller": POLLER_PURPOSES,
-    "sla": SLA_PURPOSES,
-    "notifier": NOTIFIER_PURPOSES,
+    "poller": POLLER.purposes,
+    "sla": SLA.purposes,
+    "notifier": NOTIFIER.purposes,
 }
 INPUTS = sorted({topic for purposes in CONSUMERS.values() for topic in purposes})
 """Every topic some service consumes (from the services' own subscription tables)."""

@@ -5,14 +5,17 @@ import time
 from typing import Any
 
 import httpx
+from prometheus_client import CollectorRegistry
 from pydantic import Field
 
 from parcelwatch.dev.stack.processes import free_port
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent
+from shared.contracts.events import OrderCancelled
 from shared.infra.db import Connection
 from shared.infra.kafka import ensure_topics
 from shared.infra.service import ServiceSettings, build_service
+from shared.infra.spec import ServiceSpec, Subscription
 from tests.support import events
 from tests.support.kafka import produce, recreate_topic, unique
 from tests.support.services import running
@@ -20,6 +23,23 @@ from tests.support.services import running
 
 class DemoSettings(ServiceSettings):
     http_port: int = Field(0, validation_alias="DEMO_HTTP_PORT")
+
+
+class DemoMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+
+
+DEMO = ServiceSpec(
+    name="demo",
+    source="tests/demo",
+    consumes=(Subscription(topics.ORDERS, "orders", (OrderCancelled,)),),
+    publishes=(),
+    migrations_dir=None,
+    settings_class=f"{__name__}:DemoSettings",
+    metrics_class=f"{__name__}:DemoMetrics",
+    entrypoint=f"{__name__}:_build",
+)
 
 
 async def _remember(conn: Connection, event: CloudEvent[Any]) -> None:
@@ -53,10 +73,10 @@ async def _settings(database_url: str, kafka_settings: Any, **extra: Any) -> Dem
 
 async def _build(settings: DemoSettings) -> Any:
     """A service that remembers every ``order.cancelled`` it consumes."""
-    service = await build_service(settings, name="demo", migrations_dir=None)
+    service = await build_service(settings, DEMO)
     async with service.pool.acquire() as conn:
         await conn.execute("CREATE TABLE IF NOT EXISTS seen (event_id text)")
-    service.consume(topics.ORDERS, purpose="orders", handlers={"order.cancelled": _remember})
+    service.subscribe({topics.ORDERS: {"order.cancelled": _remember}})
     return service
 
 

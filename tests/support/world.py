@@ -18,14 +18,15 @@ import asyncpg
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
+from services.notifier import handlers as notifier_handlers
 from services.notifier.entrypoint import Dependencies
 from services.notifier.entrypoint import build_app as build_notifier
-from services.notifier.handlers import Intake, subscriptions
+from services.notifier.handlers import Intake
 from services.notifier.settings import NotifierSettings
+from services.poller import handlers as poller_handlers
 from services.poller.carriers.registry import tracking_numbers
 from services.poller.entrypoint import PollerDeps
 from services.poller.entrypoint import build_app as build_poller
-from services.poller.handlers import shipment_handlers
 from services.poller.metrics import PollerMetrics
 from services.poller.scheduler import PollingPolicy
 from services.poller.service import PollerService
@@ -38,6 +39,7 @@ from services.sla.rules import SlaRules
 from services.sla.service import SlaService
 from services.sla.settings import SlaSettings
 from services.sla.sweeper import Sweeper
+from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent, decode
 from shared.contracts.statuses import TrackingStatus as S
 from shared.infra.service import Service
@@ -139,7 +141,7 @@ async def _seed_sla(service: Service, clock: FakeClock) -> None:
 
 async def _seed_poller(service: Service, clock: FakeClock) -> None:
     clock.set(T0)
-    handle = shipment_handlers(
+    handle = poller_handlers.by_topic(
         PollerService(
             service.pool,
             clock=clock,
@@ -149,7 +151,7 @@ async def _seed_poller(service: Service, clock: FakeClock) -> None:
             metrics=PollerMetrics(CollectorRegistry()),
         )
     )
-    await _apply(service.pool, handle["shipment.registered"], registered(LATE))
+    await _apply(service.pool, handle[topics.ORDERS]["shipment.registered"], registered(LATE))
     for status, at, text in (
         (S.IN_TRANSIT, SHIPPED, "Departed from facility"),
         (S.DELIVERED, DELIVERED_AT, "Delivered, front door"),
@@ -176,7 +178,9 @@ async def _seed_poller(service: Service, clock: FakeClock) -> None:
 
 async def _seed_notifier(world: World, settings: NotifierSettings) -> None:
     intake = Intake(settings.routing, world.clock)
-    handlers = {t: h for by_type in subscriptions(intake).values() for t, h in by_type.items()}
+    handlers = {
+        t: h for by_type in notifier_handlers.by_topic(intake).values() for t, h in by_type.items()
+    }
     inputs = [placed(UNSHIPPED), confirmed(UNSHIPPED), placed(LATE), confirmed(LATE)]
     inputs += [
         decode(bytes(r["payload"]))

@@ -17,8 +17,9 @@ from typing import Any
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from services.sla.entrypoint import PURPOSES, build_app
+from services.sla.entrypoint import build_app
 from services.sla.settings import SlaSettings
+from services.sla.spec import SPEC
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent, decode
 from shared.infra.service import Service
@@ -142,7 +143,7 @@ class Harness:
         assert self.service is not None
         read = KafkaPositions(
             self.settings,
-            {self.service.group_id(p): self.settings.topic(t) for t, p in PURPOSES.items()},
+            {self.service.group_id(p): self.settings.topic(t) for t, p in SPEC.purposes.items()},
         )
         try:
             return held_at(await read()) is None

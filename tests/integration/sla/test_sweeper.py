@@ -9,12 +9,12 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from services.sla import store
-from services.sla.entrypoint import MIGRATIONS, NAME
 from services.sla.handlers import SlaHandlers
 from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics
 from services.sla.rules import SlaRules
 from services.sla.service import SlaService
+from services.sla.spec import SPEC
 from services.sla.sweeper import Census, Sweeper
 from shared.infra import db, migrations
 from shared.infra.settings import DatabaseSettings
@@ -62,10 +62,10 @@ async def setup(database_url: str) -> AsyncIterator[Setup]:
     pool = await db.create_pool(
         DatabaseSettings(database_url=database_url, database_pool_max=6),
         application_name="test-sla",
-        schema=NAME,
+        schema=SPEC.schema,
     )
     async with pool.acquire() as conn:
-        await migrations.migrate(conn, NAME, MIGRATIONS)
+        await migrations.migrate(conn, SPEC.schema, SPEC.migrations_dir)
     registry = CollectorRegistry()
     metrics = SlaMetrics(registry)
     clock = FakeClock(T0)

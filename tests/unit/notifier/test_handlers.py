@@ -1,4 +1,4 @@
-from services.notifier.handlers import Intake, subscriptions
+from services.notifier.handlers import Intake, by_topic
 from services.notifier.kinds import TRIGGERS
 from services.notifier.routing import RoutingSettings
 from shared.contracts import topics
@@ -6,7 +6,7 @@ from shared.infra.clock import SystemClock
 
 
 def test_the_notifier_subscribes_to_orders_and_to_every_triggering_event() -> None:
-    subscribed = subscriptions(Intake(RoutingSettings(), SystemClock()))
+    subscribed = by_topic(Intake(RoutingSettings(), SystemClock()))
     assert set(subscribed) == {topics.ORDERS, topics.TRACKING, topics.SLA}
     orders = {"order.placed", "order.confirmed", "order.payment_declined"}
     assert set(subscribed[topics.ORDERS]) == orders
