@@ -46,6 +46,7 @@ from shared.infra.clock import Clock
 from shared.infra.consumer import TRANSIENT_ERRORS
 from shared.infra.crash import crash_point
 from shared.infra.db import Connection
+from shared.infra.periodic import sleep_unless
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +93,10 @@ class Sender:
                     await self._serve(stop)
                 except TRANSIENT_ERRORS as exc:
                     log.warning("sender interrupted: %s", type(exc).__name__)
-                    await _wait_any(stop, self._wake, self._poll_interval)
+                    await sleep_unless(stop, self._poll_interval, wake=self._wake)
                 except Exception:
                     log.exception("sender round failed; retrying")
-                    await _wait_any(stop, self._wake, self._poll_interval)
+                    await sleep_unless(stop, self._poll_interval, wake=self._wake)
         finally:
             await self._email.close()
             if self._chat is not None:
@@ -110,7 +111,7 @@ class Sender:
                     await self.recover()
                     if await self.send_batch() < self._batch_size:
                         await self.refresh_backlog()
-                        await _wait_any(stop, self._wake, self._poll_interval)
+                        await sleep_unless(stop, self._poll_interval, wake=self._wake)
             finally:
                 with contextlib.suppress(Exception):
                     await listener.remove_listener(store.CHANNEL, self._on_notify)
@@ -266,12 +267,3 @@ class Sender:
 
 def _nid(row: store.Claimed) -> str:
     return outcomes.notification_id(row.dedup_key)
-
-
-async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
-    waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

@@ -1,13 +1,13 @@
 """Gauges recomputed from the sla schema in the background (a service task)."""
 
 import asyncio
-import contextlib
 import logging
 
 import asyncpg
 
 from services.sla.metrics import SlaMetrics
 from shared.infra.clock import Clock
+from shared.infra.periodic import every
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +28,10 @@ class PeriodicGauges:
         raise NotImplementedError
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.refresh()
-            except Exception:
-                log.exception("%s refresh failed", type(self).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._interval)
+        await every(self._interval, stop, self._refresh_logged)
+
+    async def _refresh_logged(self) -> None:
+        try:
+            await self.refresh()
+        except Exception:
+            log.exception("%s refresh failed", type(self).__name__)

@@ -9,7 +9,6 @@ consumers catch up, deadlines wait for the facts that came before them.
 """
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import datetime
@@ -21,6 +20,7 @@ from services.sla.metrics import OPEN_STATES, SlaMetrics
 from services.sla.service import SlaService
 from shared.infra.clock import Clock
 from shared.infra.consumer import TRANSIENT_ERRORS
+from shared.infra.periodic import every
 from shared.infra.watermark import Watermark
 
 log = logging.getLogger(__name__)
@@ -101,17 +101,18 @@ class Sweeper:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Sweep every ``interval`` seconds until ``stop`` is set."""
-        while not stop.is_set():
-            try:
-                await self._measure_backlog()
-                await self.sweep()
-            except _OUTAGES as exc:
-                self._metrics.sweep_failures.labels("outage").inc()
-                log.warning("sweep interrupted: %s", type(exc).__name__)
-            except Exception:
-                self._metrics.sweep_failures.labels("unexpected").inc()
-                log.exception("sweep failed")
-            await _sleep_unless(stop, self._interval)
+        await every(self._interval, stop, self._sweep_logged)
+
+    async def _sweep_logged(self) -> None:
+        try:
+            await self._measure_backlog()
+            await self.sweep()
+        except _OUTAGES as exc:
+            self._metrics.sweep_failures.labels("outage").inc()
+            log.warning("sweep interrupted: %s", type(exc).__name__)
+        except Exception:
+            self._metrics.sweep_failures.labels("unexpected").inc()
+            log.exception("sweep failed")
 
     async def _measure_backlog(self) -> None:
         async with self._pool.acquire() as conn:
@@ -135,14 +136,10 @@ class Census:
             self._metrics.open_orders.labels(state.value).set(counts.get(state.value, 0))
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.count()
-            except Exception:
-                log.exception("order census failed")
-            await _sleep_unless(stop, self._interval)
+        await every(self._interval, stop, self._count_logged)
 
-
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
+    async def _count_logged(self) -> None:
+        try:
+            await self.count()
+        except Exception:
+            log.exception("order census failed")

@@ -171,7 +171,7 @@ class OutboxRelay:
                         self._republish_days = None
                         log.warning("republishing %s outbox rows", status.split()[-1])
                     if await self.relay_once() < self._batch_size:
-                        await _wait_any(stop, self._wake, self._idle_interval)
+                        await sleep_unless(stop, self._idle_interval, wake=self._wake)
             finally:
                 with contextlib.suppress(Exception):
                     await leader.remove_listener(channel(self._schema), self._on_notify)
@@ -190,12 +190,3 @@ async def prune(conn: Connection, older_than_days: int) -> int:
         older_than_days,
     )
     return int(status.split()[-1])
-
-
-async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:
-    waiters = [asyncio.create_task(stop.wait()), asyncio.create_task(wake.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

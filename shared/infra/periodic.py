@@ -1,14 +1,19 @@
 """Background loops that stop at once: a sleep that ends when the stop event is set."""
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 
 
-async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    """Wait ``seconds``, or only until ``stop`` is set."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
+async def sleep_unless(
+    stop: asyncio.Event, seconds: float, *, wake: asyncio.Event | None = None
+) -> None:
+    """Wait ``seconds``, or only until ``stop`` is set (or ``wake``: new work came)."""
+    waiters = [asyncio.create_task(event.wait()) for event in (stop, wake) if event is not None]
+    try:
+        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 async def every(

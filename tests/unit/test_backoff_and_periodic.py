@@ -39,3 +39,10 @@ async def test_sleep_unless_ends_when_stop_is_set() -> None:
     asyncio.get_running_loop().call_later(0.01, stop.set)
     await asyncio.wait_for(sleep_unless(stop, 3600), 5)
     assert stop.is_set()
+
+
+async def test_sleep_unless_also_ends_when_woken() -> None:
+    stop, wake = asyncio.Event(), asyncio.Event()
+    asyncio.get_running_loop().call_later(0.01, wake.set)
+    await asyncio.wait_for(sleep_unless(stop, 3600, wake=wake), 5)
+    assert wake.is_set() and not stop.is_set()
