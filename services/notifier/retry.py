@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared.infra.backoff import backoff
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -24,8 +26,8 @@ class RetryPolicy:
         """
         if attempts >= self.max_attempts:
             return None
-        ceiling = min(self.maximum, self.initial * 2 ** max(attempts - 1, 0))
-        at = now + timedelta(seconds=ceiling * (0.5 + chance / 2))
+        wait = backoff(max(attempts, 1), self.initial, self.maximum, chance=chance)
+        at = now + timedelta(seconds=wait)
         if at - created_at > timedelta(seconds=self.max_age):
             return None
         return at
