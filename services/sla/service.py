@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from services.sla import store
-from services.sla.assessment import OrderDetails, assess
+from services.sla.assessment import Emission, OrderDetails, assess
 from services.sla.calendar import BusinessCalendar
 from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics
@@ -12,6 +12,7 @@ from services.sla.rules import SlaRules
 from services.sla.spec import SPEC
 from shared.contracts.envelope import new_event
 from shared.infra import outbox
+from shared.infra.aftercommit import after_commit
 from shared.infra.db import Connection
 
 
@@ -31,8 +32,8 @@ class SlaService:
     async def reassess(self, conn: Connection, order_ids: Sequence[str], now: datetime) -> int:
         """Assess the (locked) orders at ``now``; returns how many SLA events were emitted.
 
-        Counts go to the metrics before the caller commits: a rolled-back transaction that
-        is retried counts its events twice.
+        The events are counted once the caller's transaction committed (``after_commit``):
+        one rolled back and applied again counts them once.
         """
         assessed = [
             (facts.order_id, assess(facts, now=now, rules=self.rules, calendar_of=self.calendar_of))
@@ -45,6 +46,10 @@ class SlaService:
             SPEC.schema,
             (new_event(e.data, SPEC.source, event_id=e.event_id, time=now) for e in emissions),
         )
+        after_commit(lambda: self._count(emissions))
+        return len(emissions)
+
+    def _count(self, emissions: Sequence[Emission]) -> None:
         for emission in emissions:
             if emission.notice:
                 self._metrics.notices.labels(emission.kind.value).inc()
@@ -52,4 +57,3 @@ class SlaService:
                 self._metrics.resolved.labels(emission.kind.value).inc()
             else:
                 self._metrics.breaches.labels(emission.kind.value, emission.severity.value).inc()
-        return len(emissions)

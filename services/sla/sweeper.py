@@ -18,6 +18,7 @@ import asyncpg
 from services.sla import store
 from services.sla.metrics import OPEN_STATES, SlaMetrics
 from services.sla.service import SlaService
+from shared.infra.aftercommit import collecting
 from shared.infra.clock import Clock
 from shared.infra.consumer import TRANSIENT_ERRORS
 from shared.infra.periodic import every
@@ -72,7 +73,7 @@ class Sweeper:
         failed. On an unexpected error, the batch is retried one order at a time."""
         now = self._watermark.now()
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
+            async with self._pool.acquire() as conn, collecting(), conn.transaction():
                 ids = await store.claim_due(conn, now, self._batch_size, skip)
                 if ids:
                     await self._sla.reassess(conn, ids, now)
@@ -88,7 +89,7 @@ class Sweeper:
 
     async def _sweep_one(self, order_id: str, now: datetime) -> bool:
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
+            async with self._pool.acquire() as conn, collecting(), conn.transaction():
                 if await store.claim_order(conn, order_id, now):
                     await self._sla.reassess(conn, [order_id], now)
             return True

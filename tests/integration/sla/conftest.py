@@ -1,4 +1,5 @@
-"""One sla service per test module, with its own database, topics and FakeClock."""
+"""One sla service per test module, with its own database, topics and FakeClock; or only
+the sla schema, for tests that drive its parts by hand."""
 
 from collections.abc import AsyncIterator
 
@@ -7,8 +8,11 @@ import pytest_asyncio
 
 from parcelwatch.dev.stack.processes import free_port
 from services.sla.settings import SlaSettings
+from services.sla.spec import SPEC
 from shared.contracts import topics
+from shared.infra import db, migrations
 from shared.infra.kafka import ensure_topics
+from shared.infra.settings import DatabaseSettings
 from tests.integration.sla.harness import Harness
 from tests.integration.sla.scenarios import T0
 from tests.support import infrastructure
@@ -49,3 +53,19 @@ async def harness(module_database: str, broker: infrastructure.Broker) -> AsyncI
             yield running
     finally:
         await db.close()
+
+
+@pytest_asyncio.fixture
+async def sla_pool(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool on the test's own database, the sla schema migrated."""
+    pool = await db.create_pool(
+        DatabaseSettings(database_url=database_url, database_pool_max=6),
+        application_name="test-sla",
+        schema=SPEC.schema,
+    )
+    async with pool.acquire() as conn:
+        await migrations.migrate(conn, SPEC.schema, SPEC.migrations_dir)
+    try:
+        yield pool
+    finally:
+        await pool.close()

@@ -1,7 +1,6 @@
 """The sweeper and its query against a real PostgreSQL (no broker: events stop at the outbox)."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import asyncpg
@@ -14,10 +13,7 @@ from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics
 from services.sla.rules import SlaRules
 from services.sla.service import SlaService
-from services.sla.spec import SPEC
 from services.sla.sweeper import Census, Sweeper
-from shared.infra import db, migrations
-from shared.infra.settings import DatabaseSettings
 from shared.infra.watermark import Position, Watermark, WatermarkUnknown
 from tests.integration.sla.scenarios import DETECTION, HOUR, SECOND, T0, confirmed, placed
 from tests.support.clock import FakeClock, caught_up
@@ -58,22 +54,12 @@ class Setup:
 
 
 @pytest.fixture
-async def setup(database_url: str) -> AsyncIterator[Setup]:
-    pool = await db.create_pool(
-        DatabaseSettings(database_url=database_url, database_pool_max=6),
-        application_name="test-sla",
-        schema=SPEC.schema,
-    )
-    async with pool.acquire() as conn:
-        await migrations.migrate(conn, SPEC.schema, SPEC.migrations_dir)
+def setup(sla_pool: asyncpg.Pool) -> Setup:
     registry = CollectorRegistry()
     metrics = SlaMetrics(registry)
     clock = FakeClock(T0)
     sla = SlaService(rules=SlaRules(), calendars=Calendars(), metrics=metrics)
-    try:
-        yield Setup(pool, clock, sla, SlaHandlers(sla, clock), registry, metrics)
-    finally:
-        await pool.close()
+    return Setup(sla_pool, clock, sla, SlaHandlers(sla, clock), registry, metrics)
 
 
 async def test_claim_query_reads_the_partial_index_of_open_deadlines(setup: Setup) -> None:
