@@ -20,7 +20,7 @@ class Emulator:
     def __init__(self, settings: EmulatorSettings, clock: ScaledClock) -> None:
         self.settings = settings
         self.clock = clock
-        self.tokens = TokenStore(settings.token_ttl, clock.real.now)
+        self.tokens = TokenStore(settings.token_ttl, clock.real)
         self._started: dict[tuple[str, str], datetime] = {}
         self._requests: Counter[tuple[str, str]] = Counter()
 

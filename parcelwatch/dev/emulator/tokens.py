@@ -1,9 +1,10 @@
 """OAuth bearer tokens the emulator issued, with real-time expiry."""
 
 import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import Enum
+
+from shared.infra.clock import Clock
 
 
 class TokenState(Enum):
@@ -17,14 +18,14 @@ class TokenState(Enum):
 class TokenStore:
     """Issues tokens per carrier; expired ones are remembered for one more lifetime."""
 
-    def __init__(self, ttl: int, now: Callable[[], datetime]) -> None:
+    def __init__(self, ttl: int, clock: Clock) -> None:
         self.ttl = ttl
-        self._now = now
+        self._clock = clock
         self._expiry: dict[tuple[str, str], datetime] = {}
 
     def issue(self, carrier: str) -> str:
         """A new token for ``carrier``, valid for ``ttl`` real seconds."""
-        now = self._now()
+        now = self._clock.now()
         forget_before = now - timedelta(seconds=self.ttl)
         self._expiry = {k: v for k, v in self._expiry.items() if v > forget_before}
         value = secrets.token_urlsafe(24)
@@ -36,9 +37,9 @@ class TokenStore:
         expiry = self._expiry.get((carrier, value or ""))
         if expiry is None:
             return TokenState.UNKNOWN
-        return TokenState.VALID if self._now() < expiry else TokenState.EXPIRED
+        return TokenState.VALID if self._clock.now() < expiry else TokenState.EXPIRED
 
     def expire(self, carrier: str, value: str) -> None:
         """End a token's life now (the expired-token scenario)."""
         if (carrier, value) in self._expiry:
-            self._expiry[(carrier, value)] = self._now()
+            self._expiry[(carrier, value)] = self._clock.now()

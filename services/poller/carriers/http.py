@@ -22,14 +22,7 @@ from services.poller.carriers.base import (
     RateLimited,
     TrackOutcome,
 )
-
-Clock = Callable[[], datetime]
-"""Wall clock (aware UTC), used to read ``Retry-After`` dates."""
-
-
-def utc_now() -> datetime:
-    """The default wall clock."""
-    return datetime.now(UTC)
+from shared.infra.clock import Clock, SystemClock
 
 
 class CallFailedError(Exception):
@@ -164,12 +157,13 @@ async def send_with_token(
     return response
 
 
-async def fetch_token(http: httpx.AsyncClient, request: httpx.Request, now: Clock) -> AccessToken:
-    """POST a client-credentials token request and read ``access_token`` / ``expires_in``."""
+async def fetch_token(http: httpx.AsyncClient, request: httpx.Request, clock: Clock) -> AccessToken:
+    """POST a client-credentials token request and read ``access_token`` / ``expires_in``
+    (``clock`` reads a ``Retry-After`` date)."""
     response = await send(http, request)
     if response.status_code in (400, 401, 403):
         raise CallFailedError(AuthFailed(f"token request refused: HTTP {response.status_code}"))
-    failure = failure_for(response, now())
+    failure = failure_for(response, clock.now())
     if failure is not None:
         raise CallFailedError(failure)
     body = _json(response)
@@ -182,10 +176,10 @@ async def fetch_token(http: httpx.AsyncClient, request: httpx.Request, now: Cloc
     return AccessToken(str(body["access_token"]), lifetime)
 
 
-S = TypeVar("S")
+SettingsT = TypeVar("SettingsT")
 
 
-class OAuthClient(ABC, Generic[S]):
+class OAuthClient(ABC, Generic[SettingsT]):
     """A carrier client with an OAuth bearer token: numbers go in batches of ``max_batch``
     (one request each, sent concurrently); a 401 refreshes the token once and retries."""
 
@@ -194,15 +188,15 @@ class OAuthClient(ABC, Generic[S]):
 
     def __init__(
         self,
-        settings: S,
+        settings: SettingsT,
         http: httpx.AsyncClient,
         *,
-        clock: Clock = utc_now,
+        clock: Clock | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._settings = settings
         self._http = http
-        self._clock = clock
+        self._clock = clock or SystemClock()
         self._tokens = TokenCache(self._fetch_token, monotonic=monotonic)
 
     async def track(self, numbers: Sequence[str]) -> dict[str, TrackOutcome]:
@@ -220,7 +214,7 @@ class OAuthClient(ABC, Generic[S]):
             )
         except CallFailedError as exc:
             return dict.fromkeys(numbers, exc.failure)
-        return outcomes(response, type(self).parse, numbers, self._clock())
+        return outcomes(response, type(self).parse, numbers, self._clock.now())
 
     @abstractmethod
     def _request(self, numbers: Sequence[str], token: str) -> httpx.Request:

@@ -9,7 +9,8 @@ from services.poller.carriers import http as carrier_http
 from services.poller.carriers.base import TrackOutcome
 from services.poller.carriers.dhl.mapper import parse
 from services.poller.carriers.dhl.settings import DhlClientSettings
-from services.poller.carriers.http import CallFailedError, Clock
+from services.poller.carriers.http import CallFailedError
+from shared.infra.clock import Clock, SystemClock
 
 
 class DhlClient:
@@ -22,11 +23,11 @@ class DhlClient:
         settings: DhlClientSettings,
         http: httpx.AsyncClient,
         *,
-        clock: Clock = carrier_http.utc_now,
+        clock: Clock | None = None,
     ) -> None:
         self._settings = settings
         self._http = http
-        self._clock = clock
+        self._clock = clock or SystemClock()
 
     async def track(self, numbers: Sequence[str]) -> dict[str, TrackOutcome]:
         """One outcome per number."""
@@ -50,4 +51,4 @@ class DhlClient:
             response = await carrier_http.send(self._http, request)
         except CallFailedError as exc:
             return exc.failure
-        return carrier_http.outcomes(response, parse, [number], self._clock())[number]
+        return carrier_http.outcomes(response, parse, [number], self._clock.now())[number]

@@ -29,7 +29,7 @@ def test_emulated_time_starts_at_the_real_time_by_default() -> None:
 
 def test_a_token_lives_for_its_ttl_then_reads_as_expired() -> None:
     real = FakeClock(T0)
-    tokens = TokenStore(60, real.now)
+    tokens = TokenStore(60, real)
     token = tokens.issue("ups")
 
     assert tokens.state("ups", token) is TokenState.VALID
@@ -41,7 +41,7 @@ def test_a_token_lives_for_its_ttl_then_reads_as_expired() -> None:
 
 def test_expired_tokens_are_forgotten_after_another_ttl() -> None:
     real = FakeClock(T0)
-    tokens = TokenStore(60, real.now)
+    tokens = TokenStore(60, real)
     old = tokens.issue("usps")
 
     real.advance(timedelta(seconds=121))
@@ -51,7 +51,7 @@ def test_expired_tokens_are_forgotten_after_another_ttl() -> None:
 
 
 def test_expire_ends_a_token_now() -> None:
-    tokens = TokenStore(60, FakeClock(T0).now)
+    tokens = TokenStore(60, FakeClock(T0))
     token = tokens.issue("fedex")
 
     tokens.expire("fedex", token)

@@ -26,6 +26,7 @@ from services.poller.carriers.ups.client import UpsClient
 from services.poller.carriers.ups.settings import UpsClientSettings
 from services.poller.carriers.usps.client import UspsClient
 from services.poller.carriers.usps.settings import UspsClientSettings
+from tests.support.clock import FakeClock
 
 Handler = Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -45,21 +46,21 @@ def _ups(http: httpx.AsyncClient, **kwargs: object) -> UpsClient:
         merchant_id="123456",
         transaction_src="parcelwatch-test",
     )
-    return UpsClient(settings, http, clock=lambda: NOW, **kwargs)  # type: ignore[arg-type]
+    return UpsClient(settings, http, clock=FakeClock(NOW), **kwargs)  # type: ignore[arg-type]
 
 
 def _fedex(http: httpx.AsyncClient) -> FedexClient:
     settings = FedexClientSettings(
         base_url="https://fedex.test", api_key="key", secret_key=SecretStr("s")
     )
-    return FedexClient(settings, http, clock=lambda: NOW)
+    return FedexClient(settings, http, clock=FakeClock(NOW))
 
 
 def _usps(http: httpx.AsyncClient) -> UspsClient:
     settings = UspsClientSettings(
         base_url="https://usps.test", client_id="id", client_secret=SecretStr("s")
     )
-    return UspsClient(settings, http, clock=lambda: NOW)
+    return UspsClient(settings, http, clock=FakeClock(NOW))
 
 
 def _numbers(request: httpx.Request) -> list[str]:
