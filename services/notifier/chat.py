@@ -13,16 +13,14 @@ from services.notifier.kinds import TRIGGERS, MessageKind
 from services.notifier.links import LinkSettings, tracking_link
 from shared.contracts.events import Channel
 
-K = MessageKind
-
 TITLES: dict[MessageKind, str] = {
-    K.OPS_SHIP_BY_MISSED: "Ship-by deadline missed",
-    K.OPS_DELIVERY_LATE: "Delivery late",
-    K.OPS_TRACKING_STALLED: "Tracking stalled",
-    K.OPS_DELIVERED_DISPUTED: "Delivered but not received",
-    K.OPS_DOCUMENTS_OVERDUE: "Dispute documents overdue (customer reminded): decide",
-    K.OPS_DOCUMENTS_RECEIVED: "Late dispute documents received: decide",
-    K.OPS_CARRIER_EXCEPTION: "Carrier exception",
+    MessageKind.OPS_SHIP_BY_MISSED: "Ship-by deadline missed",
+    MessageKind.OPS_DELIVERY_LATE: "Delivery late",
+    MessageKind.OPS_TRACKING_STALLED: "Tracking stalled",
+    MessageKind.OPS_DELIVERED_DISPUTED: "Delivered but not received",
+    MessageKind.OPS_DOCUMENTS_OVERDUE: "Dispute documents overdue (customer reminded): decide",
+    MessageKind.OPS_DOCUMENTS_RECEIVED: "Late dispute documents received: decide",
+    MessageKind.OPS_CARRIER_EXCEPTION: "Carrier exception",
 }
 
 # Event attributes shown as fields, in this order, when the event has them.

@@ -39,8 +39,6 @@ from shared.contracts.events import (
 )
 from shared.contracts.statuses import TrackingStatus, is_shipped
 
-K = MessageKind
-
 CHAT_RECIPIENT = "chat"
 """Recipient part of the dedup key of chat messages (one operations channel)."""
 
@@ -68,10 +66,10 @@ class RoutingSettings(BaseModel):
     def sends(self, kind: MessageKind) -> bool:
         """Whether the optional update ``kind`` is switched on."""
         return {
-            K.CUSTOMER_OUT_FOR_DELIVERY: self.out_for_delivery,
-            K.CUSTOMER_AVAILABLE_FOR_PICKUP: self.available_for_pickup,
-            K.CUSTOMER_DELIVERY_ATTEMPTED: self.delivery_attempted,
-            K.CUSTOMER_DELIVERED: self.delivered,
+            MessageKind.CUSTOMER_OUT_FOR_DELIVERY: self.out_for_delivery,
+            MessageKind.CUSTOMER_AVAILABLE_FOR_PICKUP: self.available_for_pickup,
+            MessageKind.CUSTOMER_DELIVERY_ATTEMPTED: self.delivery_attempted,
+            MessageKind.CUSTOMER_DELIVERED: self.delivered,
         }[kind]
 
 
@@ -97,48 +95,54 @@ class Notification:
 # --- who hears what ---------------------------------------------------------------------
 
 _UPDATES: dict[TrackingStatus, MessageKind] = {
-    TrackingStatus.OUT_FOR_DELIVERY: K.CUSTOMER_OUT_FOR_DELIVERY,
-    TrackingStatus.AVAILABLE_FOR_PICKUP: K.CUSTOMER_AVAILABLE_FOR_PICKUP,
-    TrackingStatus.DELIVERY_ATTEMPTED: K.CUSTOMER_DELIVERY_ATTEMPTED,
+    TrackingStatus.OUT_FOR_DELIVERY: MessageKind.CUSTOMER_OUT_FOR_DELIVERY,
+    TrackingStatus.AVAILABLE_FOR_PICKUP: MessageKind.CUSTOMER_AVAILABLE_FOR_PICKUP,
+    TrackingStatus.DELIVERY_ATTEMPTED: MessageKind.CUSTOMER_DELIVERY_ATTEMPTED,
 }
 
 _BY_EVENT: dict[type[EventData], tuple[MessageKind, ...]] = {
-    SlaShipByMissed: (K.SELLER_SHIP_BY_MISSED, K.OPS_SHIP_BY_MISSED),
-    SlaShipPromiseMissed: (K.CUSTOMER_SHIP_BY_MISSED,),
-    SlaDeliveryLate: (K.CUSTOMER_DELIVERY_LATE, K.OPS_DELIVERY_LATE),
+    SlaShipByMissed: (MessageKind.SELLER_SHIP_BY_MISSED, MessageKind.OPS_SHIP_BY_MISSED),
+    SlaShipPromiseMissed: (MessageKind.CUSTOMER_SHIP_BY_MISSED,),
+    SlaDeliveryLate: (MessageKind.CUSTOMER_DELIVERY_LATE, MessageKind.OPS_DELIVERY_LATE),
     SlaTrackingStalled: (
-        K.CUSTOMER_TRACKING_STALLED,
-        K.SELLER_TRACKING_STALLED,
-        K.OPS_TRACKING_STALLED,
+        MessageKind.CUSTOMER_TRACKING_STALLED,
+        MessageKind.SELLER_TRACKING_STALLED,
+        MessageKind.OPS_TRACKING_STALLED,
     ),
-    SlaDelivered: (K.CUSTOMER_DELIVERED,),
+    SlaDelivered: (MessageKind.CUSTOMER_DELIVERED,),
     SlaDeliveredDisputed: (
-        K.CUSTOMER_DELIVERED_DISPUTED,
-        K.SELLER_DELIVERED_DISPUTED,
-        K.OPS_DELIVERED_DISPUTED,
+        MessageKind.CUSTOMER_DELIVERED_DISPUTED,
+        MessageKind.SELLER_DELIVERED_DISPUTED,
+        MessageKind.OPS_DELIVERED_DISPUTED,
     ),
-    SlaDisputeDocumentsDue: (K.CUSTOMER_DOCUMENTS_DUE, K.SELLER_DOCUMENTS_DUE),
+    SlaDisputeDocumentsDue: (MessageKind.CUSTOMER_DOCUMENTS_DUE, MessageKind.SELLER_DOCUMENTS_DUE),
     SlaDisputeDocumentsOverdue: (
-        K.CUSTOMER_DOCUMENTS_OVERDUE,
-        K.SELLER_DOCUMENTS_OVERDUE,
-        K.OPS_DOCUMENTS_OVERDUE,
+        MessageKind.CUSTOMER_DOCUMENTS_OVERDUE,
+        MessageKind.SELLER_DOCUMENTS_OVERDUE,
+        MessageKind.OPS_DOCUMENTS_OVERDUE,
     ),
     SlaDisputeDocumentsReceived: (
-        K.CUSTOMER_DOCUMENTS_RECEIVED,
-        K.SELLER_DOCUMENTS_RECEIVED,
-        K.OPS_DOCUMENTS_RECEIVED,
+        MessageKind.CUSTOMER_DOCUMENTS_RECEIVED,
+        MessageKind.SELLER_DOCUMENTS_RECEIVED,
+        MessageKind.OPS_DOCUMENTS_RECEIVED,
     ),
-    SlaOrderUnconfirmed: (K.CUSTOMER_ORDER_UNCONFIRMED,),
-    OrderPaymentDeclined: (K.CUSTOMER_PAYMENT_DECLINED,),
+    SlaOrderUnconfirmed: (MessageKind.CUSTOMER_ORDER_UNCONFIRMED,),
+    OrderPaymentDeclined: (MessageKind.CUSTOMER_PAYMENT_DECLINED,),
     SlaCarrierException: (
-        K.CUSTOMER_CARRIER_EXCEPTION,
-        K.SELLER_CARRIER_EXCEPTION,
-        K.OPS_CARRIER_EXCEPTION,
+        MessageKind.CUSTOMER_CARRIER_EXCEPTION,
+        MessageKind.SELLER_CARRIER_EXCEPTION,
+        MessageKind.OPS_CARRIER_EXCEPTION,
     ),
 }
 """The kinds each event type may trigger; :func:`triggered_kinds` narrows by the event."""
 
-_OPS_TIER_ONLY = frozenset({K.OPS_SHIP_BY_MISSED, K.OPS_DELIVERY_LATE, K.OPS_TRACKING_STALLED})
+_OPS_TIER_ONLY = frozenset(
+    {
+        MessageKind.OPS_SHIP_BY_MISSED,
+        MessageKind.OPS_DELIVERY_LATE,
+        MessageKind.OPS_TRACKING_STALLED,
+    }
+)
 """Operations hear of these only from the event of the ``ops`` severity tier."""
 
 _RESUMED_FROM = frozenset({SlaKind.TRACKING_STALLED, SlaKind.CARRIER_EXCEPTION})
@@ -156,16 +160,16 @@ def triggered_kinds(event: EventData, settings: RoutingSettings) -> list[Message
     if isinstance(event, SlaResolved):
         moving = event.latest_status is not None and event.latest_status not in _NOT_MOVING
         resumed = event.resolved_kind in _RESUMED_FROM and moving
-        return [K.CUSTOMER_TRACKING_RESUMED] if resumed else []
+        return [MessageKind.CUSTOMER_TRACKING_RESUMED] if resumed else []
     kinds = _BY_EVENT.get(type(event), ())
     ops_tier = getattr(event, "severity", None) is Severity.OPS
     if isinstance(event, SlaDisputeDocumentsReceived) and not event.late:
-        kinds = tuple(kind for kind in kinds if kind is not K.OPS_DOCUMENTS_RECEIVED)
+        kinds = tuple(kind for kind in kinds if kind is not MessageKind.OPS_DOCUMENTS_RECEIVED)
     return [
         kind
         for kind in kinds
         if (kind not in _OPS_TIER_ONLY or ops_tier)
-        and (kind is not K.CUSTOMER_DELIVERED or settings.sends(kind))
+        and (kind is not MessageKind.CUSTOMER_DELIVERED or settings.sends(kind))
     ]
 
 
@@ -173,7 +177,7 @@ def _tracking_kinds(event: TrackingStatusChanged, settings: RoutingSettings) -> 
     kinds = []
     previous = event.previous_status
     if is_shipped(event.status) and (previous is None or not is_shipped(previous)):
-        kinds.append(K.CUSTOMER_SHIPPED)
+        kinds.append(MessageKind.CUSTOMER_SHIPPED)
     update = _UPDATES.get(event.status)
     if update is not None and settings.sends(update):
         kinds.append(update)
@@ -202,28 +206,56 @@ class Policy:
 
 
 _PROBLEMS = frozenset(
-    {K.CUSTOMER_DELIVERY_LATE, K.CUSTOMER_TRACKING_STALLED, K.CUSTOMER_CARRIER_EXCEPTION}
+    {
+        MessageKind.CUSTOMER_DELIVERY_LATE,
+        MessageKind.CUSTOMER_TRACKING_STALLED,
+        MessageKind.CUSTOMER_CARRIER_EXCEPTION,
+    }
 )
 _QUIET = Policy(quiet=True)
 
 POLICIES: dict[MessageKind, Policy] = {
-    K.CUSTOMER_SHIPPED: Policy(withdraws=frozenset({K.CUSTOMER_SHIP_BY_MISSED})),
-    K.CUSTOMER_SHIP_BY_MISSED: Policy(quiet=True, blocked_by=frozenset({K.CUSTOMER_SHIPPED})),
-    K.CUSTOMER_DELIVERY_LATE: Policy(quiet=True, blocked_by=frozenset({K.CUSTOMER_DELIVERED})),
-    K.CUSTOMER_TRACKING_STALLED: Policy(quiet=True, blocked_by=frozenset({K.CUSTOMER_DELIVERED})),
-    K.CUSTOMER_CARRIER_EXCEPTION: Policy(quiet=True, blocked_by=frozenset({K.CUSTOMER_DELIVERED})),
-    K.CUSTOMER_TRACKING_RESUMED: Policy(
-        withdraws=frozenset({K.CUSTOMER_TRACKING_STALLED, K.CUSTOMER_CARRIER_EXCEPTION}),
-        follows=frozenset({K.CUSTOMER_TRACKING_STALLED, K.CUSTOMER_CARRIER_EXCEPTION}),
+    MessageKind.CUSTOMER_SHIPPED: Policy(
+        withdraws=frozenset({MessageKind.CUSTOMER_SHIP_BY_MISSED})
     ),
-    K.CUSTOMER_DELIVERED: Policy(withdraws=_PROBLEMS | {K.CUSTOMER_SHIP_BY_MISSED}),
-    K.CUSTOMER_DOCUMENTS_DUE: _QUIET,
-    K.CUSTOMER_DOCUMENTS_OVERDUE: Policy(quiet=True, slot=K.CUSTOMER_DOCUMENTS_DUE),
-    K.CUSTOMER_DOCUMENTS_RECEIVED: Policy(
-        withdraws=frozenset({K.CUSTOMER_DOCUMENTS_DUE, K.CUSTOMER_DOCUMENTS_OVERDUE})
+    MessageKind.CUSTOMER_SHIP_BY_MISSED: Policy(
+        quiet=True, blocked_by=frozenset({MessageKind.CUSTOMER_SHIPPED})
     ),
-    K.CUSTOMER_ORDER_UNCONFIRMED: Policy(blocked_by=frozenset({K.CUSTOMER_PAYMENT_DECLINED})),
-    K.CUSTOMER_PAYMENT_DECLINED: Policy(withdraws=frozenset({K.CUSTOMER_ORDER_UNCONFIRMED})),
+    MessageKind.CUSTOMER_DELIVERY_LATE: Policy(
+        quiet=True, blocked_by=frozenset({MessageKind.CUSTOMER_DELIVERED})
+    ),
+    MessageKind.CUSTOMER_TRACKING_STALLED: Policy(
+        quiet=True, blocked_by=frozenset({MessageKind.CUSTOMER_DELIVERED})
+    ),
+    MessageKind.CUSTOMER_CARRIER_EXCEPTION: Policy(
+        quiet=True, blocked_by=frozenset({MessageKind.CUSTOMER_DELIVERED})
+    ),
+    MessageKind.CUSTOMER_TRACKING_RESUMED: Policy(
+        withdraws=frozenset(
+            {MessageKind.CUSTOMER_TRACKING_STALLED, MessageKind.CUSTOMER_CARRIER_EXCEPTION}
+        ),
+        follows=frozenset(
+            {MessageKind.CUSTOMER_TRACKING_STALLED, MessageKind.CUSTOMER_CARRIER_EXCEPTION}
+        ),
+    ),
+    MessageKind.CUSTOMER_DELIVERED: Policy(
+        withdraws=_PROBLEMS | {MessageKind.CUSTOMER_SHIP_BY_MISSED}
+    ),
+    MessageKind.CUSTOMER_DOCUMENTS_DUE: _QUIET,
+    MessageKind.CUSTOMER_DOCUMENTS_OVERDUE: Policy(
+        quiet=True, slot=MessageKind.CUSTOMER_DOCUMENTS_DUE
+    ),
+    MessageKind.CUSTOMER_DOCUMENTS_RECEIVED: Policy(
+        withdraws=frozenset(
+            {MessageKind.CUSTOMER_DOCUMENTS_DUE, MessageKind.CUSTOMER_DOCUMENTS_OVERDUE}
+        )
+    ),
+    MessageKind.CUSTOMER_ORDER_UNCONFIRMED: Policy(
+        blocked_by=frozenset({MessageKind.CUSTOMER_PAYMENT_DECLINED})
+    ),
+    MessageKind.CUSTOMER_PAYMENT_DECLINED: Policy(
+        withdraws=frozenset({MessageKind.CUSTOMER_ORDER_UNCONFIRMED})
+    ),
 }
 """Per kind; kinds not listed have no relation to others. The customer gets one documents
 reminder (due, or overdue when there was no time for the first), a "moving again" only

@@ -28,7 +28,7 @@ from shared.contracts.events import (
     SlaTrackingStalled,
     TrackingStatusChanged,
 )
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
 ORDER_ID = "ord-2025-004817"
 SELLER_ID = "sel-1042"
@@ -93,7 +93,9 @@ def sample_context(kind: MessageKind, locale: str = "en") -> MessageContext:
 _DECLINED_FR = "Votre banque a refusé le paiement\u00a0: provision insuffisante."
 
 
-def _status_changed(previous: S, status: S, description: str) -> TrackingStatusChanged:
+def _status_changed(
+    previous: TrackingStatus, status: TrackingStatus, description: str
+) -> TrackingStatusChanged:
     return TrackingStatusChanged(
         order_id=ORDER_ID,
         shipment_id="shp-31077",
@@ -122,15 +124,21 @@ _DISPUTE = {
 
 def _events() -> dict[str, EventData]:
     return {
-        "shipped": _status_changed(S.LABEL_CREATED, S.IN_TRANSIT, "Departed from Facility"),
+        "shipped": _status_changed(
+            TrackingStatus.LABEL_CREATED, TrackingStatus.IN_TRANSIT, "Departed from Facility"
+        ),
         "out_for_delivery": _status_changed(
-            S.IN_TRANSIT, S.OUT_FOR_DELIVERY, "Out For Delivery Today"
+            TrackingStatus.IN_TRANSIT, TrackingStatus.OUT_FOR_DELIVERY, "Out For Delivery Today"
         ),
         "available_for_pickup": _status_changed(
-            S.IN_TRANSIT, S.AVAILABLE_FOR_PICKUP, "Delivered to UPS Access Point™ location"
+            TrackingStatus.IN_TRANSIT,
+            TrackingStatus.AVAILABLE_FOR_PICKUP,
+            "Delivered to UPS Access Point™ location",
         ),
         "delivery_attempted": _status_changed(
-            S.OUT_FOR_DELIVERY, S.DELIVERY_ATTEMPTED, "The receiver was not available for delivery"
+            TrackingStatus.OUT_FOR_DELIVERY,
+            TrackingStatus.DELIVERY_ATTEMPTED,
+            "The receiver was not available for delivery",
         ),
         "ship_promise_missed": SlaShipPromiseMissed(
             **_PARCEL, promised_by=datetime(2025, 3, 6, 5, 59, 59, tzinfo=UTC)
@@ -149,7 +157,7 @@ def _events() -> dict[str, EventData]:
             shipment_id="shp-31077",
             carrier="fedex",
             tracking_number="794612345678",
-            latest_status=S.IN_TRANSIT,
+            latest_status=TrackingStatus.IN_TRANSIT,
             latest_description="Departed FedEx hub MEMPHIS, TN",
             latest_scan_at=datetime(2025, 3, 7, 9, 12, tzinfo=UTC),
             estimated_delivery=date(2025, 3, 7),
@@ -160,7 +168,7 @@ def _events() -> dict[str, EventData]:
             shipment_id="shp-31077",
             carrier="dhl",
             tracking_number="1234567890",
-            latest_status=S.IN_TRANSIT,
+            latest_status=TrackingStatus.IN_TRANSIT,
             latest_description="Processed at CINCINNATI HUB - USA",
             latest_scan_at=datetime(2025, 3, 5, 22, 40, tzinfo=UTC),
         ),
@@ -169,7 +177,7 @@ def _events() -> dict[str, EventData]:
             shipment_id="shp-31077",
             carrier="fedex",
             tracking_number="794612345678",
-            latest_status=S.EXCEPTION,
+            latest_status=TrackingStatus.EXCEPTION,
             latest_description="Package damaged in transit",
             latest_scan_at=datetime(2025, 3, 6, 16, 2, tzinfo=UTC),
             reason=ExceptionReason.DAMAGED,
@@ -198,7 +206,7 @@ def _events() -> dict[str, EventData]:
             resolved_kind=SlaKind.TRACKING_STALLED,
             reason="new scan (in_transit)",
             resolved_at=datetime(2025, 3, 11, 15, 20, tzinfo=UTC),
-            latest_status=S.IN_TRANSIT,
+            latest_status=TrackingStatus.IN_TRANSIT,
         ),
         "payment_declined": OrderPaymentDeclined(
             order_id=ORDER_ID,

@@ -37,27 +37,34 @@ class AnalyticsGauges(PeriodicGauges):
         ):
             disputes[change] += n
         # Everything is read: replace the series at once (no await below).
-        m = self._metrics
-        for gauge in (m.carrier_transit, m.carrier_first_scan, m.carrier_ratio, m.carrier_journeys):
+        metrics = self._metrics
+        for gauge in (
+            metrics.carrier_transit,
+            metrics.carrier_first_scan,
+            metrics.carrier_ratio,
+            metrics.carrier_journeys,
+        ):
             gauge.clear()
-        for carrier, p in found.carriers.items():
-            m.carrier_journeys.labels(carrier).set(p.shipments)
+        for carrier, performance in found.carriers.items():
+            metrics.carrier_journeys.labels(carrier).set(performance.shipments)
             for quantile, transit, first_scan in (
-                ("0.5", p.transit.p50, p.first_scan.p50),
-                ("0.9", p.transit.p90, p.first_scan.p90),
+                ("0.5", performance.transit.p50, performance.first_scan.p50),
+                ("0.9", performance.transit.p90, performance.first_scan.p90),
             ):
-                m.carrier_transit.labels(carrier, quantile).set(_value(transit))
-                m.carrier_first_scan.labels(carrier, quantile).set(_value(first_scan))
+                metrics.carrier_transit.labels(carrier, quantile).set(_value(transit))
+                metrics.carrier_first_scan.labels(carrier, quantile).set(_value(first_scan))
             rates: dict[str, Ratio] = {
-                "on_time": p.on_time,
-                "exception": p.exception,
-                "delivery_attempt": p.attempt,
-                "return_to_sender": p.returned,
+                "on_time": performance.on_time,
+                "exception": performance.exception,
+                "delivery_attempt": performance.attempt,
+                "return_to_sender": performance.returned,
             }
             for rate, ratio in rates.items():
-                m.carrier_ratio.labels(carrier, rate).set(_value(ratio.rate))
+                metrics.carrier_ratio.labels(carrier, rate).set(_value(ratio.rate))
         for kind in SlaKind:
             for change in ("opened", "resolved"):
-                m.breaches_last_day.labels(kind.value, change).set(breaches[kind.value, change])
+                metrics.breaches_last_day.labels(kind.value, change).set(
+                    breaches[kind.value, change]
+                )
         for change in ("reported", "resolved"):
-            m.disputes_last_week.labels(change).set(disputes[change])
+            metrics.disputes_last_week.labels(change).set(disputes[change])

@@ -58,16 +58,13 @@ from shared.contracts.events import (
 )
 from shared.contracts.statuses import TrackingStatus
 
-K = SlaKind
-S = TrackingStatus
-
 ESCALATING: frozenset[SlaKind] = frozenset(
     {
-        K.SHIP_BY_MISSED,
-        K.DELIVERY_LATE,
-        K.TRACKING_STALLED,
-        K.CARRIER_EXCEPTION,
-        K.DISPUTE_DOCUMENTS_OVERDUE,
+        SlaKind.SHIP_BY_MISSED,
+        SlaKind.DELIVERY_LATE,
+        SlaKind.TRACKING_STALLED,
+        SlaKind.CARRIER_EXCEPTION,
+        SlaKind.DISPUTE_DOCUMENTS_OVERDUE,
     }
 )
 """Breaches that go to the ops tier when still open ``escalate_after`` later. Reminders
@@ -75,14 +72,18 @@ ESCALATING: frozenset[SlaKind] = frozenset(
 documents deadline) stay with their first tier."""
 
 STALL_WATCHED: frozenset[TrackingStatus] = frozenset(
-    {S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_ATTEMPTED}
+    {TrackingStatus.IN_TRANSIT, TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.DELIVERY_ATTEMPTED}
 )
 """Statuses in which a parcel is expected to get new scans (not waiting at a pickup point,
 not held by an exception, not finished)."""
 
-EXCEPTION_STATUSES: frozenset[TrackingStatus] = frozenset({S.EXCEPTION, S.RETURNED_TO_SENDER})
+EXCEPTION_STATUSES: frozenset[TrackingStatus] = frozenset(
+    {TrackingStatus.EXCEPTION, TrackingStatus.RETURNED_TO_SENDER}
+)
 
-FINISHED: frozenset[TrackingStatus] = frozenset({S.DELIVERED, S.RETURNED_TO_SENDER, S.CANCELLED})
+FINISHED: frozenset[TrackingStatus] = frozenset(
+    {TrackingStatus.DELIVERED, TrackingStatus.RETURNED_TO_SENDER, TrackingStatus.CANCELLED}
+)
 """Statuses after which a parcel can no longer be late."""
 
 REQUIRED_DOCUMENTS: frozenset[DisputeDocument] = frozenset(DisputeDocument)
@@ -129,7 +130,7 @@ _RETURNED = re.compile(r"\breturn(ed|ing)?\b.*\b(sender|shipper)\b", re.IGNORECA
 def exception_reason(status: TrackingStatus, description: str | None) -> ExceptionReason:
     """Classify a carrier exception by its status and the carrier's own text."""
     text = description or ""
-    if status is S.RETURNED_TO_SENDER or _RETURNED.search(text):
+    if status is TrackingStatus.RETURNED_TO_SENDER or _RETURNED.search(text):
         return ExceptionReason.RETURNED_TO_SENDER
     if _LOST.search(text):
         return ExceptionReason.LOST
@@ -187,7 +188,7 @@ class ShipmentFacts:
     @property
     def delivery_time(self) -> datetime | None:
         """When the parcel was delivered: the carrier's figure, else the delivered scan's."""
-        if self.status is not S.DELIVERED:
+        if self.status is not TrackingStatus.DELIVERED:
             return None
         return self.delivered_at or self.status_since
 
@@ -251,13 +252,13 @@ class Timers:
 
 
 _TIMER_OF: dict[SlaKind, str] = {
-    K.ORDER_UNCONFIRMED: "confirmation_due_at",
-    K.SHIP_BY_MISSED: "ship_by_due_at",
-    K.SHIP_PROMISE_MISSED: "ship_promise_due_at",
-    K.DELIVERY_LATE: "delivery_due_at",
-    K.TRACKING_STALLED: "stall_due_at",
-    K.DISPUTE_DOCUMENTS_DUE: "documents_reminder_at",
-    K.DISPUTE_DOCUMENTS_OVERDUE: "documents_overdue_at",
+    SlaKind.ORDER_UNCONFIRMED: "confirmation_due_at",
+    SlaKind.SHIP_BY_MISSED: "ship_by_due_at",
+    SlaKind.SHIP_PROMISE_MISSED: "ship_promise_due_at",
+    SlaKind.DELIVERY_LATE: "delivery_due_at",
+    SlaKind.TRACKING_STALLED: "stall_due_at",
+    SlaKind.DISPUTE_DOCUMENTS_DUE: "documents_reminder_at",
+    SlaKind.DISPUTE_DOCUMENTS_OVERDUE: "documents_overdue_at",
 }
 
 
@@ -350,7 +351,7 @@ class _Context:
             "shipment_id": shipment.shipment_id,
             "carrier": shipment.carrier,
             "tracking_number": shipment.tracking_number,
-            "latest_status": shipment.status or S.UNKNOWN,
+            "latest_status": shipment.status or TrackingStatus.UNKNOWN,
             "latest_description": shipment.status_description,
             "latest_scan_at": shipment.last_scan_at,
         }
@@ -363,7 +364,7 @@ class _Context:
                 dispute.case_id, dispute.expected_delivery, dispute.documents_deadline
             )
         shipment = self.shipment(dispute.shipment_id)
-        if shipment is None or shipment.status is not S.DELIVERED:
+        if shipment is None or shipment.status is not TrackingStatus.DELIVERED:
             return None
         window = shipment.window or self.delivery_window(shipment)
         return DisputeDeadline(dispute.case_id, window.expected_delivery, window.deadline)
@@ -406,7 +407,7 @@ class _Rule(ABC):
 
 
 class _Unconfirmed(_Rule):
-    kind = K.ORDER_UNCONFIRMED
+    kind = SlaKind.ORDER_UNCONFIRMED
 
     def watch(self, ctx: _Context) -> _Watch | None:
         if ctx.facts.confirmed_at is not None:
@@ -421,7 +422,7 @@ class _Unconfirmed(_Rule):
 
 
 class _ShipBy(_Rule):
-    kind = K.SHIP_BY_MISSED
+    kind = SlaKind.SHIP_BY_MISSED
 
     def watch(self, ctx: _Context) -> _Watch | None:
         deadline = ctx.ship_by_deadline
@@ -468,7 +469,7 @@ class _ShipBy(_Rule):
 class _ShipPromise(_Rule):
     """The customer's promise: the "not shipped yet" e-mail waits for it."""
 
-    kind = K.SHIP_PROMISE_MISSED
+    kind = SlaKind.SHIP_PROMISE_MISSED
 
     def watch(self, ctx: _Context) -> _Watch | None:
         promise = ctx.ship_promise
@@ -511,7 +512,7 @@ class _ParcelRule(_Rule):
 
 
 class _Late(_ParcelRule):
-    kind = K.DELIVERY_LATE
+    kind = SlaKind.DELIVERY_LATE
 
     def due(self, ctx: _Context, shipment: ShipmentFacts) -> datetime | None:
         if shipment.estimated_delivery is None or shipment.status in FINISHED:
@@ -533,7 +534,7 @@ class _Late(_ParcelRule):
 
 
 class _Stalled(_ParcelRule):
-    kind = K.TRACKING_STALLED
+    kind = SlaKind.TRACKING_STALLED
 
     def due(self, ctx: _Context, shipment: ShipmentFacts) -> datetime | None:
         if shipment.status not in STALL_WATCHED or shipment.last_scan_at is None:
@@ -554,7 +555,7 @@ class _Stalled(_ParcelRule):
 
 
 class _CarrierException(_ParcelRule):
-    kind = K.CARRIER_EXCEPTION
+    kind = SlaKind.CARRIER_EXCEPTION
 
     def due(self, ctx: _Context, shipment: ShipmentFacts) -> datetime | None:
         return ctx.now if shipment.status in EXCEPTION_STATUSES else None
@@ -598,7 +599,7 @@ class _DisputeRule(_Rule):
 
 def accepted_case(ctx: _Context) -> "_Accepted | None":
     """The case of the ``delivered_disputed`` breach, if it is still open."""
-    breach = ctx.facts.breaches.get(K.DELIVERED_DISPUTED)
+    breach = ctx.facts.breaches.get(SlaKind.DELIVERED_DISPUTED)
     dispute = ctx.dispute(breach.subject) if breach else None
     if breach is None or dispute is None or dispute.resolution is not None:
         return None
@@ -648,7 +649,7 @@ def is_late_report(deadline: datetime, accepted_at: datetime, zone: ZoneInfo) ->
 
 
 class _Disputed(_DisputeRule):
-    kind = K.DELIVERED_DISPUTED
+    kind = SlaKind.DELIVERED_DISPUTED
 
     def watch(self, ctx: _Context) -> _Watch | None:
         found = self.candidates(ctx)
@@ -676,7 +677,7 @@ class _Disputed(_DisputeRule):
 
 
 class _DocumentsDue(_DisputeRule):
-    kind = K.DISPUTE_DOCUMENTS_DUE
+    kind = SlaKind.DISPUTE_DOCUMENTS_DUE
 
     def watch(self, ctx: _Context) -> _Watch | None:
         accepted = accepted_case(ctx)
@@ -702,7 +703,7 @@ class _DocumentsDue(_DisputeRule):
 
 
 class _DocumentsOverdue(_DisputeRule):
-    kind = K.DISPUTE_DOCUMENTS_OVERDUE
+    kind = SlaKind.DISPUTE_DOCUMENTS_OVERDUE
 
     def watch(self, ctx: _Context) -> _Watch | None:
         accepted = accepted_case(ctx)
@@ -838,7 +839,7 @@ def assess(
             found = changed[rule.kind] = Breach(rule.kind, Severity.SELLER, now, watch.subject)
             # later rules (the dispute's follow-ups) see the breach just raised
             ctx = replace(ctx, facts=replace(ctx.facts, breaches={**ctx.facts.breaches, **changed}))
-            if rule.kind is K.DELIVERED_DISPUTED:
+            if rule.kind is SlaKind.DELIVERED_DISPUTED:
                 dispute = ctx.dispute(watch.subject)
                 assert dispute is not None
                 fixed = ctx.documents_deadline(dispute)
@@ -899,7 +900,7 @@ def _delivery_windows(ctx: _Context) -> list[DeliveryWindow]:
     return [
         ctx.delivery_window(shipment)
         for shipment in ctx.facts.shipments
-        if shipment.status is S.DELIVERED
+        if shipment.status is TrackingStatus.DELIVERED
         and shipment.delivery_reported
         and shipment.window is None
         and shipment.delivery_time is not None
@@ -926,9 +927,11 @@ def _delivered_notices(ctx: _Context, windows: list[DeliveryWindow]) -> list[Emi
             expected_delivery=window.expected_delivery,
             documents_due=window.deadline,
         )
-        event_id = notice_event_id(ctx.facts.order_id, K.DELIVERED, shipment.shipment_id)
+        event_id = notice_event_id(ctx.facts.order_id, SlaKind.DELIVERED, shipment.shipment_id)
         notices.append(
-            Emission(event_id, data, K.DELIVERED, None, notice=True, subject=shipment.shipment_id)
+            Emission(
+                event_id, data, SlaKind.DELIVERED, None, notice=True, subject=shipment.shipment_id
+            )
         )
     return notices
 
@@ -941,11 +944,11 @@ def _documents_received(ctx: _Context) -> Emission | None:
     case_id = accepted.dispute.case_id
     if missing_documents(ctx, case_id):
         return None
-    late = accepted.late_report(ctx) or K.DISPUTE_DOCUMENTS_OVERDUE in ctx.facts.breaches
+    late = accepted.late_report(ctx) or SlaKind.DISPUTE_DOCUMENTS_OVERDUE in ctx.facts.breaches
     data = SlaDisputeDocumentsReceived(**dispute_payload(ctx, case_id, Severity.SELLER), late=late)
-    event_id = notice_event_id(ctx.facts.order_id, K.DISPUTE_DOCUMENTS_RECEIVED, case_id)
+    event_id = notice_event_id(ctx.facts.order_id, SlaKind.DISPUTE_DOCUMENTS_RECEIVED, case_id)
     return Emission(
-        event_id, data, K.DISPUTE_DOCUMENTS_RECEIVED, None, notice=True, subject=case_id
+        event_id, data, SlaKind.DISPUTE_DOCUMENTS_RECEIVED, None, notice=True, subject=case_id
     )
 
 
@@ -953,9 +956,9 @@ def _state(facts: OrderFacts) -> OrderState:
     if any(d.resolution is None and d.reported_at is not None for d in facts.disputes):
         return OrderState.DISPUTED
     statuses = [s.status for s in facts.shipments if s.shipped_at is not None]
-    if S.RETURNED_TO_SENDER in statuses:
+    if TrackingStatus.RETURNED_TO_SENDER in statuses:
         return OrderState.RETURNED
-    if statuses and all(status is S.DELIVERED for status in statuses):
+    if statuses and all(status is TrackingStatus.DELIVERED for status in statuses):
         return OrderState.DELIVERED
     if statuses:
         return OrderState.IN_TRANSIT

@@ -41,7 +41,7 @@ from shared.contracts.events import (
     OrderPlaced,
     TrackingStatusChanged,
 )
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 from shared.infra.http import http_server
 from shared.infra.kafka import ensure_topics
 from shared.infra.service import Service
@@ -134,7 +134,12 @@ def confirmed(order_id: str, buyer: Buyer = CHICAGO) -> CloudEvent[Any]:
 
 
 def moved(
-    order_id: str, previous: S | None, status: S, when: datetime, text: str, **facts: Any
+    order_id: str,
+    previous: TrackingStatus | None,
+    status: TrackingStatus,
+    when: datetime,
+    text: str,
+    **facts: Any,
 ) -> tuple[CloudEvent[Any], ...]:
     """A scan and the status change it causes, as the poller publishes them."""
     change = TrackingStatusChanged(
@@ -151,14 +156,21 @@ def moved(
 
 
 def shipped(order_id: str, when: datetime = SHIPPED, **facts: Any) -> tuple[CloudEvent[Any], ...]:
-    return moved(order_id, S.LABEL_CREATED, S.IN_TRANSIT, when, "Departed from Facility", **facts)
+    return moved(
+        order_id,
+        TrackingStatus.LABEL_CREATED,
+        TrackingStatus.IN_TRANSIT,
+        when,
+        "Departed from Facility",
+        **facts,
+    )
 
 
 def delivered(order_id: str, when: datetime = DELIVERED_AT) -> tuple[CloudEvent[Any], ...]:
     return moved(
         order_id,
-        S.IN_TRANSIT,
-        S.DELIVERED,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.DELIVERED,
         when,
         CARRIER_SAYS,
         delivered_at=when,

@@ -58,7 +58,6 @@ from tests.support.tools import require
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-K = MessageKind
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots" / "journeys"
 
 # Three business days after Wednesday 25th (Thanksgiving on the 26th): Tuesday 1 December,
@@ -230,7 +229,8 @@ def never_closed(outcome: Outcome) -> None:
 
 def ops_titles(*kinds: MessageKind, late: bool = False) -> list[str]:
     return [
-        TITLES[k] + (" (reported late): decide" if late and k is K.OPS_DELIVERED_DISPUTED else "")
+        TITLES[k]
+        + (" (reported late): decide" if late and k is MessageKind.OPS_DELIVERED_DISPUTED else "")
         for k in kinds
     ]
 
@@ -280,7 +280,7 @@ async def test_a_dispute_in_time_with_documents_tells_the_seller_to_file_the_cla
             "customer_documents_received",
         ],
         "seller": ["seller_delivered_disputed", "seller_documents_received"],
-        "ops": ops_titles(K.OPS_DELIVERED_DISPUTED),
+        "ops": ops_titles(MessageKind.OPS_DELIVERED_DISPUTED),
     }
     dispute = outcome.mail("customer_delivered_disputed")
     assert dispute.message["Content-Language"] == "fr"
@@ -328,7 +328,9 @@ async def test_a_dispute_reported_late_alerts_ops_shows_no_past_date_and_closes_
             "customer_documents_overdue",
         ],
         "seller": ["seller_delivered_disputed", "seller_documents_overdue"],
-        "ops": ops_titles(K.OPS_DELIVERED_DISPUTED, K.OPS_DOCUMENTS_OVERDUE, late=True),
+        "ops": ops_titles(
+            MessageKind.OPS_DELIVERED_DISPUTED, MessageKind.OPS_DOCUMENTS_OVERDUE, late=True
+        ),
     }
     dispute = outcome.mail("customer_delivered_disputed").text
     assert "as soon as possible" in dispute
@@ -357,7 +359,7 @@ async def test_documents_never_sent_give_one_reminder_and_tell_ops_without_closi
             "customer_documents_due",
         ],
         "seller": ["seller_delivered_disputed", "seller_documents_due", "seller_documents_overdue"],
-        "ops": ops_titles(K.OPS_DELIVERED_DISPUTED, K.OPS_DOCUMENTS_OVERDUE),
+        "ops": ops_titles(MessageKind.OPS_DELIVERED_DISPUTED, MessageKind.OPS_DOCUMENTS_OVERDUE),
     }
     reminder = outcome.mail("customer_documents_due")
     assert reminder.sent_at == at("2026-11-30T08:00:00-06:00")
@@ -374,7 +376,7 @@ async def test_stalled_then_delivered_gives_the_stalled_email_and_a_follow_up(
     assert outcome.kinds() == {
         "customer": ["customer_shipped", "customer_tracking_stalled", "customer_delivered"],
         "seller": ["seller_tracking_stalled"],
-        "ops": ops_titles(K.OPS_TRACKING_STALLED),
+        "ops": ops_titles(MessageKind.OPS_TRACKING_STALLED),
     }
     stalled = outcome.mail("customer_tracking_stalled")
     assert stalled.sent_at == at("2026-11-28T08:00:00-06:00")  # quiet hours: the morning

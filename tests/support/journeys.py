@@ -39,7 +39,7 @@ from shared.contracts.events import (
     TrackingEvent,
     TrackingStatusChanged,
 )
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 from shared.infra.service import Service
 from tests.support.clock import FakeClock
 from tests.support.world import sla_driver
@@ -117,7 +117,7 @@ class _Parcel:
         data = ShipmentRegistered(**self.ref, registered_at=at)
         return self._add(at, data, "registered")
 
-    def scan(self, status: S, at: datetime) -> "_Parcel":
+    def scan(self, status: TrackingStatus, at: datetime) -> "_Parcel":
         tag = f"scan-{status}-{at:%d%H}"
         data = TrackingEvent(
             **self.ref,
@@ -132,7 +132,7 @@ class _Parcel:
 
     def status(
         self,
-        status: S,
+        status: TrackingStatus,
         at: datetime,
         *,
         estimated: date | None = None,
@@ -151,30 +151,49 @@ class _Parcel:
         return self._add(at, data, f"status-{status}-{at:%d%H}")
 
     def delivered(self, at: datetime) -> "_Parcel":
-        return self.scan(S.DELIVERED, at).status(S.DELIVERED, at, delivered_at=at)
+        return self.scan(TrackingStatus.DELIVERED, at).status(
+            TrackingStatus.DELIVERED, at, delivered_at=at
+        )
 
 
 def parcels() -> list[_Parcel]:
     wednesday, friday = date(2026, 11, 25), date(2026, 11, 27)
     on_time = _Parcel("j-on-time", "ups").order().registered(T0 + HOUR)
-    on_time.scan(S.LABEL_CREATED, T0 + HOUR).scan(S.IN_TRANSIT, T0 + 5 * HOUR)
-    on_time.status(S.IN_TRANSIT, T0 + 5 * HOUR, estimated=wednesday).delivered(_at(25, 20))
-    late = _Parcel("j-late", "ups").order().registered(T0 + HOUR).scan(S.IN_TRANSIT, T0 + 3 * HOUR)
-    late.status(S.IN_TRANSIT, T0 + 3 * HOUR, estimated=wednesday)
-    late.scan(S.EXCEPTION, _at(25, 12)).status(S.EXCEPTION, _at(25, 12), estimated=friday)
+    on_time.scan(TrackingStatus.LABEL_CREATED, T0 + HOUR).scan(
+        TrackingStatus.IN_TRANSIT, T0 + 5 * HOUR
+    )
+    on_time.status(TrackingStatus.IN_TRANSIT, T0 + 5 * HOUR, estimated=wednesday).delivered(
+        _at(25, 20)
+    )
+    late = (
+        _Parcel("j-late", "ups")
+        .order()
+        .registered(T0 + HOUR)
+        .scan(TrackingStatus.IN_TRANSIT, T0 + 3 * HOUR)
+    )
+    late.status(TrackingStatus.IN_TRANSIT, T0 + 3 * HOUR, estimated=wednesday)
+    late.scan(TrackingStatus.EXCEPTION, _at(25, 12)).status(
+        TrackingStatus.EXCEPTION, _at(25, 12), estimated=friday
+    )
     late.delivered(_at(27, 16))
     returned = _Parcel("j-returned", "ups").order().registered(T0 + HOUR)
-    returned.scan(S.IN_TRANSIT, T0 + 4 * HOUR).status(S.IN_TRANSIT, T0 + 4 * HOUR)
-    returned.scan(S.RETURNED_TO_SENDER, _at(26, 12))
+    returned.scan(TrackingStatus.IN_TRANSIT, T0 + 4 * HOUR).status(
+        TrackingStatus.IN_TRANSIT, T0 + 4 * HOUR
+    )
+    returned.scan(TrackingStatus.RETURNED_TO_SENDER, _at(26, 12))
     attempted = _Parcel("j-attempted", "fedex", PARIS).order().registered(T0 + HOUR)
-    attempted.scan(S.IN_TRANSIT, T0 + 4 * HOUR).scan(S.DELIVERY_ATTEMPTED, _at(26, 10))
+    attempted.scan(TrackingStatus.IN_TRANSIT, T0 + 4 * HOUR).scan(
+        TrackingStatus.DELIVERY_ATTEMPTED, _at(26, 10)
+    )
     attempted.delivered(_at(27, 10))
     details_late = _Parcel("j-details-late", "dhl").registered(T0 + HOUR)
-    details_late.scan(S.IN_TRANSIT, T0 + 4 * HOUR).delivered(_at(25, 18)).order(_at(25, 19))
+    details_late.scan(TrackingStatus.IN_TRANSIT, T0 + 4 * HOUR).delivered(_at(25, 18)).order(
+        _at(25, 19)
+    )
     moving = _Parcel("j-moving", "ups").order().registered(T0 + HOUR)
-    moving.scan(S.IN_TRANSIT, T0 + 4 * HOUR)
+    moving.scan(TrackingStatus.IN_TRANSIT, T0 + 4 * HOUR)
     unshipped = _Parcel("j-unshipped", "ups").order().registered(T0 + HOUR)
-    unshipped.scan(S.IN_TRANSIT, _at(26, 12))
+    unshipped.scan(TrackingStatus.IN_TRANSIT, _at(26, 12))
     return [on_time, late, returned, attempted, details_late, moving, unshipped]
 
 

@@ -41,7 +41,7 @@ from services.sla.settings import SlaSettings
 from services.sla.sweeper import Sweeper
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent, decode
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 from shared.infra.service import Service
 from tests.integration.sla.scenarios import (
     DELIVERED_AT,
@@ -86,12 +86,12 @@ def _events_of_order_late() -> list[Step]:
         (T0, placed(LATE)),
         (T0, confirmed(LATE)),
         (T0, registered(LATE)),
-        (SHIPPED, scan(LATE, S.IN_TRANSIT, SHIPPED, "Departed from facility")),
-        (SHIPPED, status_changed(LATE, S.IN_TRANSIT, SHIPPED, estimated=ESTIMATE)),
-        (DELIVERED_AT, scan(LATE, S.DELIVERED, DELIVERED_AT, "Delivered, front door")),
+        (SHIPPED, scan(LATE, TrackingStatus.IN_TRANSIT, SHIPPED, "Departed from facility")),
+        (SHIPPED, status_changed(LATE, TrackingStatus.IN_TRANSIT, SHIPPED, estimated=ESTIMATE)),
+        (DELIVERED_AT, scan(LATE, TrackingStatus.DELIVERED, DELIVERED_AT, "Delivered, front door")),
         (
             DELIVERED_AT,
-            status_changed(LATE, S.DELIVERED, DELIVERED_AT, delivered_at=DELIVERED_AT),
+            status_changed(LATE, TrackingStatus.DELIVERED, DELIVERED_AT, delivered_at=DELIVERED_AT),
         ),
         (REPORTED, disputed(LATE)),
     ]
@@ -153,8 +153,8 @@ async def _seed_poller(service: Service, clock: FakeClock) -> None:
     )
     await _apply(service.pool, handle[topics.ORDERS]["shipment.registered"], registered(LATE))
     for status, at, text in (
-        (S.IN_TRANSIT, SHIPPED, "Departed from facility"),
-        (S.DELIVERED, DELIVERED_AT, "Delivered, front door"),
+        (TrackingStatus.IN_TRANSIT, SHIPPED, "Departed from facility"),
+        (TrackingStatus.DELIVERED, DELIVERED_AT, "Delivered, front door"),
     ):
         await service.pool.execute(
             "INSERT INTO scans (shipment_id, generation, fingerprint, status, carrier_code,"
@@ -186,7 +186,7 @@ async def _seed_notifier(world: World, settings: NotifierSettings) -> None:
         decode(bytes(r["payload"]))
         for r in await world.poller.pool.fetch("SELECT payload FROM poller.outbox ORDER BY id")
     ]
-    inputs += [status_changed(LATE, S.IN_TRANSIT, SHIPPED, estimated=ESTIMATE)]
+    inputs += [status_changed(LATE, TrackingStatus.IN_TRANSIT, SHIPPED, estimated=ESTIMATE)]
     inputs += [
         decode(bytes(r["payload"]))
         for r in await world.sla.pool.fetch("SELECT payload FROM sla.outbox ORDER BY id")

@@ -16,7 +16,7 @@ from parcelwatch.dev.emulator.scenarios import CARRIERS, Scenario, number_for
 from parcelwatch.dev.emulator.settings import EmulatorSettings
 from services.poller.carriers.base import CarrierDown, ParsedShipment
 from services.poller.carriers.registry import registry
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
 CREDENTIALS: dict[str, dict[str, str]] = {
     "ups": {"client_id": "pw-id", "client_secret": "pw-secret"},
@@ -62,13 +62,13 @@ async def test_an_on_time_parcel_is_delivered_over_http(base_url: str, carrier: 
         first = (await client.track([number]))[number]
         deadline = time.monotonic() + 10
         latest = first
-        while latest.status is not S.DELIVERED:
+        while latest.status is not TrackingStatus.DELIVERED:
             assert time.monotonic() < deadline, f"still {latest.status} after 10 s"
             await asyncio.sleep(0.05)
             latest = (await client.track([number]))[number]
 
     assert isinstance(first, ParsedShipment)
-    assert first.status is S.LABEL_CREATED
+    assert first.status is TrackingStatus.LABEL_CREATED
     assert latest.signed_by == "K LEE"
 
 

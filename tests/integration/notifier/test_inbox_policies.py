@@ -24,7 +24,6 @@ from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-K = MessageKind
 CHICAGO = ZoneInfo("America/Chicago")
 NIGHT = datetime(2025, 3, 10, 23, 0, tzinfo=CHICAGO)  # after the samples, in quiet hours
 NOON = datetime(2025, 3, 11, 12, 0, tzinfo=CHICAGO)
@@ -65,13 +64,14 @@ async def test_a_stalled_email_in_quiet_hours_waits_and_is_withdrawn_when_the_pa
     held = await stack.service.pool.fetchval(
         "SELECT next_attempt_at FROM notifications WHERE order_id = $1 AND kind = $2",
         order_id,
-        K.CUSTOMER_TRACKING_STALLED.value,
+        MessageKind.CUSTOMER_TRACKING_STALLED.value,
     )
     assert held == datetime(2025, 3, 11, 8, 0, tzinfo=CHICAGO)
     CLOCK.set((NIGHT + timedelta(hours=3)).astimezone(UTC))  # moving again at 02:00
     await stack.publish(trigger("tracking_resumed", order_id, resolved_at=CLOCK.now()))
     await eventually(
-        lambda: stack.rows(order_id), lambda rows: rows[K.CUSTOMER_TRACKING_STALLED] == "skipped"
+        lambda: stack.rows(order_id),
+        lambda rows: rows[MessageKind.CUSTOMER_TRACKING_STALLED] == "skipped",
     )
     CLOCK.set(NOON.astimezone(UTC))  # the morning came: nothing goes out for the customer
     await stack.settled(order_id, 2)

@@ -36,7 +36,6 @@ from tests.support.kafka import read_all
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-K = MessageKind
 
 # The issue's link templates, written out again here: the test's own statement of them.
 ISSUE_LINKS = {
@@ -50,15 +49,15 @@ ISSUE_LINKS = {
 CARRIER_URL = re.compile(r"https://(?:www\.ups|www\.fedex|tools\.usps|www\.dhl)\.com/[^\s\"'<>|]+")
 
 LINKED = {
-    K.CUSTOMER_SHIPPED,
-    K.CUSTOMER_OUT_FOR_DELIVERY,
-    K.CUSTOMER_AVAILABLE_FOR_PICKUP,
-    K.CUSTOMER_DELIVERY_ATTEMPTED,
-    K.CUSTOMER_DELIVERY_LATE,
-    K.CUSTOMER_TRACKING_STALLED,
-    K.CUSTOMER_DELIVERED_DISPUTED,
-    K.CUSTOMER_CARRIER_EXCEPTION,
-    K.SELLER_TRACKING_STALLED,
+    MessageKind.CUSTOMER_SHIPPED,
+    MessageKind.CUSTOMER_OUT_FOR_DELIVERY,
+    MessageKind.CUSTOMER_AVAILABLE_FOR_PICKUP,
+    MessageKind.CUSTOMER_DELIVERY_ATTEMPTED,
+    MessageKind.CUSTOMER_DELIVERY_LATE,
+    MessageKind.CUSTOMER_TRACKING_STALLED,
+    MessageKind.CUSTOMER_DELIVERED_DISPUTED,
+    MessageKind.CUSTOMER_CARRIER_EXCEPTION,
+    MessageKind.SELLER_TRACKING_STALLED,
 }
 """E-mails that show the tracking link (the others have none to show)."""
 
@@ -71,67 +70,98 @@ class Row:
 
 
 ROWS = {
-    "shipped": Row("shipped", frozenset({K.CUSTOMER_SHIPPED})),
-    "out_for_delivery": Row("out_for_delivery", frozenset({K.CUSTOMER_OUT_FOR_DELIVERY})),
+    "shipped": Row("shipped", frozenset({MessageKind.CUSTOMER_SHIPPED})),
+    "out_for_delivery": Row("out_for_delivery", frozenset({MessageKind.CUSTOMER_OUT_FOR_DELIVERY})),
     "available_for_pickup": Row(
-        "available_for_pickup", frozenset({K.CUSTOMER_AVAILABLE_FOR_PICKUP})
+        "available_for_pickup", frozenset({MessageKind.CUSTOMER_AVAILABLE_FOR_PICKUP})
     ),
-    "delivery_attempted": Row("delivery_attempted", frozenset({K.CUSTOMER_DELIVERY_ATTEMPTED})),
+    "delivery_attempted": Row(
+        "delivery_attempted", frozenset({MessageKind.CUSTOMER_DELIVERY_ATTEMPTED})
+    ),
     "ship_by_missed_seller_tier": Row(
-        "ship_by_missed", frozenset({K.SELLER_SHIP_BY_MISSED}), tuple(SELLER_TIER.items())
+        "ship_by_missed", frozenset({MessageKind.SELLER_SHIP_BY_MISSED}), tuple(SELLER_TIER.items())
     ),
     "ship_by_missed_ops_tier": Row(
-        "ship_by_missed", frozenset({K.SELLER_SHIP_BY_MISSED, K.OPS_SHIP_BY_MISSED})
+        "ship_by_missed",
+        frozenset({MessageKind.SELLER_SHIP_BY_MISSED, MessageKind.OPS_SHIP_BY_MISSED}),
     ),
-    "ship_promise_missed": Row("ship_promise_missed", frozenset({K.CUSTOMER_SHIP_BY_MISSED})),
-    "delivered": Row("delivered", frozenset({K.CUSTOMER_DELIVERED})),
+    "ship_promise_missed": Row(
+        "ship_promise_missed", frozenset({MessageKind.CUSTOMER_SHIP_BY_MISSED})
+    ),
+    "delivered": Row("delivered", frozenset({MessageKind.CUSTOMER_DELIVERED})),
     "documents_received": Row(
         "documents_received",
-        frozenset({K.CUSTOMER_DOCUMENTS_RECEIVED, K.SELLER_DOCUMENTS_RECEIVED}),
+        frozenset({MessageKind.CUSTOMER_DOCUMENTS_RECEIVED, MessageKind.SELLER_DOCUMENTS_RECEIVED}),
     ),
     "documents_received_late": Row(
         "documents_received",
         frozenset(
-            {K.CUSTOMER_DOCUMENTS_RECEIVED, K.SELLER_DOCUMENTS_RECEIVED, K.OPS_DOCUMENTS_RECEIVED}
+            {
+                MessageKind.CUSTOMER_DOCUMENTS_RECEIVED,
+                MessageKind.SELLER_DOCUMENTS_RECEIVED,
+                MessageKind.OPS_DOCUMENTS_RECEIVED,
+            }
         ),
         (("late", True),),
     ),
-    "payment_declined": Row("payment_declined", frozenset({K.CUSTOMER_PAYMENT_DECLINED})),
+    "payment_declined": Row("payment_declined", frozenset({MessageKind.CUSTOMER_PAYMENT_DECLINED})),
     "delivery_late_seller_tier": Row(
-        "delivery_late", frozenset({K.CUSTOMER_DELIVERY_LATE}), tuple(SELLER_TIER.items())
+        "delivery_late", frozenset({MessageKind.CUSTOMER_DELIVERY_LATE}), tuple(SELLER_TIER.items())
     ),
     "delivery_late_ops_tier": Row(
-        "delivery_late", frozenset({K.CUSTOMER_DELIVERY_LATE, K.OPS_DELIVERY_LATE})
+        "delivery_late",
+        frozenset({MessageKind.CUSTOMER_DELIVERY_LATE, MessageKind.OPS_DELIVERY_LATE}),
     ),
     "tracking_stalled_seller_tier": Row(
         "tracking_stalled",
-        frozenset({K.CUSTOMER_TRACKING_STALLED, K.SELLER_TRACKING_STALLED}),
+        frozenset({MessageKind.CUSTOMER_TRACKING_STALLED, MessageKind.SELLER_TRACKING_STALLED}),
         tuple(SELLER_TIER.items()),
     ),
     "tracking_stalled_ops_tier": Row(
         "tracking_stalled",
-        frozenset({K.CUSTOMER_TRACKING_STALLED, K.SELLER_TRACKING_STALLED, K.OPS_TRACKING_STALLED}),
+        frozenset(
+            {
+                MessageKind.CUSTOMER_TRACKING_STALLED,
+                MessageKind.SELLER_TRACKING_STALLED,
+                MessageKind.OPS_TRACKING_STALLED,
+            }
+        ),
     ),
     "delivered_disputed": Row(
         "delivered_disputed",
         frozenset(
-            {K.CUSTOMER_DELIVERED_DISPUTED, K.SELLER_DELIVERED_DISPUTED, K.OPS_DELIVERED_DISPUTED}
+            {
+                MessageKind.CUSTOMER_DELIVERED_DISPUTED,
+                MessageKind.SELLER_DELIVERED_DISPUTED,
+                MessageKind.OPS_DELIVERED_DISPUTED,
+            }
         ),
     ),
     "documents_due": Row(
-        "documents_due", frozenset({K.CUSTOMER_DOCUMENTS_DUE, K.SELLER_DOCUMENTS_DUE})
+        "documents_due",
+        frozenset({MessageKind.CUSTOMER_DOCUMENTS_DUE, MessageKind.SELLER_DOCUMENTS_DUE}),
     ),
     "documents_overdue": Row(
         "documents_overdue",
         frozenset(
-            {K.CUSTOMER_DOCUMENTS_OVERDUE, K.SELLER_DOCUMENTS_OVERDUE, K.OPS_DOCUMENTS_OVERDUE}
+            {
+                MessageKind.CUSTOMER_DOCUMENTS_OVERDUE,
+                MessageKind.SELLER_DOCUMENTS_OVERDUE,
+                MessageKind.OPS_DOCUMENTS_OVERDUE,
+            }
         ),
     ),
-    "order_unconfirmed": Row("order_unconfirmed", frozenset({K.CUSTOMER_ORDER_UNCONFIRMED})),
+    "order_unconfirmed": Row(
+        "order_unconfirmed", frozenset({MessageKind.CUSTOMER_ORDER_UNCONFIRMED})
+    ),
     "carrier_exception": Row(
         "carrier_exception",
         frozenset(
-            {K.CUSTOMER_CARRIER_EXCEPTION, K.SELLER_CARRIER_EXCEPTION, K.OPS_CARRIER_EXCEPTION}
+            {
+                MessageKind.CUSTOMER_CARRIER_EXCEPTION,
+                MessageKind.SELLER_CARRIER_EXCEPTION,
+                MessageKind.OPS_CARRIER_EXCEPTION,
+            }
         ),
     ),
 }
@@ -229,7 +259,7 @@ async def test_one_event_gives_one_email_with_safe_headers_and_a_sent_event(
     assert headers["To"] == f"Jamie Rivera <{customer_address(order_id)}>"
     assert headers["Subject"] == f"Your order {order_id} has shipped"
     assert headers["Message-ID"] == message_id_of(
-        order_id, K.CUSTOMER_SHIPPED, customer_address(order_id)
+        order_id, MessageKind.CUSTOMER_SHIPPED, customer_address(order_id)
     )
     assert headers["Auto-Submitted"] == "auto-generated"
     assert headers["Content-Language"] == "en"

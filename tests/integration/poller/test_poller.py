@@ -33,7 +33,7 @@ from services.poller.settings import PollerSettings
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent, decode, new_event
 from shared.contracts.events import ShipmentRegistered
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 from shared.infra.clock import ScaledClock
 from shared.infra.http import http_server
 from shared.infra.kafka import ensure_topics
@@ -48,31 +48,31 @@ SCALE = 36_000.0
 """Ten emulated hours per real second: an on-time parcel is delivered in 7 s."""
 
 STEP_STATUS = {
-    Step.LABEL: S.LABEL_CREATED,
-    Step.PICKUP: S.IN_TRANSIT,
-    Step.DEPART: S.IN_TRANSIT,
-    Step.ARRIVE: S.IN_TRANSIT,
-    Step.DELAY: S.IN_TRANSIT,
-    Step.OUT_FOR_DELIVERY: S.OUT_FOR_DELIVERY,
-    Step.ATTEMPTED: S.DELIVERY_ATTEMPTED,
-    Step.REDIRECTED: S.DELIVERY_ATTEMPTED,
-    Step.DELIVERED: S.DELIVERED,
-    Step.READY_FOR_PICKUP: S.AVAILABLE_FOR_PICKUP,
-    Step.COLLECTED: S.DELIVERED,
-    Step.ADDRESS_PROBLEM: S.EXCEPTION,
-    Step.LOST: S.EXCEPTION,
-    Step.DAMAGED: S.EXCEPTION,
-    Step.RETURNED: S.RETURNED_TO_SENDER,
+    Step.LABEL: TrackingStatus.LABEL_CREATED,
+    Step.PICKUP: TrackingStatus.IN_TRANSIT,
+    Step.DEPART: TrackingStatus.IN_TRANSIT,
+    Step.ARRIVE: TrackingStatus.IN_TRANSIT,
+    Step.DELAY: TrackingStatus.IN_TRANSIT,
+    Step.OUT_FOR_DELIVERY: TrackingStatus.OUT_FOR_DELIVERY,
+    Step.ATTEMPTED: TrackingStatus.DELIVERY_ATTEMPTED,
+    Step.REDIRECTED: TrackingStatus.DELIVERY_ATTEMPTED,
+    Step.DELIVERED: TrackingStatus.DELIVERED,
+    Step.READY_FOR_PICKUP: TrackingStatus.AVAILABLE_FOR_PICKUP,
+    Step.COLLECTED: TrackingStatus.DELIVERED,
+    Step.ADDRESS_PROBLEM: TrackingStatus.EXCEPTION,
+    Step.LOST: TrackingStatus.EXCEPTION,
+    Step.DAMAGED: TrackingStatus.EXCEPTION,
+    Step.RETURNED: TrackingStatus.RETURNED_TO_SENDER,
 }
 """What each scripted step means, independently of any carrier's codes."""
 
 TWO_ATTEMPTS = [
-    S.LABEL_CREATED,
-    S.IN_TRANSIT,
-    S.OUT_FOR_DELIVERY,
-    S.DELIVERY_ATTEMPTED,
-    S.OUT_FOR_DELIVERY,
-    S.DELIVERY_ATTEMPTED,
+    TrackingStatus.LABEL_CREATED,
+    TrackingStatus.IN_TRANSIT,
+    TrackingStatus.OUT_FOR_DELIVERY,
+    TrackingStatus.DELIVERY_ATTEMPTED,
+    TrackingStatus.OUT_FOR_DELIVERY,
+    TrackingStatus.DELIVERY_ATTEMPTED,
 ]
 """Status moves of a parcel nobody was home for, twice."""
 
@@ -294,43 +294,68 @@ def expected(carrier: str, scenario: Scenario) -> list[tuple[str, str]]:
     if scenario is Scenario.INVALID:
         return [("tracking.number_invalid", "rejected_by_carrier")]
     moves = {
-        Scenario.LABEL_ONLY: [S.LABEL_CREATED],
-        Scenario.STALLED: [S.LABEL_CREATED, S.IN_TRANSIT],
-        Scenario.LOST: [S.LABEL_CREATED, S.IN_TRANSIT, S.EXCEPTION],
-        Scenario.DAMAGED: [S.LABEL_CREATED, S.IN_TRANSIT, S.EXCEPTION],
+        Scenario.LABEL_ONLY: [TrackingStatus.LABEL_CREATED],
+        Scenario.STALLED: [TrackingStatus.LABEL_CREATED, TrackingStatus.IN_TRANSIT],
+        Scenario.LOST: [
+            TrackingStatus.LABEL_CREATED,
+            TrackingStatus.IN_TRANSIT,
+            TrackingStatus.EXCEPTION,
+        ],
+        Scenario.DAMAGED: [
+            TrackingStatus.LABEL_CREATED,
+            TrackingStatus.IN_TRANSIT,
+            TrackingStatus.EXCEPTION,
+        ],
         Scenario.EXCEPTION_THEN_DELIVERED: [
-            S.LABEL_CREATED,
-            S.IN_TRANSIT,
-            S.EXCEPTION,
-            S.OUT_FOR_DELIVERY,
-            S.DELIVERED,
+            TrackingStatus.LABEL_CREATED,
+            TrackingStatus.IN_TRANSIT,
+            TrackingStatus.EXCEPTION,
+            TrackingStatus.OUT_FOR_DELIVERY,
+            TrackingStatus.DELIVERED,
         ],
         Scenario.RETURNED: [
-            S.LABEL_CREATED,
-            S.IN_TRANSIT,
-            S.OUT_FOR_DELIVERY,
-            S.RETURNED_TO_SENDER,
+            TrackingStatus.LABEL_CREATED,
+            TrackingStatus.IN_TRANSIT,
+            TrackingStatus.OUT_FOR_DELIVERY,
+            TrackingStatus.RETURNED_TO_SENDER,
         ],
-        Scenario.PICKUP: [S.LABEL_CREATED, S.IN_TRANSIT, S.AVAILABLE_FOR_PICKUP, S.DELIVERED],
+        Scenario.PICKUP: [
+            TrackingStatus.LABEL_CREATED,
+            TrackingStatus.IN_TRANSIT,
+            TrackingStatus.AVAILABLE_FOR_PICKUP,
+            TrackingStatus.DELIVERED,
+        ],
         Scenario.ATTEMPTED_THEN_DELIVERED: [
-            S.LABEL_CREATED,
-            S.IN_TRANSIT,
-            S.OUT_FOR_DELIVERY,
-            S.DELIVERY_ATTEMPTED,
-            S.OUT_FOR_DELIVERY,
-            S.DELIVERED,
+            TrackingStatus.LABEL_CREATED,
+            TrackingStatus.IN_TRANSIT,
+            TrackingStatus.OUT_FOR_DELIVERY,
+            TrackingStatus.DELIVERY_ATTEMPTED,
+            TrackingStatus.OUT_FOR_DELIVERY,
+            TrackingStatus.DELIVERED,
         ],
-        Scenario.RETURNED_AFTER_ATTEMPT: [*TWO_ATTEMPTS, S.RETURNED_TO_SENDER],
+        Scenario.RETURNED_AFTER_ATTEMPT: [*TWO_ATTEMPTS, TrackingStatus.RETURNED_TO_SENDER],
         Scenario.REDIRECTED_TO_PICKUP: [
-            S.LABEL_CREATED,
-            S.IN_TRANSIT,
-            S.OUT_FOR_DELIVERY,
-            S.DELIVERY_ATTEMPTED,
-            S.AVAILABLE_FOR_PICKUP,
-            S.DELIVERED,
+            TrackingStatus.LABEL_CREATED,
+            TrackingStatus.IN_TRANSIT,
+            TrackingStatus.OUT_FOR_DELIVERY,
+            TrackingStatus.DELIVERY_ATTEMPTED,
+            TrackingStatus.AVAILABLE_FOR_PICKUP,
+            TrackingStatus.DELIVERED,
         ],
-        Scenario.REATTEMPTED: [*TWO_ATTEMPTS, S.OUT_FOR_DELIVERY, S.DELIVERED],
-    }.get(scenario, [S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED])
+        Scenario.REATTEMPTED: [
+            *TWO_ATTEMPTS,
+            TrackingStatus.OUT_FOR_DELIVERY,
+            TrackingStatus.DELIVERED,
+        ],
+    }.get(
+        scenario,
+        [
+            TrackingStatus.LABEL_CREATED,
+            TrackingStatus.IN_TRANSIT,
+            TrackingStatus.OUT_FOR_DELIVERY,
+            TrackingStatus.DELIVERED,
+        ],
+    )
     events: list[tuple[str, str]] = []
     for stop in SCRIPTS[scenario].stops:
         status = STEP_STATUS[stop.step]
@@ -472,10 +497,10 @@ async def test_a_new_number_replaces_the_old_one_and_the_same_number_is_a_no_op(
     await register(intake.settings, again, replaced, replaced_again)
     events = await events_of(intake.settings, {ups.shipment_id}, expect=4)
     assert [(e.type, e.data.tracking_number, e.data.status) for e in events] == [
-        ("tracking.event", ups.number, S.LABEL_CREATED),
-        ("tracking.status_changed", ups.number, S.LABEL_CREATED),
-        ("tracking.event", fedex_number, S.LABEL_CREATED),
-        ("tracking.status_changed", fedex_number, S.LABEL_CREATED),
+        ("tracking.event", ups.number, TrackingStatus.LABEL_CREATED),
+        ("tracking.status_changed", ups.number, TrackingStatus.LABEL_CREATED),
+        ("tracking.event", fedex_number, TrackingStatus.LABEL_CREATED),
+        ("tracking.status_changed", fedex_number, TrackingStatus.LABEL_CREATED),
     ]
     assert events[3].data.previous_status is None
     row = await intake.service.pool.fetchrow(
@@ -528,10 +553,10 @@ async def test_ups_track_alert_pushes_feed_the_same_path_as_polls(intake: Intake
             assert response.json() == {"accepted": 1}
     events = await events_of(intake.settings, {p.shipment_id}, expect=4)
     assert [(e.type, e.data.status) for e in events] == [
-        ("tracking.event", S.OUT_FOR_DELIVERY),
-        ("tracking.status_changed", S.OUT_FOR_DELIVERY),
-        ("tracking.event", S.DELIVERED),
-        ("tracking.status_changed", S.DELIVERED),
+        ("tracking.event", TrackingStatus.OUT_FOR_DELIVERY),
+        ("tracking.status_changed", TrackingStatus.OUT_FOR_DELIVERY),
+        ("tracking.event", TrackingStatus.DELIVERED),
+        ("tracking.status_changed", TrackingStatus.DELIVERED),
     ]
     assert events[3].data.signed_by == "K LEE"
     assert events[2].data.occurred_at == datetime(2026, 3, 2, 17, 50, 4, tzinfo=UTC)
@@ -654,7 +679,7 @@ async def test_a_429_storm_slows_the_poller_to_the_limit_without_losing_a_shipme
     delivered = {
         e.data.shipment_id
         for e in events
-        if e.type == "tracking.status_changed" and e.data.status is S.DELIVERED
+        if e.type == "tracking.status_changed" and e.data.status is TrackingStatus.DELIVERED
     }
     assert delivered == {p.shipment_id for p in parcels}
     calls = sorted(recorder.calls, key=lambda c: c.started)

@@ -31,7 +31,7 @@ from shared.contracts.events import (
     TrackingNumberInvalid,
     TrackingStatusChanged,
 )
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
 
 def at(text: str) -> datetime:
@@ -158,7 +158,7 @@ def invalid_number(order_id: str, when: datetime) -> CloudEvent[Any]:
 
 
 def scan(
-    order_id: str, status: S, occurred_at: datetime, description: str = "scan"
+    order_id: str, status: TrackingStatus, occurred_at: datetime, description: str = "scan"
 ) -> CloudEvent[Any]:
     tag = f"scan-{status}-{occurred_at:%m%d%H%M}"
     data = TrackingEvent(
@@ -176,7 +176,7 @@ def scan(
 
 def status_changed(
     order_id: str,
-    status: S,
+    status: TrackingStatus,
     occurred_at: datetime,
     *,
     estimated: date | None = None,
@@ -312,7 +312,7 @@ def confirmed_at_ten_shipped_next_afternoon(order_id: str) -> Scenario:
             Step(DETECTION, expect=missed),
             Step(
                 afternoon + HOUR,
-                send=(scan(order_id, S.IN_TRANSIT, afternoon, "Picked up"),),
+                send=(scan(order_id, TrackingStatus.IN_TRANSIT, afternoon, "Picked up"),),
                 expect=shipped,
             ),
             Step(PROMISE_DETECTION, expect=shipped),
@@ -344,8 +344,8 @@ def ship_by_never_scanned_then_shipped(order_id: str) -> Scenario:
         )
         assert _data(events, "sla.resolved").reason == "shipped"
 
-    label = scan(order_id, S.LABEL_CREATED, T0 + HOUR, "Label created")
-    moving = scan(order_id, S.IN_TRANSIT, DETECTION + HOUR, "Picked up")
+    label = scan(order_id, TrackingStatus.LABEL_CREATED, T0 + HOUR, "Label created")
+    moving = scan(order_id, TrackingStatus.IN_TRANSIT, DETECTION + HOUR, "Picked up")
     missed = (seller("ship_by_missed"),)
     return Scenario(
         "ship_by_never_scanned_then_shipped",
@@ -393,7 +393,7 @@ def ship_by_scan_reported_late(order_id: str) -> Scenario:
             Step(T0, send=(confirmed(order_id), registered(order_id)), expect=()),
             Step(
                 DEADLINE + HOUR,
-                send=(scan(order_id, S.IN_TRANSIT, DEADLINE - HOUR),),
+                send=(scan(order_id, TrackingStatus.IN_TRANSIT, DEADLINE - HOUR),),
                 expect=(),
             ),
             Step(DETECTION, expect=()),
@@ -411,8 +411,8 @@ def tracking_before_the_order(order_id: str) -> Scenario:
             Step(
                 T0 - HOUR,
                 send=(
-                    scan(order_id, S.IN_TRANSIT, T0 - 2 * HOUR),
-                    status_changed(order_id, S.IN_TRANSIT, T0 - 2 * HOUR),
+                    scan(order_id, TrackingStatus.IN_TRANSIT, T0 - 2 * HOUR),
+                    status_changed(order_id, TrackingStatus.IN_TRANSIT, T0 - 2 * HOUR),
                 ),
                 expect=(),
             ),
@@ -437,8 +437,10 @@ def delivery_late(order_id: str) -> Scenario:
             Step(
                 SHIPPED + HOUR,
                 send=(
-                    scan(order_id, S.IN_TRANSIT, SHIPPED),
-                    status_changed(order_id, S.IN_TRANSIT, SHIPPED, estimated=date(2026, 11, 25)),
+                    scan(order_id, TrackingStatus.IN_TRANSIT, SHIPPED),
+                    status_changed(
+                        order_id, TrackingStatus.IN_TRANSIT, SHIPPED, estimated=date(2026, 11, 25)
+                    ),
                 ),
                 expect=(),
             ),
@@ -446,7 +448,7 @@ def delivery_late(order_id: str) -> Scenario:
             Step(LATE_AT, expect=late),
             Step(
                 LATE_AT + 3 * HOUR,
-                send=(scan(order_id, S.DELIVERED, LATE_AT + 2 * HOUR),),
+                send=(scan(order_id, TrackingStatus.DELIVERED, LATE_AT + 2 * HOUR),),
                 expect=(*late, resolved("delivery_late")),
             ),
         ),
@@ -465,12 +467,16 @@ def tracking_stalled(order_id: str) -> Scenario:
         order_id,
         (
             Step(T0, send=(confirmed(order_id), registered(order_id))),
-            Step(SHIPPED + HOUR, send=(scan(order_id, S.IN_TRANSIT, SHIPPED),), expect=()),
+            Step(
+                SHIPPED + HOUR,
+                send=(scan(order_id, TrackingStatus.IN_TRANSIT, SHIPPED),),
+                expect=(),
+            ),
             Step(STALL_AT - SECOND, expect=()),
             Step(STALL_AT, expect=stalled),
             Step(
                 STALL_AT + 2 * HOUR,
-                send=(scan(order_id, S.IN_TRANSIT, STALL_AT + HOUR),),
+                send=(scan(order_id, TrackingStatus.IN_TRANSIT, STALL_AT + HOUR),),
                 expect=(*stalled, resolved("tracking_stalled")),
             ),
         ),
@@ -492,17 +498,23 @@ def carrier_exception(order_id: str) -> Scenario:
         order_id,
         (
             Step(T0, send=(confirmed(order_id), registered(order_id))),
-            Step(SHIPPED + HOUR, send=(scan(order_id, S.IN_TRANSIT, SHIPPED),), expect=()),
+            Step(
+                SHIPPED + HOUR,
+                send=(scan(order_id, TrackingStatus.IN_TRANSIT, SHIPPED),),
+                expect=(),
+            ),
             Step(
                 raised_at,
-                send=(scan(order_id, S.EXCEPTION, raised_at - HOUR, "Package damaged"),),
+                send=(
+                    scan(order_id, TrackingStatus.EXCEPTION, raised_at - HOUR, "Package damaged"),
+                ),
                 expect=(seller("carrier_exception"),),
             ),
             Step(raised_at + ESCALATE_AFTER - SECOND, expect=(seller("carrier_exception"),)),
             Step(raised_at + ESCALATE_AFTER, expect=both),
             Step(
                 raised_at + ESCALATE_AFTER + HOUR,
-                send=(scan(order_id, S.DELIVERED, raised_at + ESCALATE_AFTER),),
+                send=(scan(order_id, TrackingStatus.DELIVERED, raised_at + ESCALATE_AFTER),),
                 expect=(*both, resolved("carrier_exception")),
             ),
         ),
@@ -512,10 +524,10 @@ def carrier_exception(order_id: str) -> Scenario:
 
 def _delivered(order_id: str) -> tuple[CloudEvent[Any], ...]:
     return (
-        scan(order_id, S.DELIVERED, DELIVERED_AT, "Delivered, front door"),
+        scan(order_id, TrackingStatus.DELIVERED, DELIVERED_AT, "Delivered, front door"),
         status_changed(
             order_id,
-            S.DELIVERED,
+            TrackingStatus.DELIVERED,
             DELIVERED_AT,
             estimated=date(2026, 11, 25),
             delivered_at=DELIVERED_AT,
@@ -554,7 +566,11 @@ def delivered_disputed(order_id: str) -> Scenario:
         order_id,
         (
             Step(T0, send=(confirmed(order_id), registered(order_id))),
-            Step(SHIPPED + HOUR, send=(scan(order_id, S.IN_TRANSIT, SHIPPED),), expect=()),
+            Step(
+                SHIPPED + HOUR,
+                send=(scan(order_id, TrackingStatus.IN_TRANSIT, SHIPPED),),
+                expect=(),
+            ),
             Step(DELIVERED_AT + HOUR, send=_delivered(order_id), expect=announced),
             Step(REPORTED, send=(disputed(order_id),), expect=opened),
             Step(
@@ -599,7 +615,11 @@ def dispute_reported_late(order_id: str) -> Scenario:
         order_id,
         (
             Step(T0, send=(confirmed(order_id), registered(order_id))),
-            Step(SHIPPED + HOUR, send=(scan(order_id, S.IN_TRANSIT, SHIPPED),), expect=()),
+            Step(
+                SHIPPED + HOUR,
+                send=(scan(order_id, TrackingStatus.IN_TRANSIT, SHIPPED),),
+                expect=(),
+            ),
             Step(DELIVERED_AT + HOUR, send=_delivered(order_id), expect=announced),
             Step(reported, send=(disputed(order_id, reported),), expect=opened),
             Step(overdue_at - SECOND, expect=opened),
@@ -627,7 +647,11 @@ def dispute_before_delivery(order_id: str) -> Scenario:
         order_id,
         (
             Step(T0, send=(confirmed(order_id), registered(order_id))),
-            Step(SHIPPED + HOUR, send=(scan(order_id, S.IN_TRANSIT, SHIPPED),), expect=()),
+            Step(
+                SHIPPED + HOUR,
+                send=(scan(order_id, TrackingStatus.IN_TRANSIT, SHIPPED),),
+                expect=(),
+            ),
             Step(REPORTED, send=(disputed(order_id),), expect=()),
             Step(
                 REPORTED + HOUR,
@@ -671,17 +695,26 @@ def never_backwards(order_id: str) -> Scenario:
             Step(
                 SHIPPED + HOUR,
                 send=(
-                    scan(order_id, S.IN_TRANSIT, SHIPPED),
-                    status_changed(order_id, S.IN_TRANSIT, SHIPPED, estimated=date(2026, 11, 25)),
+                    scan(order_id, TrackingStatus.IN_TRANSIT, SHIPPED),
+                    status_changed(
+                        order_id, TrackingStatus.IN_TRANSIT, SHIPPED, estimated=date(2026, 11, 25)
+                    ),
                 ),
                 expect=(),
             ),
-            Step(DELIVERED_AT + HOUR, send=(scan(order_id, S.DELIVERED, DELIVERED_AT),)),
+            Step(
+                DELIVERED_AT + HOUR, send=(scan(order_id, TrackingStatus.DELIVERED, DELIVERED_AT),)
+            ),
             Step(
                 DELIVERED_AT + 2 * HOUR,
                 send=(
-                    scan(order_id, S.IN_TRANSIT, DELIVERED_AT - 3 * HOUR),
-                    scan(order_id, S.IN_TRANSIT, DELIVERED_AT + HOUR // 2, "Arrived at facility"),
+                    scan(order_id, TrackingStatus.IN_TRANSIT, DELIVERED_AT - 3 * HOUR),
+                    scan(
+                        order_id,
+                        TrackingStatus.IN_TRANSIT,
+                        DELIVERED_AT + HOUR // 2,
+                        "Arrived at facility",
+                    ),
                 ),
                 expect=(),
             ),

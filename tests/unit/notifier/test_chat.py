@@ -10,7 +10,6 @@ from shared.contracts.events import Channel
 
 from .conftest import context_of, order_with
 
-K = MessageKind
 CHAT_KINDS = [kind for kind in MessageKind if kind.channel is Channel.CHAT]
 LINKS = LinkSettings()
 
@@ -41,14 +40,14 @@ def test_chat_payload_never_contains_the_customers_email_or_name(kind: MessageKi
 
 def test_chat_payload_escapes_names_when_they_contain_slack_markup() -> None:
     order = order_with(seller={"name": "<!channel> Deals & <https://evil.example|Steals>"})
-    kind = K.OPS_CARRIER_EXCEPTION
+    kind = MessageKind.OPS_CARRIER_EXCEPTION
     dumped = json.dumps(chat_payload(kind, context_of(sample_event(kind), order), LINKS))
     assert "<!channel>" not in dumped
     assert "&lt;!channel&gt; Deals &amp; &lt;https://evil.example|Steals&gt;" in dumped
 
 
 def test_chat_payload_links_the_tracking_number() -> None:
-    kind = K.OPS_DELIVERED_DISPUTED
+    kind = MessageKind.OPS_DELIVERED_DISPUTED
     dumped = json.dumps(chat_payload(kind, sample_context(kind), LINKS))
     assert (
         "<https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111899223197428490"
@@ -57,7 +56,7 @@ def test_chat_payload_links_the_tracking_number() -> None:
 
 
 def test_chat_payload_shows_the_deadline_and_what_is_missing_for_ship_by() -> None:
-    kind = K.OPS_SHIP_BY_MISSED
+    kind = MessageKind.OPS_SHIP_BY_MISSED
     fields = [
         field["text"]
         for block in chat_payload(kind, sample_context(kind), LINKS)["blocks"][2:]
@@ -70,9 +69,13 @@ def test_chat_payload_shows_the_deadline_and_what_is_missing_for_ship_by() -> No
 
 def test_chat_payload_refuses_email_kinds() -> None:
     with pytest.raises(ValueError, match="not a chat message"):
-        chat_payload(K.CUSTOMER_SHIPPED, sample_context(K.CUSTOMER_SHIPPED), LINKS)
+        chat_payload(
+            MessageKind.CUSTOMER_SHIPPED, sample_context(MessageKind.CUSTOMER_SHIPPED), LINKS
+        )
 
 
 def test_chat_payload_refuses_a_kind_when_the_event_does_not_trigger_it() -> None:
     with pytest.raises(TypeError):
-        chat_payload(K.OPS_CARRIER_EXCEPTION, sample_context(K.OPS_SHIP_BY_MISSED), LINKS)
+        chat_payload(
+            MessageKind.OPS_CARRIER_EXCEPTION, sample_context(MessageKind.OPS_SHIP_BY_MISSED), LINKS
+        )

@@ -29,7 +29,6 @@ from tests.support.deadlines import past_deadlines_shown
 
 from .conftest import order_with, plain
 
-K = MessageKind
 CUSTOMER_KINDS = [k for k in MessageKind if k.audience == "customer"]
 
 
@@ -49,9 +48,9 @@ def journey_variants(kind: MessageKind) -> list[tuple[EventData, datetime]]:
     now = sample_now(event)
     moments = [now, now + timedelta(hours=11)]
     cases = [(event, moment) for moment in moments]
-    if kind is K.CUSTOMER_DELIVERED_DISPUTED:
+    if kind is MessageKind.CUSTOMER_DELIVERED_DISPUTED:
         cases.append((event.model_copy(update={"late_report": True}), now + timedelta(days=9)))
-    if kind in (K.CUSTOMER_DELIVERED, K.CUSTOMER_DOCUMENTS_OVERDUE):
+    if kind in (MessageKind.CUSTOMER_DELIVERED, MessageKind.CUSTOMER_DOCUMENTS_OVERDUE):
         cases.append((event, now + timedelta(days=9)))  # after the window: no date
     return cases
 
@@ -67,9 +66,9 @@ def test_no_customer_message_shows_a_deadline_in_the_past(kind: MessageKind, lan
 def test_the_invariant_check_fails_on_a_message_that_shows_a_passed_deadline() -> None:
     # A deliberately broken input: the seller's overdue notice states the passed deadline
     # (sellers may read it); given to the customer check, it must be caught.
-    event = sample_event(K.SELLER_DOCUMENTS_OVERDUE)
+    event = sample_event(MessageKind.SELLER_DOCUMENTS_OVERDUE)
     now = sample_now(event) + timedelta(days=5)
-    text, recipient = rendered_at(K.SELLER_DOCUMENTS_OVERDUE, event, now, "en")
+    text, recipient = rendered_at(MessageKind.SELLER_DOCUMENTS_OVERDUE, event, now, "en")
     assert past_deadlines_shown(text, event, recipient, now) == [
         f"documents_due={event.documents_due.isoformat()}"  # type: ignore[attr-defined]
     ]
@@ -77,15 +76,17 @@ def test_the_invariant_check_fails_on_a_message_that_shows_a_passed_deadline() -
 
 def test_the_renderer_refuses_a_deadline_that_passed_before_sending() -> None:
     # The reminder's deadline passed while it waited (an outage): refused, never sent wrong.
-    event = sample_event(K.CUSTOMER_DOCUMENTS_DUE)
+    event = sample_event(MessageKind.CUSTOMER_DOCUMENTS_DUE)
     too_late = event.documents_due + timedelta(minutes=1)  # type: ignore[attr-defined]
     with pytest.raises(PastDeadline, match="is not after"):
-        rendered_at(K.CUSTOMER_DOCUMENTS_DUE, event, too_late, "en")
+        rendered_at(MessageKind.CUSTOMER_DOCUMENTS_DUE, event, too_late, "en")
 
 
 def test_the_delivered_email_asks_to_report_as_soon_as_possible_once_the_window_passed() -> None:
-    event = sample_event(K.CUSTOMER_DELIVERED)
-    text, _ = rendered_at(K.CUSTOMER_DELIVERED, event, sample_now(event) + timedelta(days=9), "en")
+    event = sample_event(MessageKind.CUSTOMER_DELIVERED)
+    text, _ = rendered_at(
+        MessageKind.CUSTOMER_DELIVERED, event, sample_now(event) + timedelta(days=9), "en"
+    )
     assert "Report it as soon as possible" in " ".join(text.split())
 
 
@@ -132,14 +133,16 @@ def test_quiet_hours_can_be_switched_off_and_moved() -> None:
 def test_only_customer_delay_and_problem_emails_wait_for_the_morning() -> None:
     late_evening = datetime(2025, 3, 10, 22, 15, tzinfo=CHICAGO).astimezone(UTC)
     morning = datetime(2025, 3, 11, 8, 0, tzinfo=CHICAGO)
-    stalled = sample_context(K.CUSTOMER_TRACKING_STALLED)
+    stalled = sample_context(MessageKind.CUSTOMER_TRACKING_STALLED)
     held = {n.kind: n.not_before for n in route(stalled, RoutingSettings(), late_evening)}
     assert held == {
-        K.CUSTOMER_TRACKING_STALLED: morning,
-        K.SELLER_TRACKING_STALLED: None,
-        K.OPS_TRACKING_STALLED: None,
+        MessageKind.CUSTOMER_TRACKING_STALLED: morning,
+        MessageKind.SELLER_TRACKING_STALLED: None,
+        MessageKind.OPS_TRACKING_STALLED: None,
     }
-    delivered = route(sample_context(K.CUSTOMER_DELIVERED), RoutingSettings(), late_evening)
+    delivered = route(
+        sample_context(MessageKind.CUSTOMER_DELIVERED), RoutingSettings(), late_evening
+    )
     assert [n.not_before for n in delivered] == [None]
     paris = order_with("fr")  # 05:15 in Paris: quiet there too, until 08:00 Paris time
     french = route(MessageContext(paris, stalled.event), RoutingSettings(), late_evening)
@@ -148,26 +151,29 @@ def test_only_customer_delay_and_problem_emails_wait_for_the_morning() -> None:
 
 def test_the_two_documents_reminders_share_one_slot() -> None:
     due = route(
-        sample_context(K.CUSTOMER_DOCUMENTS_DUE),
+        sample_context(MessageKind.CUSTOMER_DOCUMENTS_DUE),
         RoutingSettings(),
         datetime(2025, 3, 10, 18, tzinfo=UTC),
     )
     overdue = route(
-        sample_context(K.CUSTOMER_DOCUMENTS_OVERDUE),
+        sample_context(MessageKind.CUSTOMER_DOCUMENTS_OVERDUE),
         RoutingSettings(),
         datetime(2025, 3, 14, 18, tzinfo=UTC),
     )
     customer = {n.kind: n.dedup_key for n in (*due, *overdue) if n.audience == "customer"}
-    assert customer[K.CUSTOMER_DOCUMENTS_DUE] == customer[K.CUSTOMER_DOCUMENTS_OVERDUE]
+    assert (
+        customer[MessageKind.CUSTOMER_DOCUMENTS_DUE]
+        == customer[MessageKind.CUSTOMER_DOCUMENTS_OVERDUE]
+    )
 
 
 # --- the declaration and the whole message ----------------------------------------------
 
 
 def disputed_email(language: str) -> EmailMessage:
-    context = sample_context(K.CUSTOMER_DELIVERED_DISPUTED, language)
+    context = sample_context(MessageKind.CUSTOMER_DELIVERED_DISPUTED, language)
     return Composer(LinkSettings(), MailSettings()).email(
-        K.CUSTOMER_DELIVERED_DISPUTED,
+        MessageKind.CUSTOMER_DELIVERED_DISPUTED,
         context.order,
         context.event,
         "ord/customer_delivered_disputed/x",
@@ -214,8 +220,8 @@ def test_the_disputed_email_attaches_the_declaration_filled_in(
     assert body is not None and words[0] in body.get_content()
     name, text = pdf_text(email)
     assert name == filename
-    event = sample_event(K.CUSTOMER_DELIVERED_DISPUTED)
-    order = sample_context(K.CUSTOMER_DELIVERED_DISPUTED, language).order
+    event = sample_event(MessageKind.CUSTOMER_DELIVERED_DISPUTED)
+    order = sample_context(MessageKind.CUSTOMER_DELIVERED_DISPUTED, language).order
     when = {"en": "Friday, March 7, 2025, 1:31 PM CST", "fr": "vendredi 7 mars 2025, 20:31"}[
         language
     ]
@@ -254,9 +260,9 @@ def test_preview_eml_prints_the_whole_mime_message_with_the_attachment() -> None
 
 
 def test_greeting_uses_the_given_name_and_the_to_header_the_full_name() -> None:
-    context = sample_context(K.CUSTOMER_SHIPPED)
+    context = sample_context(MessageKind.CUSTOMER_SHIPPED)
     email = Composer(LinkSettings(), MailSettings()).email(
-        K.CUSTOMER_SHIPPED, context.order, context.event, "k", sample_now(context.event)
+        MessageKind.CUSTOMER_SHIPPED, context.order, context.event, "k", sample_now(context.event)
     )
     assert email["To"] == "Jamie Rivera <jamie.rivera@example.com>"
     body = email.get_body(("plain",))
@@ -265,9 +271,9 @@ def test_greeting_uses_the_given_name_and_the_to_header_the_full_name() -> None:
     text = (
         Renderer(LinkSettings())
         .render(
-            K.CUSTOMER_SHIPPED,
+            MessageKind.CUSTOMER_SHIPPED,
             MessageContext(nameless, context.event),
-            recipient_for(nameless, K.CUSTOMER_SHIPPED.audience),
+            recipient_for(nameless, MessageKind.CUSTOMER_SHIPPED.audience),
             sample_now(context.event),
         )
         .text
@@ -280,9 +286,13 @@ def test_large_items_are_said_to_take_longer() -> None:
     large = large.model_copy(
         update={"items": [i.model_copy(update={"large": True}) for i in large.items]}
     )
-    for kind in (K.CUSTOMER_SHIPPED, K.CUSTOMER_SHIP_BY_MISSED, K.CUSTOMER_DELIVERY_LATE):
+    for kind in (
+        MessageKind.CUSTOMER_SHIPPED,
+        MessageKind.CUSTOMER_SHIP_BY_MISSED,
+        MessageKind.CUSTOMER_DELIVERY_LATE,
+    ):
         event = sample_event(kind)
-        if kind is K.CUSTOMER_SHIP_BY_MISSED:
+        if kind is MessageKind.CUSTOMER_SHIP_BY_MISSED:
             event = event.model_copy(update={"large": True})
         text = (
             Renderer(LinkSettings())
@@ -295,13 +305,13 @@ def test_large_items_are_said_to_take_longer() -> None:
             .text
         )
         assert "Large items can take longer to ship and to deliver." in " ".join(text.split()), kind
-    promise = sample_event(K.CUSTOMER_SHIP_BY_MISSED).model_copy(update={"large": True})
+    promise = sample_event(MessageKind.CUSTOMER_SHIP_BY_MISSED).model_copy(update={"large": True})
     text = (
         Renderer(LinkSettings())
         .render(
-            K.CUSTOMER_SHIP_BY_MISSED,
+            MessageKind.CUSTOMER_SHIP_BY_MISSED,
             MessageContext(large, promise),
-            recipient_for(large, K.CUSTOMER_SHIP_BY_MISSED.audience),
+            recipient_for(large, MessageKind.CUSTOMER_SHIP_BY_MISSED.audience),
             sample_now(promise),
         )
         .text
@@ -314,13 +324,13 @@ def test_the_shipped_email_says_where_tracking_lives_in_the_account() -> None:
         ("en", "\u201cMy orders\u201d \u2192 \u201cShow more details\u201d"),
         ("fr", "\u00ab Mes commandes \u00bb \u2192 \u00ab Voir plus de d\u00e9tails \u00bb"),
     ):
-        context = sample_context(K.CUSTOMER_SHIPPED, language)
+        context = sample_context(MessageKind.CUSTOMER_SHIPPED, language)
         text = (
             Renderer(LinkSettings())
             .render(
-                K.CUSTOMER_SHIPPED,
+                MessageKind.CUSTOMER_SHIPPED,
                 context,
-                recipient_for(context.order, K.CUSTOMER_SHIPPED.audience),
+                recipient_for(context.order, MessageKind.CUSTOMER_SHIPPED.audience),
                 sample_now(context.event),
             )
             .text

@@ -33,11 +33,10 @@ from shared.contracts.events import (
     SlaTrackingStalled,
     TrackingStatusChanged,
 )
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
 from .conftest import plain
 
-K = MessageKind
 AT = datetime(2025, 3, 12, 15, 0, tzinfo=UTC)
 PARCEL = {
     "order_id": ORDER_ID,
@@ -47,7 +46,7 @@ PARCEL = {
     "shipment_id": "shp-1",
     "carrier": "ups",
     "tracking_number": "1Z999AA10123456784",
-    "latest_status": S.IN_TRANSIT,
+    "latest_status": TrackingStatus.IN_TRANSIT,
 }
 DISPUTE = {
     **{k: v for k, v in PARCEL.items() if k != "latest_status"},
@@ -56,7 +55,7 @@ DISPUTE = {
 }
 
 
-def resolved(kind: SlaKind, status: S) -> SlaResolved:
+def resolved(kind: SlaKind, status: TrackingStatus) -> SlaResolved:
     return SlaResolved(
         order_id=ORDER_ID,
         seller_id=SELLER_ID,
@@ -72,8 +71,8 @@ SHIPPED = TrackingStatusChanged(
     shipment_id="shp-1",
     carrier="ups",
     tracking_number="1Z999AA10123456784",
-    previous_status=S.LABEL_CREATED,
-    status=S.IN_TRANSIT,
+    previous_status=TrackingStatus.LABEL_CREATED,
+    status=TrackingStatus.IN_TRANSIT,
     carrier_code="I",
     description="Departed",
     occurred_at=AT,
@@ -103,14 +102,14 @@ class Promise:
 
 PROMISES = (
     Promise(
-        K.CUSTOMER_SHIPPED,
+        MessageKind.CUSTOMER_SHIPPED,
         "We will write again if the delivery runs late.",
         "Nous vous écrirons de nouveau si la livraison prend du retard.",
         SlaDeliveryLate(**PARCEL, estimated_delivery=date(2025, 3, 7)),
-        K.CUSTOMER_DELIVERY_LATE,
+        MessageKind.CUSTOMER_DELIVERY_LATE,
     ),
     Promise(
-        K.CUSTOMER_SHIP_BY_MISSED,
+        MessageKind.CUSTOMER_SHIP_BY_MISSED,
         "We have asked the seller to ship your order right away.",
         "Nous avons demandé au vendeur d\u2019expédier votre commande sans attendre.",
         SlaShipByMissed(
@@ -118,128 +117,128 @@ PROMISES = (
             deadline=AT,
             missing="never_scanned",
         ),
-        K.SELLER_SHIP_BY_MISSED,  # the seller's deadline is never after the promise
+        MessageKind.SELLER_SHIP_BY_MISSED,  # the seller's deadline is never after the promise
     ),
     Promise(
-        K.CUSTOMER_SHIP_BY_MISSED,
+        MessageKind.CUSTOMER_SHIP_BY_MISSED,
         "you will get an email with its tracking link",
         "vous recevrez un e-mail avec le lien de suivi",
         SHIPPED,
-        K.CUSTOMER_SHIPPED,
+        MessageKind.CUSTOMER_SHIPPED,
     ),
     Promise(
-        K.CUSTOMER_DELIVERY_LATE,
+        MessageKind.CUSTOMER_DELIVERY_LATE,
         "will tell the seller if it stops moving",
         "préviendrons le vendeur s\u2019il ne bouge plus",
         SlaTrackingStalled(**PARCEL),
-        K.SELLER_TRACKING_STALLED,
+        MessageKind.SELLER_TRACKING_STALLED,
     ),
     Promise(
-        K.CUSTOMER_TRACKING_STALLED,
+        MessageKind.CUSTOMER_TRACKING_STALLED,
         "We have asked the seller to check with the carrier.",
         "Nous avons demandé au vendeur de se renseigner auprès du transporteur.",
         SlaTrackingStalled(**PARCEL),
-        K.SELLER_TRACKING_STALLED,
+        MessageKind.SELLER_TRACKING_STALLED,
     ),
     Promise(
-        K.CUSTOMER_TRACKING_STALLED,
+        MessageKind.CUSTOMER_TRACKING_STALLED,
         "we will write again when the package moves",
         "nous vous écrirons dès que le colis repartira",
-        resolved(SlaKind.TRACKING_STALLED, S.IN_TRANSIT),
-        K.CUSTOMER_TRACKING_RESUMED,
+        resolved(SlaKind.TRACKING_STALLED, TrackingStatus.IN_TRANSIT),
+        MessageKind.CUSTOMER_TRACKING_RESUMED,
     ),
     Promise(
-        K.CUSTOMER_TRACKING_STALLED,
+        MessageKind.CUSTOMER_TRACKING_STALLED,
         "we will write again when the package moves",
         "nous vous écrirons dès que le colis repartira",
         DELIVERED,  # moved straight to the door: the delivered e-mail is the news
-        K.CUSTOMER_DELIVERED,
+        MessageKind.CUSTOMER_DELIVERED,
     ),
     Promise(
-        K.CUSTOMER_CARRIER_EXCEPTION,
+        MessageKind.CUSTOMER_CARRIER_EXCEPTION,
         "We will write again as soon as the package moves.",
         "Nous vous écrirons dès que le colis repartira.",
-        resolved(SlaKind.CARRIER_EXCEPTION, S.IN_TRANSIT),
-        K.CUSTOMER_TRACKING_RESUMED,
+        resolved(SlaKind.CARRIER_EXCEPTION, TrackingStatus.IN_TRANSIT),
+        MessageKind.CUSTOMER_TRACKING_RESUMED,
     ),
     Promise(
-        K.CUSTOMER_CARRIER_EXCEPTION,
+        MessageKind.CUSTOMER_CARRIER_EXCEPTION,
         "We have told the seller, who is checking with the carrier.",
         "Nous avons prévenu le vendeur, qui se renseigne auprès du transporteur.",
-        sample_event(K.SELLER_CARRIER_EXCEPTION),
-        K.SELLER_CARRIER_EXCEPTION,
+        sample_event(MessageKind.SELLER_CARRIER_EXCEPTION),
+        MessageKind.SELLER_CARRIER_EXCEPTION,
     ),
     Promise(
-        K.CUSTOMER_DELIVERED,
+        MessageKind.CUSTOMER_DELIVERED,
         "For the claim we will then need a copy of a photo ID",
         "il nous faudra alors la copie d\u2019une pièce d\u2019identité",
-        sample_event(K.CUSTOMER_DELIVERED_DISPUTED),  # the request comes with the report
-        K.CUSTOMER_DELIVERED_DISPUTED,
+        sample_event(MessageKind.CUSTOMER_DELIVERED_DISPUTED),  # the request comes with the report
+        MessageKind.CUSTOMER_DELIVERED_DISPUTED,
     ),
     Promise(
-        K.CUSTOMER_DELIVERED_DISPUTED,
+        MessageKind.CUSTOMER_DELIVERED_DISPUTED,
         "our Customer Care team reviews your case and tells you what comes next",
         "notre Service client examine votre dossier et vous dira la suite",
         LATE_REPORT,
-        K.OPS_DELIVERED_DISPUTED,
+        MessageKind.OPS_DELIVERED_DISPUTED,
     ),
     Promise(
-        K.CUSTOMER_DOCUMENTS_OVERDUE,
+        MessageKind.CUSTOMER_DOCUMENTS_OVERDUE,
         "Our Customer Care team is reviewing your case and will tell you what comes next.",
         "Notre Service client examine votre dossier et vous dira la suite.",
         SlaDisputeDocumentsOverdue(**DISPUTE, missing_documents=["photo_id"]),
-        K.OPS_DOCUMENTS_OVERDUE,
+        MessageKind.OPS_DOCUMENTS_OVERDUE,
     ),
     Promise(
-        K.CUSTOMER_DOCUMENTS_RECEIVED,
+        MessageKind.CUSTOMER_DOCUMENTS_RECEIVED,
         "Our Customer Care team reviews your case and will tell you what comes next.",
         "Notre Service client examine votre dossier et vous dira la suite.",
         SlaDisputeDocumentsReceived(**DISPUTE, late=True),
-        K.OPS_DOCUMENTS_RECEIVED,
+        MessageKind.OPS_DOCUMENTS_RECEIVED,
     ),
     Promise(
-        K.CUSTOMER_ORDER_UNCONFIRMED,
+        MessageKind.CUSTOMER_ORDER_UNCONFIRMED,
         "If your bank declines the payment, you will also get an email with the reason.",
         "Si votre banque refuse le paiement, vous recevrez aussi un e-mail qui en donne la raison.",
         OrderPaymentDeclined(
             order_id=ORDER_ID, declined_at=AT, reason_code="do_not_honor", reason="Declined."
         ),
-        K.CUSTOMER_PAYMENT_DECLINED,
+        MessageKind.CUSTOMER_PAYMENT_DECLINED,
     ),
     Promise(
-        K.SELLER_DELIVERED_DISPUTED,
+        MessageKind.SELLER_DELIVERED_DISPUTED,
         "We will tell you when they are in",
         "Nous vous préviendrons à leur arrivée",
         SlaDisputeDocumentsReceived(**DISPUTE),
-        K.SELLER_DOCUMENTS_RECEIVED,
+        MessageKind.SELLER_DOCUMENTS_RECEIVED,
     ),
     Promise(
-        K.SELLER_DOCUMENTS_DUE,
+        MessageKind.SELLER_DOCUMENTS_DUE,
         "we will tell you when they are",
         "nous vous préviendrons à leur arrivée",
         SlaDisputeDocumentsReceived(**DISPUTE),
-        K.SELLER_DOCUMENTS_RECEIVED,
+        MessageKind.SELLER_DOCUMENTS_RECEIVED,
     ),
     Promise(
-        K.SELLER_DELIVERED_DISPUTED,
+        MessageKind.SELLER_DELIVERED_DISPUTED,
         "Do not file a claim or offer anything until we contact you.",
         "Ne déposez pas de réclamation et ne proposez rien avant notre retour.",
         LATE_REPORT,
-        K.OPS_DELIVERED_DISPUTED,
+        MessageKind.OPS_DELIVERED_DISPUTED,
     ),
     Promise(
-        K.SELLER_DOCUMENTS_OVERDUE,
+        MessageKind.SELLER_DOCUMENTS_OVERDUE,
         "Do not file a claim or offer anything until we contact you.",
         "Ne déposez pas de réclamation et ne proposez rien avant notre retour.",
         SlaDisputeDocumentsOverdue(**DISPUTE, missing_documents=["photo_id"]),
-        K.OPS_DOCUMENTS_OVERDUE,
+        MessageKind.OPS_DOCUMENTS_OVERDUE,
     ),
     Promise(
-        K.SELLER_DOCUMENTS_RECEIVED,
+        MessageKind.SELLER_DOCUMENTS_RECEIVED,
         "Do not file a claim or offer anything until we contact you.",
         "Ne déposez pas de réclamation et ne proposez rien avant notre retour.",
         SlaDisputeDocumentsReceived(**DISPUTE, late=True),
-        K.OPS_DOCUMENTS_RECEIVED,
+        MessageKind.OPS_DOCUMENTS_RECEIVED,
     ),
 )
 
@@ -259,7 +258,7 @@ PROMISING = {
 def variants(kind: MessageKind) -> list[EventData]:
     """The sample event of ``kind`` and the variants that change its words."""
     event = sample_event(kind)
-    if kind in (K.CUSTOMER_CARRIER_EXCEPTION, K.SELLER_CARRIER_EXCEPTION):
+    if kind in (MessageKind.CUSTOMER_CARRIER_EXCEPTION, MessageKind.SELLER_CARRIER_EXCEPTION):
         return [event.model_copy(update={"reason": reason}) for reason in ExceptionReason]
     if isinstance(event, SlaDeliveredDisputed):
         return [event, event.model_copy(update={"late_report": True})]

@@ -18,7 +18,6 @@ from shared.contracts.events import Audience, Channel, EventData, ExceptionReaso
 
 from .conftest import order_with, plain
 
-K = MessageKind
 EMAIL_KINDS = [kind for kind in MessageKind if kind.channel is Channel.EMAIL]
 NOW = datetime(2025, 3, 10, 14, 5, tzinfo=UTC)
 SCRIPT = "<script>alert('x')</script>"
@@ -48,7 +47,7 @@ def render(
 
 
 def disputed(carrier: str) -> EventData:
-    event = sample_event(K.CUSTOMER_DELIVERED_DISPUTED)
+    event = sample_event(MessageKind.CUSTOMER_DELIVERED_DISPUTED)
     return event.model_copy(update={"carrier": carrier})
 
 
@@ -83,7 +82,7 @@ def test_french_differs_from_english_for_every_kind(renderer: Renderer, kind: Me
         kind
         for kind in EMAIL_KINDS
         if getattr(sample_event(kind), "tracking_number", None)
-        and kind != K.CUSTOMER_SHIP_BY_MISSED
+        and kind != MessageKind.CUSTOMER_SHIP_BY_MISSED
     ],
 )
 def test_parcel_messages_show_the_tracking_number(
@@ -99,15 +98,21 @@ def test_parcel_messages_show_the_tracking_number(
 @pytest.mark.parametrize(
     ("kind", "link"),
     [
-        (K.CUSTOMER_SHIPPED, "https://www.ups.com/track?loc=en_US&tracknum=1Z999AA10123456784"),
-        (K.CUSTOMER_DELIVERY_LATE, "https://www.fedex.com/fedextrack/?trknbr=794612345678"),
         (
-            K.CUSTOMER_DELIVERED_DISPUTED,
+            MessageKind.CUSTOMER_SHIPPED,
+            "https://www.ups.com/track?loc=en_US&tracknum=1Z999AA10123456784",
+        ),
+        (
+            MessageKind.CUSTOMER_DELIVERY_LATE,
+            "https://www.fedex.com/fedextrack/?trknbr=794612345678",
+        ),
+        (
+            MessageKind.CUSTOMER_DELIVERED_DISPUTED,
             # the compact number: the carrier's page takes no spaces
             "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111899223197428490",
         ),
         (
-            K.SELLER_TRACKING_STALLED,
+            MessageKind.SELLER_TRACKING_STALLED,
             # a 10-digit DHL Express waybill: the Express tracking page
             "https://www.dhl.com/us-en/home/tracking/tracking-express.html?submit=1&tracking-id=1234567890",
         ),
@@ -122,21 +127,23 @@ def test_tracking_link_appears_in_text_and_as_an_escaped_href_in_html(
 
 
 def test_shipped_email_has_carrier_and_expected_delivery_when_known(renderer: Renderer) -> None:
-    message = render(renderer, K.CUSTOMER_SHIPPED)
+    message = render(renderer, MessageKind.CUSTOMER_SHIPPED)
     assert "UPS" in message.text
     assert "Expected delivery: Friday, March 7, 2025" in message.text
 
 
 def test_shipped_email_leaves_out_expected_delivery_when_unknown(renderer: Renderer) -> None:
-    event = sample_event(K.CUSTOMER_SHIPPED).model_copy(update={"estimated_delivery": None})
-    message = render(renderer, K.CUSTOMER_SHIPPED, event=event)
+    event = sample_event(MessageKind.CUSTOMER_SHIPPED).model_copy(
+        update={"estimated_delivery": None}
+    )
+    message = render(renderer, MessageKind.CUSTOMER_SHIPPED, event=event)
     assert "Expected delivery" not in message.text
     assert "Expected delivery" not in message.html
 
 
 def test_shipped_email_has_no_link_when_the_carrier_has_no_template(renderer: Renderer) -> None:
-    event = sample_event(K.CUSTOMER_SHIPPED).model_copy(update={"carrier": "ontrac"})
-    message = render(renderer, K.CUSTOMER_SHIPPED, event=event)
+    event = sample_event(MessageKind.CUSTOMER_SHIPPED).model_copy(update={"carrier": "ontrac"})
+    message = render(renderer, MessageKind.CUSTOMER_SHIPPED, event=event)
     assert "https://" not in message.text
     assert "ontrac" in message.text
 
@@ -145,15 +152,15 @@ def test_shipped_email_has_no_link_when_the_carrier_has_no_template(renderer: Re
     ("kind", "language", "expected"),
     [
         # Due 2025-03-13 04:59 UTC: the evening before in Chicago, early morning in Paris.
-        (K.CUSTOMER_DELIVERED_DISPUTED, "en", "Wednesday, March 12, 2025, 11:59 PM CDT"),
-        (K.CUSTOMER_DOCUMENTS_DUE, "en", "Wednesday, March 12, 2025, 11:59 PM CDT"),
+        (MessageKind.CUSTOMER_DELIVERED_DISPUTED, "en", "Wednesday, March 12, 2025, 11:59 PM CDT"),
+        (MessageKind.CUSTOMER_DOCUMENTS_DUE, "en", "Wednesday, March 12, 2025, 11:59 PM CDT"),
         (
-            K.CUSTOMER_DELIVERED_DISPUTED,
+            MessageKind.CUSTOMER_DELIVERED_DISPUTED,
             "fr",
             "jeudi 13 mars 2025, 05:59 heure normale d\u2019Europe centrale",
         ),
-        (K.CUSTOMER_DOCUMENTS_DUE, "fr", "jeudi 13 mars 2025, 05:59"),
-        (K.SELLER_DELIVERED_DISPUTED, "en", "Wednesday, March 12, 2025, 11:59 PM CDT"),
+        (MessageKind.CUSTOMER_DOCUMENTS_DUE, "fr", "jeudi 13 mars 2025, 05:59"),
+        (MessageKind.SELLER_DELIVERED_DISPUTED, "en", "Wednesday, March 12, 2025, 11:59 PM CDT"),
     ],
 )
 def test_documents_due_date_is_in_the_recipients_time_zone_and_words(
@@ -171,14 +178,14 @@ def test_documents_due_date_is_in_the_recipients_time_zone_and_words(
 def test_subject_date_is_the_day_in_the_recipients_time_zone(
     renderer: Renderer, locale: str, expected: str
 ) -> None:
-    assert expected in render(renderer, K.CUSTOMER_DOCUMENTS_DUE, locale).subject
+    assert expected in render(renderer, MessageKind.CUSTOMER_DOCUMENTS_DUE, locale).subject
 
 
 def test_dates_follow_the_recipients_regional_format_when_the_locale_has_a_region(
     renderer: Renderer,
 ) -> None:
     order = order_with(customer={"locale": "en-GB", "time_zone": "Europe/London"})
-    message = render(renderer, K.CUSTOMER_DELIVERED_DISPUTED, order=order)
+    message = render(renderer, MessageKind.CUSTOMER_DELIVERED_DISPUTED, order=order)
     assert "Thursday, 13 March 2025, 04:59 GMT" in plain(message.text).replace("\n", " ")
 
 
@@ -195,7 +202,7 @@ def test_dates_follow_the_recipients_regional_format_when_the_locale_has_a_regio
 def test_dispute_guidance_gives_the_carriers_phone_number(
     renderer: Renderer, carrier: str, phone: str, language: str
 ) -> None:
-    for kind in (K.CUSTOMER_DELIVERED_DISPUTED, K.SELLER_DELIVERED_DISPUTED):
+    for kind in (MessageKind.CUSTOMER_DELIVERED_DISPUTED, MessageKind.SELLER_DELIVERED_DISPUTED):
         message = render(renderer, kind, event=disputed(carrier), recipient_locale=language)
         assert plain(message.text).count(phone) == 1  # said once
         assert phone in plain(message.html)
@@ -213,7 +220,11 @@ def test_a_customer_outside_the_us_gets_the_carriers_contact_page_not_a_us_numbe
 ) -> None:
     order = order_with("fr")  # a customer in France: no number configured there
     message = render(
-        renderer, K.CUSTOMER_DELIVERED_DISPUTED, "fr", event=disputed(carrier), order=order
+        renderer,
+        MessageKind.CUSTOMER_DELIVERED_DISPUTED,
+        "fr",
+        event=disputed(carrier),
+        order=order,
     )
     assert "(800)" not in message.text
     assert page in message.text
@@ -232,7 +243,9 @@ def test_a_customer_outside_the_us_gets_the_carriers_contact_page_not_a_us_numbe
 def test_dispute_guidance_explains_the_carriers_slip(
     renderer: Renderer, carrier: str, language: str, slip: str
 ) -> None:
-    message = render(renderer, K.CUSTOMER_DELIVERED_DISPUTED, language, event=disputed(carrier))
+    message = render(
+        renderer, MessageKind.CUSTOMER_DELIVERED_DISPUTED, language, event=disputed(carrier)
+    )
     assert slip in plain(message.text).replace("\n", " ")
 
 
@@ -270,7 +283,9 @@ def test_dispute_guidance_explains_the_carriers_slip(
 def test_dispute_guidance_lists_places_to_check_and_documents(
     renderer: Renderer, language: str, places: list[str]
 ) -> None:
-    text = " ".join(plain(render(renderer, K.CUSTOMER_DELIVERED_DISPUTED, language).text).split())
+    text = " ".join(
+        plain(render(renderer, MessageKind.CUSTOMER_DELIVERED_DISPUTED, language).text).split()
+    )
     for place in places:
         assert place in text
 
@@ -278,7 +293,7 @@ def test_dispute_guidance_lists_places_to_check_and_documents(
 def test_seller_dispute_email_gives_the_claim_in_the_help_pages_order(
     renderer: Renderer,
 ) -> None:
-    text = " ".join(render(renderer, K.SELLER_DELIVERED_DISPUTED).text.split())
+    text = " ".join(render(renderer, MessageKind.SELLER_DELIVERED_DISPUTED).text.split())
     documents = text.index("Documents: the customer uploads a copy of a photo ID")
     claim = text.index("Claim: the seller files a claim with the carrier.")
     solution = text.index(
@@ -307,8 +322,10 @@ def test_carrier_exception_names_what_happened(
             "other": "incident de livraison",
         },
     }[language][reason]
-    event = sample_event(K.CUSTOMER_CARRIER_EXCEPTION).model_copy(update={"reason": reason})
-    for kind in (K.CUSTOMER_CARRIER_EXCEPTION, K.SELLER_CARRIER_EXCEPTION):
+    event = sample_event(MessageKind.CUSTOMER_CARRIER_EXCEPTION).model_copy(
+        update={"reason": reason}
+    )
+    for kind in (MessageKind.CUSTOMER_CARRIER_EXCEPTION, MessageKind.SELLER_CARRIER_EXCEPTION):
         message = render(renderer, kind, event=event, recipient_locale=language)
         assert words in plain(message.text).replace("\n", " ")
 
@@ -324,13 +341,13 @@ def test_carrier_exception_names_what_happened(
 def test_seller_escalation_says_what_is_missing(
     renderer: Renderer, missing: MissingShipment, expected: str
 ) -> None:
-    event = sample_event(K.SELLER_SHIP_BY_MISSED).model_copy(update={"missing": missing})
-    text = render(renderer, K.SELLER_SHIP_BY_MISSED, event=event).text.replace("\n", " ")
+    event = sample_event(MessageKind.SELLER_SHIP_BY_MISSED).model_copy(update={"missing": missing})
+    text = render(renderer, MessageKind.SELLER_SHIP_BY_MISSED, event=event).text.replace("\n", " ")
     assert expected in text
 
 
 def test_late_email_shows_the_latest_carrier_status(renderer: Renderer) -> None:
-    text = plain(render(renderer, K.CUSTOMER_DELIVERY_LATE).text)
+    text = plain(render(renderer, MessageKind.CUSTOMER_DELIVERY_LATE).text)
     assert "Latest carrier status: In transit" in text
     assert "Departed FedEx hub MEMPHIS, TN" in text
     assert "Last scan: Friday, March 7, 2025, 3:12 AM CST" in text
@@ -342,7 +359,11 @@ def test_customer_supplied_markup_is_escaped_in_html(renderer: Renderer) -> None
         seller={"name": f"Shop {SCRIPT}"},
         items=[f'<img src=x onerror="alert(1)">{SCRIPT}'],
     )
-    for kind in (K.CUSTOMER_SHIPPED, K.CUSTOMER_SHIP_BY_MISSED, K.SELLER_SHIP_BY_MISSED):
+    for kind in (
+        MessageKind.CUSTOMER_SHIPPED,
+        MessageKind.CUSTOMER_SHIP_BY_MISSED,
+        MessageKind.SELLER_SHIP_BY_MISSED,
+    ):
         html = render(renderer, kind, order=order).html
         assert "<script" not in html.lower()
         assert "<img" not in html
@@ -350,21 +371,23 @@ def test_customer_supplied_markup_is_escaped_in_html(renderer: Renderer) -> None
 
 
 def test_carrier_supplied_text_is_escaped_in_html(renderer: Renderer) -> None:
-    event = sample_event(K.CUSTOMER_DELIVERY_LATE).model_copy(update={"latest_description": SCRIPT})
-    html = render(renderer, K.CUSTOMER_DELIVERY_LATE, event=event).html
+    event = sample_event(MessageKind.CUSTOMER_DELIVERY_LATE).model_copy(
+        update={"latest_description": SCRIPT}
+    )
+    html = render(renderer, MessageKind.CUSTOMER_DELIVERY_LATE, event=event).html
     assert "<script" not in html
     assert "&lt;script&gt;" in html
 
 
 def test_plain_text_keeps_names_verbatim_when_they_contain_markup(renderer: Renderer) -> None:
     order = order_with(customer={"name": "Tom & Jerry <3", "given_name": None})
-    text = render(renderer, K.CUSTOMER_SHIPPED, order=order).text
+    text = render(renderer, MessageKind.CUSTOMER_SHIPPED, order=order).text
     assert "Tom & Jerry <3" in text
     assert "&amp;" not in text
 
 
 def test_html_layout_is_table_based_and_at_most_600px_wide(renderer: Renderer) -> None:
-    html = render(renderer, K.CUSTOMER_SHIPPED).html
+    html = render(renderer, MessageKind.CUSTOMER_SHIPPED).html
     assert 'role="presentation"' in html
     assert "max-width:600px" in html
     assert '<meta name="viewport"' in html
@@ -397,23 +420,23 @@ def test_language_falls_back_to_english_when_the_locale_has_no_templates(
 
 def test_unknown_locale_renders_in_english(renderer: Renderer) -> None:
     order = order_with(customer={"locale": "de-DE"})
-    message = render(renderer, K.CUSTOMER_SHIPPED, order=order)
+    message = render(renderer, MessageKind.CUSTOMER_SHIPPED, order=order)
     assert message.language == "en"
     assert "Friday, March 7, 2025" in message.text
 
 
 def test_renderer_refuses_a_kind_when_the_event_does_not_trigger_it(renderer: Renderer) -> None:
-    context = sample_context(K.CUSTOMER_SHIPPED)
+    context = sample_context(MessageKind.CUSTOMER_SHIPPED)
     recipient = recipient_for(context.order, Audience.CUSTOMER)
     with pytest.raises(TypeError, match=r"sla\.delivery_late"):
-        renderer.render(K.CUSTOMER_DELIVERY_LATE, context, recipient, NOW)
+        renderer.render(MessageKind.CUSTOMER_DELIVERY_LATE, context, recipient, NOW)
 
 
 def test_renderer_refuses_chat_kinds(renderer: Renderer) -> None:
-    context = sample_context(K.OPS_CARRIER_EXCEPTION)
+    context = sample_context(MessageKind.OPS_CARRIER_EXCEPTION)
     recipient = recipient_for(context.order, Audience.CUSTOMER)
     with pytest.raises(ValueError, match="not an e-mail"):
-        renderer.render(K.OPS_CARRIER_EXCEPTION, context, recipient, NOW)
+        renderer.render(MessageKind.OPS_CARRIER_EXCEPTION, context, recipient, NOW)
 
 
 def test_every_email_kind_has_a_packaged_template_in_every_language() -> None:
@@ -428,7 +451,7 @@ def test_every_email_kind_has_a_packaged_template_in_every_language() -> None:
 
 def test_seller_email_times_are_in_the_sellers_time_zone(renderer: Renderer) -> None:
     order = order_with(seller={"time_zone": "America/Los_Angeles"})
-    text = plain(render(renderer, K.SELLER_SHIP_BY_MISSED, order=order).text)
+    text = plain(render(renderer, MessageKind.SELLER_SHIP_BY_MISSED, order=order).text)
     deadline = datetime(2025, 3, 6, 5, 59, tzinfo=UTC)  # the sample deadline
     assert deadline.hour == 5
     assert "Wednesday, March 5, 2025, 9:59 PM PST" in text.replace("\n", " ")

@@ -28,11 +28,10 @@ from shared.contracts.events import (
     TrackingNumberInvalid,
     TrackingStatusChanged,
 )
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
 from .conftest import context_of
 
-K = MessageKind
 NOW = datetime(2025, 3, 10, 14, 0, tzinfo=UTC)
 PARCEL = {
     "order_id": ORDER_ID,
@@ -49,7 +48,9 @@ def kinds(event: EventData, settings: RoutingSettings | None = None) -> set[Mess
     return {n.kind for n in route(context_of(event), settings or RoutingSettings(), NOW)}
 
 
-def status_changed(previous: S | None, status: S) -> TrackingStatusChanged:
+def status_changed(
+    previous: TrackingStatus | None, status: TrackingStatus
+) -> TrackingStatusChanged:
     return TrackingStatusChanged(
         order_id=ORDER_ID,
         shipment_id="shp-1",
@@ -76,45 +77,48 @@ def ship_by(severity: Severity) -> SlaShipByMissed:
 
 def late(severity: Severity) -> SlaDeliveryLate:
     return SlaDeliveryLate(
-        **PARCEL, severity=severity, latest_status=S.IN_TRANSIT, estimated_delivery=date(2025, 3, 7)
+        **PARCEL,
+        severity=severity,
+        latest_status=TrackingStatus.IN_TRANSIT,
+        estimated_delivery=date(2025, 3, 7),
     )
 
 
 def stalled(severity: Severity) -> SlaTrackingStalled:
-    return SlaTrackingStalled(**PARCEL, severity=severity, latest_status=S.IN_TRANSIT)
+    return SlaTrackingStalled(**PARCEL, severity=severity, latest_status=TrackingStatus.IN_TRANSIT)
 
 
 @pytest.mark.parametrize(
     ("previous", "status"),
     [
-        (None, S.IN_TRANSIT),
-        (S.LABEL_CREATED, S.IN_TRANSIT),
-        (S.UNKNOWN, S.IN_TRANSIT),
-        (S.LABEL_CREATED, S.DELIVERED),
-        (S.LABEL_CREATED, S.EXCEPTION),
-        (None, S.RETURNED_TO_SENDER),
+        (None, TrackingStatus.IN_TRANSIT),
+        (TrackingStatus.LABEL_CREATED, TrackingStatus.IN_TRANSIT),
+        (TrackingStatus.UNKNOWN, TrackingStatus.IN_TRANSIT),
+        (TrackingStatus.LABEL_CREATED, TrackingStatus.DELIVERED),
+        (TrackingStatus.LABEL_CREATED, TrackingStatus.EXCEPTION),
+        (None, TrackingStatus.RETURNED_TO_SENDER),
     ],
 )
 def test_shipped_email_goes_to_the_customer_when_the_parcel_first_reaches_in_transit_or_later(
-    previous: S | None, status: S
+    previous: TrackingStatus | None, status: TrackingStatus
 ) -> None:
-    assert kinds(status_changed(previous, status)) == {K.CUSTOMER_SHIPPED}
+    assert kinds(status_changed(previous, status)) == {MessageKind.CUSTOMER_SHIPPED}
 
 
 @pytest.mark.parametrize(
     ("previous", "status"),
     [
-        (None, S.LABEL_CREATED),
-        (S.LABEL_CREATED, S.UNKNOWN),
-        (S.LABEL_CREATED, S.CANCELLED),
-        (S.IN_TRANSIT, S.DELIVERED),
-        (S.IN_TRANSIT, S.EXCEPTION),
-        (S.EXCEPTION, S.IN_TRANSIT),
-        (S.DELIVERED, S.RETURNED_TO_SENDER),
+        (None, TrackingStatus.LABEL_CREATED),
+        (TrackingStatus.LABEL_CREATED, TrackingStatus.UNKNOWN),
+        (TrackingStatus.LABEL_CREATED, TrackingStatus.CANCELLED),
+        (TrackingStatus.IN_TRANSIT, TrackingStatus.DELIVERED),
+        (TrackingStatus.IN_TRANSIT, TrackingStatus.EXCEPTION),
+        (TrackingStatus.EXCEPTION, TrackingStatus.IN_TRANSIT),
+        (TrackingStatus.DELIVERED, TrackingStatus.RETURNED_TO_SENDER),
     ],
 )
 def test_nobody_hears_of_a_status_change_when_it_is_not_the_first_shipped_status(
-    previous: S | None, status: S
+    previous: TrackingStatus | None, status: TrackingStatus
 ) -> None:
     assert kinds(status_changed(previous, status)) == set()
 
@@ -122,72 +126,94 @@ def test_nobody_hears_of_a_status_change_when_it_is_not_the_first_shipped_status
 @pytest.mark.parametrize(
     ("status", "kind"),
     [
-        (S.AVAILABLE_FOR_PICKUP, K.CUSTOMER_AVAILABLE_FOR_PICKUP),
-        (S.DELIVERY_ATTEMPTED, K.CUSTOMER_DELIVERY_ATTEMPTED),
+        (TrackingStatus.AVAILABLE_FOR_PICKUP, MessageKind.CUSTOMER_AVAILABLE_FOR_PICKUP),
+        (TrackingStatus.DELIVERY_ATTEMPTED, MessageKind.CUSTOMER_DELIVERY_ATTEMPTED),
     ],
 )
 def test_pickup_and_attempt_updates_go_to_the_customer_by_default(
-    status: S, kind: MessageKind
+    status: TrackingStatus, kind: MessageKind
 ) -> None:
-    assert kinds(status_changed(S.OUT_FOR_DELIVERY, status)) == {kind}
+    assert kinds(status_changed(TrackingStatus.OUT_FOR_DELIVERY, status)) == {kind}
 
 
 def test_out_for_delivery_update_is_not_sent_by_default() -> None:
-    assert kinds(status_changed(S.IN_TRANSIT, S.OUT_FOR_DELIVERY)) == set()
+    assert (
+        kinds(status_changed(TrackingStatus.IN_TRANSIT, TrackingStatus.OUT_FOR_DELIVERY)) == set()
+    )
 
 
 def test_out_for_delivery_update_is_sent_when_switched_on() -> None:
     settings = RoutingSettings(out_for_delivery=True)
-    event = status_changed(S.IN_TRANSIT, S.OUT_FOR_DELIVERY)
-    assert kinds(event, settings) == {K.CUSTOMER_OUT_FOR_DELIVERY}
+    event = status_changed(TrackingStatus.IN_TRANSIT, TrackingStatus.OUT_FOR_DELIVERY)
+    assert kinds(event, settings) == {MessageKind.CUSTOMER_OUT_FOR_DELIVERY}
 
 
 @pytest.mark.parametrize(
     ("status", "settings"),
     [
-        (S.AVAILABLE_FOR_PICKUP, RoutingSettings(available_for_pickup=False)),
-        (S.DELIVERY_ATTEMPTED, RoutingSettings(delivery_attempted=False)),
+        (TrackingStatus.AVAILABLE_FOR_PICKUP, RoutingSettings(available_for_pickup=False)),
+        (TrackingStatus.DELIVERY_ATTEMPTED, RoutingSettings(delivery_attempted=False)),
     ],
 )
-def test_update_is_not_sent_when_switched_off(status: S, settings: RoutingSettings) -> None:
-    assert kinds(status_changed(S.IN_TRANSIT, status), settings) == set()
+def test_update_is_not_sent_when_switched_off(
+    status: TrackingStatus, settings: RoutingSettings
+) -> None:
+    assert kinds(status_changed(TrackingStatus.IN_TRANSIT, status), settings) == set()
 
 
 def test_shipped_email_and_update_both_go_out_when_the_first_shipped_status_is_an_update() -> None:
-    event = status_changed(S.LABEL_CREATED, S.DELIVERY_ATTEMPTED)
-    assert kinds(event) == {K.CUSTOMER_SHIPPED, K.CUSTOMER_DELIVERY_ATTEMPTED}
+    event = status_changed(TrackingStatus.LABEL_CREATED, TrackingStatus.DELIVERY_ATTEMPTED)
+    assert kinds(event) == {MessageKind.CUSTOMER_SHIPPED, MessageKind.CUSTOMER_DELIVERY_ATTEMPTED}
 
 
 @pytest.mark.parametrize(
     ("event", "expected"),
     [
         # the customer hears of the promise (sla.ship_promise_missed), not of this deadline
-        (ship_by(Severity.SELLER), {K.SELLER_SHIP_BY_MISSED}),
-        (ship_by(Severity.OPS), {K.SELLER_SHIP_BY_MISSED, K.OPS_SHIP_BY_MISSED}),
-        (late(Severity.SELLER), {K.CUSTOMER_DELIVERY_LATE}),
-        (late(Severity.OPS), {K.CUSTOMER_DELIVERY_LATE, K.OPS_DELIVERY_LATE}),
-        (stalled(Severity.SELLER), {K.CUSTOMER_TRACKING_STALLED, K.SELLER_TRACKING_STALLED}),
+        (ship_by(Severity.SELLER), {MessageKind.SELLER_SHIP_BY_MISSED}),
+        (
+            ship_by(Severity.OPS),
+            {MessageKind.SELLER_SHIP_BY_MISSED, MessageKind.OPS_SHIP_BY_MISSED},
+        ),
+        (late(Severity.SELLER), {MessageKind.CUSTOMER_DELIVERY_LATE}),
+        (late(Severity.OPS), {MessageKind.CUSTOMER_DELIVERY_LATE, MessageKind.OPS_DELIVERY_LATE}),
+        (
+            stalled(Severity.SELLER),
+            {MessageKind.CUSTOMER_TRACKING_STALLED, MessageKind.SELLER_TRACKING_STALLED},
+        ),
         (
             stalled(Severity.OPS),
-            {K.CUSTOMER_TRACKING_STALLED, K.SELLER_TRACKING_STALLED, K.OPS_TRACKING_STALLED},
+            {
+                MessageKind.CUSTOMER_TRACKING_STALLED,
+                MessageKind.SELLER_TRACKING_STALLED,
+                MessageKind.OPS_TRACKING_STALLED,
+            },
         ),
         (
             SlaDeliveredDisputed(**DISPUTE, delivered_at=NOW, expected_delivery=date(2025, 3, 7)),
-            {K.CUSTOMER_DELIVERED_DISPUTED, K.SELLER_DELIVERED_DISPUTED, K.OPS_DELIVERED_DISPUTED},
+            {
+                MessageKind.CUSTOMER_DELIVERED_DISPUTED,
+                MessageKind.SELLER_DELIVERED_DISPUTED,
+                MessageKind.OPS_DELIVERED_DISPUTED,
+            },
         ),
         (
             SlaDisputeDocumentsDue(**DISPUTE, missing_documents=[DisputeDocument.PHOTO_ID]),
-            {K.CUSTOMER_DOCUMENTS_DUE, K.SELLER_DOCUMENTS_DUE},
+            {MessageKind.CUSTOMER_DOCUMENTS_DUE, MessageKind.SELLER_DOCUMENTS_DUE},
         ),
         (
             SlaDisputeDocumentsOverdue(**DISPUTE, missing_documents=[DisputeDocument.PHOTO_ID]),
-            {K.CUSTOMER_DOCUMENTS_OVERDUE, K.SELLER_DOCUMENTS_OVERDUE, K.OPS_DOCUMENTS_OVERDUE},
+            {
+                MessageKind.CUSTOMER_DOCUMENTS_OVERDUE,
+                MessageKind.SELLER_DOCUMENTS_OVERDUE,
+                MessageKind.OPS_DOCUMENTS_OVERDUE,
+            },
         ),
         (
             SlaOrderUnconfirmed(
                 order_id=ORDER_ID, seller_id="sel-1042", detected_at=NOW, placed_at=NOW
             ),
-            {K.CUSTOMER_ORDER_UNCONFIRMED},
+            {MessageKind.CUSTOMER_ORDER_UNCONFIRMED},
         ),
     ],
     ids=lambda value: getattr(value, "event_type", "") + "/" + str(getattr(value, "severity", "")),
@@ -202,11 +228,11 @@ def test_sla_event_reaches_exactly_the_audiences_of_its_row(
 def test_carrier_exception_reaches_customer_seller_and_ops_whatever_the_reason(
     reason: ExceptionReason,
 ) -> None:
-    event = SlaCarrierException(**PARCEL, latest_status=S.EXCEPTION, reason=reason)
+    event = SlaCarrierException(**PARCEL, latest_status=TrackingStatus.EXCEPTION, reason=reason)
     assert kinds(event) == {
-        K.CUSTOMER_CARRIER_EXCEPTION,
-        K.SELLER_CARRIER_EXCEPTION,
-        K.OPS_CARRIER_EXCEPTION,
+        MessageKind.CUSTOMER_CARRIER_EXCEPTION,
+        MessageKind.SELLER_CARRIER_EXCEPTION,
+        MessageKind.OPS_CARRIER_EXCEPTION,
     }
 
 
@@ -238,7 +264,7 @@ def test_every_routed_kind_is_rendered_from_the_event_that_triggers_it() -> None
         ship_by(Severity.OPS),
         late(Severity.OPS),
         stalled(Severity.OPS),
-        status_changed(S.LABEL_CREATED, S.DELIVERY_ATTEMPTED),
+        status_changed(TrackingStatus.LABEL_CREATED, TrackingStatus.DELIVERY_ATTEMPTED),
     ]
     for event in events:
         for notification in route(context_of(event), RoutingSettings(), NOW):
@@ -275,7 +301,7 @@ def test_dedup_keys_differ_by_kind_and_recipient() -> None:
 
 
 def test_dedup_key_changes_when_the_recipient_address_changes() -> None:
-    kind = K.CUSTOMER_SHIP_BY_MISSED
+    kind = MessageKind.CUSTOMER_SHIP_BY_MISSED
     first = Recipient(Audience.CUSTOMER, "en", "UTC", "jamie@example.com", "Jamie")
     second = Recipient(Audience.CUSTOMER, "en", "UTC", "someone.else@example.com", "Jamie")
     assert dedup_key(ORDER_ID, kind, first) != dedup_key(ORDER_ID, kind, second)

@@ -19,7 +19,7 @@ from services.poller.carriers.base import (
     scan_time,
 )
 from services.poller.carriers.registry import registry
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
 SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "carriers" / "samples"
 pytestmark = pytest.mark.skipif(
@@ -59,8 +59,11 @@ def _track_samples() -> list[str]:
 def test_ups_delivered_without_current_status_falls_back_to_newest_activity() -> None:
     shipment = _one("ups_delivered.json")
     assert shipment.tracking_number == "1Z1442YY7229014688"
-    assert shipment.status is S.DELIVERED
-    assert [e.status for e in shipment.events] == [S.DELIVERED, S.LABEL_CREATED]
+    assert shipment.status is TrackingStatus.DELIVERED
+    assert [e.status for e in shipment.events] == [
+        TrackingStatus.DELIVERED,
+        TrackingStatus.LABEL_CREATED,
+    ]
     assert shipment.events[0].description == "DELIVERED"  # trailing space stripped
     # no GMT fields: local wall time only, never stamped as UTC
     assert shipment.events[0].occurred_at is None
@@ -72,7 +75,7 @@ def test_ups_delivered_without_current_status_falls_back_to_newest_activity() ->
 
 def test_ups_spec_example_uses_status_code_first_and_keeps_local_time() -> None:
     shipment = _one("ups_exception_spec_example.json")
-    assert shipment.status is S.LABEL_CREATED  # statusCode 003 wins over type X
+    assert shipment.status is TrackingStatus.LABEL_CREATED  # statusCode 003 wins over type X
     assert shipment.events[0].occurred_at_local == "2021-02-10T07:13:56"
     assert shipment.estimated_delivery is None  # deliveryDate type "string"
 
@@ -90,31 +93,33 @@ def test_ups_error_samples() -> None:
 def test_fedex_delivered_ground_keeps_offsets_and_flags_the_naive_scan() -> None:
     shipment = _one("fedex_delivered_ground.json")
     assert shipment.tracking_number == "738488882438"
-    assert shipment.status is S.DELIVERED
+    assert shipment.status is TrackingStatus.DELIVERED
     assert shipment.delivered_at == datetime(2024, 8, 20, 16, 41, 57, tzinfo=UTC)
     assert shipment.signed_by == "CREILLY"
     assert shipment.estimated_delivery is not None
     assert shipment.estimated_delivery.isoformat() == "2024-08-21"
     naive = [e for e in shipment.events if e.occurred_at is None]
     assert [(e.carrier_code, e.occurred_at_local) for e in naive] == [("PU", "2024-08-15T00:00:00")]
-    assert shipment.events[1].status is S.OUT_FOR_DELIVERY  # OD although derived IT
+    assert shipment.events[1].status is TrackingStatus.OUT_FOR_DELIVERY  # OD although derived IT
 
 
 def test_fedex_reused_number_keeps_the_newest_result() -> None:
     shipment = _one("fedex_intransit_delayed_and_delivered_duplicate.json")
-    assert shipment.status is S.DELIVERED
+    assert shipment.status is TrackingStatus.DELIVERED
     assert shipment.delivered_at == datetime(2024, 4, 26, 16, 26, tzinfo=UTC)
     assert shipment.signed_by == "D.HERRERA"
     codes = {e.carrier_code: e.status for e in shipment.events}
-    assert codes["DE:08"] is S.DELIVERY_ATTEMPTED
-    assert codes["DE:A47"] is S.DELIVERY_ATTEMPTED  # redirected to a FedEx location to collect
+    assert codes["DE:08"] is TrackingStatus.DELIVERY_ATTEMPTED
+    assert (
+        codes["DE:A47"] is TrackingStatus.DELIVERY_ATTEMPTED
+    )  # redirected to a FedEx location to collect
     assert ProblemCode.DUPLICATE_RESULTS in {p.code for p in shipment.problems}
 
 
 def test_fedex_spec_example_with_a_not_found_number() -> None:
     found, missing = _parse("fedex_spec_example_plus_notfound.json")  # type: ignore[misc]
     assert isinstance(found, ParsedShipment)
-    assert (found.tracking_number, found.status) == ("123456789012", S.IN_TRANSIT)
+    assert (found.tracking_number, found.status) == ("123456789012", TrackingStatus.IN_TRANSIT)
     assert isinstance(missing, NotFound)
     assert missing.tracking_number == "39936862321"
 
@@ -150,33 +155,35 @@ def test_number_level_error_samples(name: str, kind: type[NotFound | InvalidNumb
 
 def test_usps_delivered_uses_gmt_timestamps() -> None:
     shipment = _one("usps_delivered.json")
-    assert shipment.status is S.DELIVERED
+    assert shipment.status is TrackingStatus.DELIVERED
     assert shipment.delivered_at == datetime(2024, 11, 22, 18, 58, 40, tzinfo=UTC)
     assert all(e.occurred_at is not None for e in shipment.events)
     assert [e.carrier_code for e in shipment.events][:2] == ["01", "OF"]
-    assert shipment.events[-1].status is S.LABEL_CREATED  # GX
+    assert shipment.events[-1].status is TrackingStatus.LABEL_CREATED  # GX
 
 
 def test_usps_readme_example_treats_the_misleading_z_as_local_time() -> None:
     shipment = _one("usps_accepted_detail_readme_example.json")
-    assert shipment.status is S.IN_TRANSIT
+    assert shipment.status is TrackingStatus.IN_TRANSIT
     assert shipment.events[0].occurred_at is None
     assert shipment.events[0].occurred_at_local == "2023-08-02T07:31:00"
 
 
 def test_dhl_ecommerce_refines_coarse_codes_by_text() -> None:
     shipment = _one("dhl_delivered_ecommerce_unattributed.json")
-    assert shipment.status is S.DELIVERED
+    assert shipment.status is TrackingStatus.DELIVERED
     by_text = {e.description: e.status for e in shipment.events}
-    assert by_text["OUT FOR DELIVERY"] is S.OUT_FOR_DELIVERY  # statusCode transit
-    assert by_text["LABEL CREATED"] is S.LABEL_CREATED  # statusCode unknown
+    assert by_text["OUT FOR DELIVERY"] is TrackingStatus.OUT_FOR_DELIVERY  # statusCode transit
+    assert by_text["LABEL CREATED"] is TrackingStatus.LABEL_CREATED  # statusCode unknown
     assert all(e.occurred_at is None and e.occurred_at_local for e in shipment.events)
 
 
 def test_dhl_spec_example_accepts_an_integer_id_and_object_references() -> None:
     shipment = _one("dhl_spec_example.json")
     assert shipment.tracking_number == "7777777770"
-    assert shipment.status is S.LABEL_CREATED  # statusCode pre-transit, placeholder text
+    assert (
+        shipment.status is TrackingStatus.LABEL_CREATED
+    )  # statusCode pre-transit, placeholder text
     assert shipment.estimated_delivery is not None
 
 

@@ -12,7 +12,7 @@ from services.poller.scheduler import (
     after_failure,
     next_poll,
 )
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 POLICY = PollingPolicy()
@@ -23,7 +23,7 @@ NOW = T0 + timedelta(days=1)
 
 
 def _state(
-    status: S | None,
+    status: TrackingStatus | None,
     *,
     quiet: timedelta = timedelta(0),
     tracked_since: datetime = T0,
@@ -49,17 +49,17 @@ def _interval(state: PollState) -> timedelta:
     ("status", "interval"),
     [
         (None, POLICY.pending),
-        (S.UNKNOWN, POLICY.pending),
-        (S.LABEL_CREATED, POLICY.label_created),
-        (S.IN_TRANSIT, POLICY.in_transit),
-        (S.OUT_FOR_DELIVERY, POLICY.out_for_delivery),
-        (S.DELIVERY_ATTEMPTED, POLICY.delivery_attempted),
-        (S.AVAILABLE_FOR_PICKUP, POLICY.available_for_pickup),
-        (S.EXCEPTION, POLICY.exception),
+        (TrackingStatus.UNKNOWN, POLICY.pending),
+        (TrackingStatus.LABEL_CREATED, POLICY.label_created),
+        (TrackingStatus.IN_TRANSIT, POLICY.in_transit),
+        (TrackingStatus.OUT_FOR_DELIVERY, POLICY.out_for_delivery),
+        (TrackingStatus.DELIVERY_ATTEMPTED, POLICY.delivery_attempted),
+        (TrackingStatus.AVAILABLE_FOR_PICKUP, POLICY.available_for_pickup),
+        (TrackingStatus.EXCEPTION, POLICY.exception),
     ],
 )
 def test_each_status_has_its_base_interval_right_after_a_change(
-    status: S | None, interval: timedelta
+    status: TrackingStatus | None, interval: timedelta
 ) -> None:
     assert next_poll(_state(status), POLICY, NOW) == Schedule(NOW + interval)
 
@@ -70,7 +70,7 @@ def test_out_for_delivery_is_polled_more_often_than_pickup_waits() -> None:
 
 def test_interval_backs_off_with_quiet_time_up_to_the_cap() -> None:
     intervals = [
-        _interval(_state(S.IN_TRANSIT, quiet=quiet))
+        _interval(_state(TrackingStatus.IN_TRANSIT, quiet=quiet))
         for quiet in (timedelta(0), 12 * H, 24 * H, 20 * 24 * H)
     ]
     assert intervals == [POLICY.in_transit, 3 * H, 6 * H, POLICY.max_interval]
@@ -78,7 +78,7 @@ def test_interval_backs_off_with_quiet_time_up_to_the_cap() -> None:
 
 def test_delivered_is_watched_until_the_window_ends_then_never_polled() -> None:
     delivered = NOW - timedelta(days=1)
-    state = _state(S.DELIVERED, terminal_at=delivered)
+    state = _state(TrackingStatus.DELIVERED, terminal_at=delivered)
     assert next_poll(state, POLICY, NOW) == Schedule(NOW + POLICY.watch_interval)
     late = delivered + POLICY.watch_window - 2 * H
     assert next_poll(state, POLICY, late) == Schedule(delivered + POLICY.watch_window)
@@ -86,15 +86,15 @@ def test_delivered_is_watched_until_the_window_ends_then_never_polled() -> None:
     assert next_poll(state, POLICY, end) == Schedule(None, StopReason.WATCH_OVER)
 
 
-@pytest.mark.parametrize("status", [S.RETURNED_TO_SENDER, S.CANCELLED])
-def test_returned_and_cancelled_end_like_delivered(status: S) -> None:
+@pytest.mark.parametrize("status", [TrackingStatus.RETURNED_TO_SENDER, TrackingStatus.CANCELLED])
+def test_returned_and_cancelled_end_like_delivered(status: TrackingStatus) -> None:
     state = _state(status, terminal_at=NOW - POLICY.watch_window)
     assert next_poll(state, POLICY, NOW) == Schedule(None, StopReason.WATCH_OVER)
 
 
 def test_polling_stops_at_the_maximum_age_and_the_last_poll_lands_on_it() -> None:
     since = NOW - POLICY.max_age + 30 * timedelta(minutes=1)
-    state = _state(S.IN_TRANSIT, tracked_since=since, quiet=10 * H)
+    state = _state(TrackingStatus.IN_TRANSIT, tracked_since=since, quiet=10 * H)
     assert next_poll(state, POLICY, NOW) == Schedule(since + POLICY.max_age)
     assert next_poll(state, POLICY, since + POLICY.max_age) == Schedule(None, StopReason.MAX_AGE)
 
@@ -108,13 +108,13 @@ def test_not_found_keeps_polling_until_the_limit() -> None:
 
 
 def test_a_failed_call_retries_after_retry_after_or_the_retry_interval() -> None:
-    state = _state(S.IN_TRANSIT)
+    state = _state(TrackingStatus.IN_TRANSIT)
     assert after_failure(state, POLICY, NOW, 30.0) == Schedule(NOW + timedelta(seconds=30))
     assert after_failure(state, POLICY, NOW, None) == Schedule(NOW + POLICY.retry_interval)
 
 
 def test_a_failed_call_after_the_maximum_age_stops_polling() -> None:
-    state = _state(S.IN_TRANSIT, tracked_since=NOW - POLICY.max_age)
+    state = _state(TrackingStatus.IN_TRANSIT, tracked_since=NOW - POLICY.max_age)
     assert after_failure(state, POLICY, NOW, None) == Schedule(None, StopReason.MAX_AGE)
 
 
@@ -125,5 +125,5 @@ def test_a_failed_call_never_gives_a_number_up_as_not_found() -> None:
 
 def test_retry_after_is_real_time_scaled_to_the_clock() -> None:
     fast = PollingPolicy(time_scale=3600.0)
-    state = _state(S.IN_TRANSIT)
+    state = _state(TrackingStatus.IN_TRANSIT)
     assert after_failure(state, fast, NOW, 2.0) == Schedule(NOW + timedelta(hours=2))

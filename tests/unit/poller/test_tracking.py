@@ -22,7 +22,7 @@ from services.poller.tracking import (
 from shared.contracts.common import Location
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.events import InvalidNumberReason
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
 NUMBER = "1Z5R89390357567127"
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -31,7 +31,7 @@ POLICY = PollingPolicy()
 NUMBERS = tracking_numbers()
 
 
-def _scan(status: S, hours: float, code: str = "", text: str = "") -> Scan:
+def _scan(status: TrackingStatus, hours: float, code: str = "", text: str = "") -> Scan:
     return Scan(
         status=status,
         carrier_code=code or f"code-{status.value}",
@@ -41,19 +41,19 @@ def _scan(status: S, hours: float, code: str = "", text: str = "") -> Scan:
     )
 
 
-LABEL = _scan(S.LABEL_CREATED, 0)
-PICKUP = _scan(S.IN_TRANSIT, 6, "I/PU/005")
-HUB = _scan(S.IN_TRANSIT, 30, "I/AR/005")
-OUT = _scan(S.OUT_FOR_DELIVERY, 64)
-DELIVERED = _scan(S.DELIVERED, 70)
+LABEL = _scan(TrackingStatus.LABEL_CREATED, 0)
+PICKUP = _scan(TrackingStatus.IN_TRANSIT, 6, "I/PU/005")
+HUB = _scan(TrackingStatus.IN_TRANSIT, 30, "I/AR/005")
+OUT = _scan(TrackingStatus.OUT_FOR_DELIVERY, 64)
+DELIVERED = _scan(TrackingStatus.DELIVERED, 70)
 
 
-def _answer(*scans: Scan, status: S | None = None, **kwargs: Any) -> ParsedShipment:
+def _answer(*scans: Scan, status: TrackingStatus | None = None, **kwargs: Any) -> ParsedShipment:
     newest = sorted(scans, key=lambda s: s.occurred_at or T0, reverse=True)
     return ParsedShipment(
         carrier="ups",
         tracking_number=NUMBER,
-        status=status or (newest[0].status if newest else S.UNKNOWN),
+        status=status or (newest[0].status if newest else TrackingStatus.UNKNOWN),
         events=tuple(newest),
         **kwargs,
     )
@@ -122,8 +122,11 @@ def test_new_scans_publish_events_oldest_first_each_followed_by_its_status_move(
         "tracking.event",
     ]
     assert [s.scan for s in result.scans] == [LABEL, PICKUP, HUB]
-    assert _moves(result.events) == [(None, S.LABEL_CREATED), (S.LABEL_CREATED, S.IN_TRANSIT)]
-    assert result.shipment.status is S.IN_TRANSIT
+    assert _moves(result.events) == [
+        (None, TrackingStatus.LABEL_CREATED),
+        (TrackingStatus.LABEL_CREATED, TrackingStatus.IN_TRANSIT),
+    ]
+    assert result.shipment.status is TrackingStatus.IN_TRANSIT
     assert result.shipment.last_change_at == NOW
     assert result.next_poll_at == NOW + POLICY.in_transit
 
@@ -153,38 +156,46 @@ def test_a_late_older_scan_is_published_but_never_moves_the_status_back() -> Non
     first = observe(_shipment(), _answer(OUT), frozenset(), POLICY, NOW)
     known = frozenset(s.fingerprint for s in first.scans)
     result = observe(first.shipment, _answer(HUB, OUT), known, POLICY, NOW)
-    assert result.shipment.status is S.OUT_FOR_DELIVERY
-    assert [e.data.status for e in result.events if e.type == "tracking.event"] == [S.IN_TRANSIT]
+    assert result.shipment.status is TrackingStatus.OUT_FOR_DELIVERY
+    assert [e.data.status for e in result.events if e.type == "tracking.event"] == [
+        TrackingStatus.IN_TRANSIT
+    ]
     assert _moves(result.events) == []
 
 
 @pytest.mark.parametrize(
     ("current", "new", "moves"),
     [
-        (S.OUT_FOR_DELIVERY, S.EXCEPTION, True),
-        (S.DELIVERED, S.RETURNED_TO_SENDER, True),
-        (S.DELIVERED, S.EXCEPTION, False),
-        (S.RETURNED_TO_SENDER, S.DELIVERED, False),
-        (S.DELIVERY_ATTEMPTED, S.OUT_FOR_DELIVERY, True),
-        (S.IN_TRANSIT, S.LABEL_CREATED, False),
+        (TrackingStatus.OUT_FOR_DELIVERY, TrackingStatus.EXCEPTION, True),
+        (TrackingStatus.DELIVERED, TrackingStatus.RETURNED_TO_SENDER, True),
+        (TrackingStatus.DELIVERED, TrackingStatus.EXCEPTION, False),
+        (TrackingStatus.RETURNED_TO_SENDER, TrackingStatus.DELIVERED, False),
+        (TrackingStatus.DELIVERY_ATTEMPTED, TrackingStatus.OUT_FOR_DELIVERY, True),
+        (TrackingStatus.IN_TRANSIT, TrackingStatus.LABEL_CREATED, False),
     ],
 )
-def test_status_moves_follow_the_contract(current: S, new: S, moves: bool) -> None:
+def test_status_moves_follow_the_contract(
+    current: TrackingStatus, new: TrackingStatus, moves: bool
+) -> None:
     result = observe(_shipment(status=current), _answer(_scan(new, 75)), frozenset(), POLICY, NOW)
     assert bool(_moves(result.events)) is moves
     assert result.shipment.status is (new if moves else current)
 
 
 def test_informational_scans_are_published_without_a_status_move() -> None:
-    info = _scan(S.UNKNOWN, 40, "U/UP/129", "Updated delivery date")
-    result = observe(_shipment(status=S.IN_TRANSIT), _answer(info), frozenset(), POLICY, NOW)
+    info = _scan(TrackingStatus.UNKNOWN, 40, "U/UP/129", "Updated delivery date")
+    result = observe(
+        _shipment(status=TrackingStatus.IN_TRANSIT), _answer(info), frozenset(), POLICY, NOW
+    )
     assert _types(result) == ["tracking.event"]
-    assert result.shipment.status is S.IN_TRANSIT
+    assert result.shipment.status is TrackingStatus.IN_TRANSIT
 
 
 def test_without_any_telling_scan_the_carriers_overall_status_counts() -> None:
-    result = observe(_shipment(), _answer(status=S.IN_TRANSIT), frozenset(), POLICY, NOW)
-    assert _moves(result.events) == [(None, S.IN_TRANSIT)]
+    result = observe(
+        _shipment(), _answer(status=TrackingStatus.IN_TRANSIT), frozenset(), POLICY, NOW
+    )
+    assert _moves(result.events) == [(None, TrackingStatus.IN_TRANSIT)]
     assert result.events[0].data.carrier_code == ""
 
 
@@ -197,10 +208,10 @@ def test_delivery_carries_its_details_and_starts_the_watch_window() -> None:
         delivered_at=delivered_at,
         signed_by="K LEE",
     )
-    result = observe(_shipment(status=S.IN_TRANSIT), answer, frozenset(), POLICY, NOW)
+    result = observe(_shipment(status=TrackingStatus.IN_TRANSIT), answer, frozenset(), POLICY, NOW)
     change = [e.data for e in result.events if e.type == "tracking.status_changed"][-1]
     assert (change.status, change.delivered_at, change.signed_by) == (
-        S.DELIVERED,
+        TrackingStatus.DELIVERED,
         delivered_at,
         "K LEE",
     )
@@ -210,7 +221,7 @@ def test_delivery_carries_its_details_and_starts_the_watch_window() -> None:
 
 
 def test_the_watch_window_ending_finishes_the_shipment() -> None:
-    shipment = _shipment(status=S.DELIVERED, terminal_at=NOW - POLICY.watch_window)
+    shipment = _shipment(status=TrackingStatus.DELIVERED, terminal_at=NOW - POLICY.watch_window)
     result = observe(shipment, _answer(DELIVERED), frozenset(), POLICY, NOW)
     assert result.shipment.lifecycle is Lifecycle.DONE
     assert result.next_poll_at is None
@@ -245,12 +256,12 @@ def test_a_valid_registration_is_polled_at_once() -> None:
 
 
 def test_registering_the_same_number_again_is_a_no_op() -> None:
-    assert _register(previous=_shipment(status=S.IN_TRANSIT)) is None
+    assert _register(previous=_shipment(status=TrackingStatus.IN_TRANSIT)) is None
 
 
 def test_a_new_number_replaces_the_old_one_and_starts_over() -> None:
     previous = _shipment(tracking_number="9400111206206406260787", carrier="usps", generation=3)
-    result = _register(previous=replace(previous, status=S.IN_TRANSIT))
+    result = _register(previous=replace(previous, status=TrackingStatus.IN_TRANSIT))
     assert result is not None
     assert (result.shipment.carrier, result.shipment.generation) == ("ups", 4)
     assert result.shipment.status is None
@@ -300,7 +311,7 @@ def test_a_found_answer_resets_the_not_found_clock() -> None:
 
 
 def test_a_parcel_already_scanned_is_not_invalidated_by_not_found_or_rejection() -> None:
-    scanned = _shipment(status=S.IN_TRANSIT, not_found_since=None)
+    scanned = _shipment(status=TrackingStatus.IN_TRANSIT, not_found_since=None)
     for result in (
         not_found(scanned, "purged", POLICY, NOW + POLICY.not_found_limit),
         rejected(scanned, "TV1002", POLICY, NOW),

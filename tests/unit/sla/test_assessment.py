@@ -38,9 +38,8 @@ from shared.contracts.events import (
     SlaShipByMissed,
     SlaTrackingStalled,
 )
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
-K = SlaKind
 RULES = SlaRules()
 CALENDARS = Calendars()
 
@@ -77,7 +76,7 @@ def parcel(**changes: object) -> ShipmentFacts:
 
 
 IN_TRANSIT = parcel(
-    status=S.IN_TRANSIT,
+    status=TrackingStatus.IN_TRANSIT,
     status_since=at("2026-11-23T18:00:00-05:00"),
     status_description="Departed from facility",
     last_scan_at=at("2026-11-24T09:00:00-05:00"),
@@ -129,7 +128,7 @@ def test_assess_emits_order_unconfirmed_after_thirty_minutes() -> None:
     result = run(placed, DETAILS.placed_at + timedelta(minutes=30))
     assert kinds(result) == [("sla.order_unconfirmed", Severity.SELLER)]
     event = result.emissions[0]
-    assert event.event_id == breach_event_id("o-1", K.ORDER_UNCONFIRMED, Severity.SELLER)
+    assert event.event_id == breach_event_id("o-1", SlaKind.ORDER_UNCONFIRMED, Severity.SELLER)
     assert isinstance(event.data, SlaOrderUnconfirmed)
     assert event.data.placed_at == DETAILS.placed_at
     assert result.timers.escalation_due_at is None  # a reminder does not escalate
@@ -141,10 +140,10 @@ def test_assess_resolves_order_unconfirmed_when_confirmation_arrives() -> None:
     result = run(replace(breached, confirmed_at=CONFIRMED), DETAILS.placed_at + timedelta(hours=2))
     assert kinds(result) == [("sla.resolved", None)]
     resolved = result.emissions[0]
-    assert resolved.event_id == resolved_event_id("o-1", K.ORDER_UNCONFIRMED)
+    assert resolved.event_id == resolved_event_id("o-1", SlaKind.ORDER_UNCONFIRMED)
     assert isinstance(resolved.data, SlaResolved)
     assert (resolved.data.resolved_kind, resolved.data.reason) == (
-        K.ORDER_UNCONFIRMED,
+        SlaKind.ORDER_UNCONFIRMED,
         "order confirmed",
     )
 
@@ -168,7 +167,11 @@ def test_assess_keeps_quiet_until_the_detection_grace_has_passed() -> None:
     [
         ((), MissingShipment.NO_TRACKING_NUMBER, None),
         ((parcel(),), MissingShipment.NEVER_SCANNED, "1Z999AA10123456784"),
-        ((parcel(status=S.LABEL_CREATED),), MissingShipment.NEVER_SCANNED, "1Z999AA10123456784"),
+        (
+            (parcel(status=TrackingStatus.LABEL_CREATED),),
+            MissingShipment.NEVER_SCANNED,
+            "1Z999AA10123456784",
+        ),
         (
             (parcel(invalid_reason="check_digit", tracking_number="1Z9"),),
             MissingShipment.INVALID_TRACKING_NUMBER,
@@ -246,15 +249,19 @@ def test_assess_says_when_a_resolving_scan_had_shipped_in_time() -> None:
 def test_assess_escalates_an_open_breach_to_ops_after_escalate_after() -> None:
     breached = raised(run(ORDER, DETECTION), ORDER)
     # the customer's promise (Tuesday's end) passes at the same moment: keep it out
-    promise = Breach(K.SHIP_PROMISE_MISSED, Severity.SELLER, DETECTION)
-    breached = replace(breached, breaches={**breached.breaches, K.SHIP_PROMISE_MISSED: promise})
+    promise = Breach(SlaKind.SHIP_PROMISE_MISSED, Severity.SELLER, DETECTION)
+    breached = replace(
+        breached, breaches={**breached.breaches, SlaKind.SHIP_PROMISE_MISSED: promise}
+    )
     escalation_at = DETECTION + RULES.escalate_after
     assert run(breached, escalation_at - timedelta(seconds=1)).emissions == ()
     result = run(breached, escalation_at)
     assert kinds(result) == [("sla.ship_by_missed", Severity.OPS)]
-    assert result.emissions[0].event_id == breach_event_id("o-1", K.SHIP_BY_MISSED, Severity.OPS)
+    assert result.emissions[0].event_id == breach_event_id(
+        "o-1", SlaKind.SHIP_BY_MISSED, Severity.OPS
+    )
     assert result.breaches == (
-        Breach(K.SHIP_BY_MISSED, Severity.OPS, escalation_at, resolved_at=None),
+        Breach(SlaKind.SHIP_BY_MISSED, Severity.OPS, escalation_at, resolved_at=None),
     )
     assert result.timers.escalation_due_at is None
     assert run(raised(result, breached), escalation_at + timedelta(days=5)).emissions == ()
@@ -269,20 +276,22 @@ def test_assess_emits_nothing_again_for_a_breach_already_raised() -> None:
 
 
 def test_assess_emits_carrier_exception_at_once() -> None:
-    damaged = replace(IN_TRANSIT, status=S.EXCEPTION, status_description="Package damaged")
+    damaged = replace(
+        IN_TRANSIT, status=TrackingStatus.EXCEPTION, status_description="Package damaged"
+    )
     result = run(replace(ORDER, shipments=(damaged,)), CONFIRMED + timedelta(hours=12))
     assert kinds(result) == [("sla.carrier_exception", Severity.SELLER)]
     data = result.emissions[0].data
     assert isinstance(data, SlaCarrierException)
     assert (data.reason, data.latest_status, data.shipment_id) == (
         ExceptionReason.DAMAGED,
-        S.EXCEPTION,
+        TrackingStatus.EXCEPTION,
         "sh-1",
     )
 
 
 def test_assess_resolves_carrier_exception_when_the_parcel_moves_again() -> None:
-    held = replace(ORDER, shipments=(replace(IN_TRANSIT, status=S.EXCEPTION),))
+    held = replace(ORDER, shipments=(replace(IN_TRANSIT, status=TrackingStatus.EXCEPTION),))
     breached = raised(run(held, CONFIRMED + timedelta(hours=12)), held)
     moving = replace(breached, shipments=(IN_TRANSIT,))
     data = run(moving, CONFIRMED + timedelta(hours=13)).emissions[0].data
@@ -293,17 +302,21 @@ def test_assess_resolves_carrier_exception_when_the_parcel_moves_again() -> None
 @pytest.mark.parametrize(
     ("status", "text", "reason"),
     [
-        (S.RETURNED_TO_SENDER, "Returned", ExceptionReason.RETURNED_TO_SENDER),
-        (S.EXCEPTION, "Returning package to shipper", ExceptionReason.RETURNED_TO_SENDER),
-        (S.EXCEPTION, "Package lost in transit", ExceptionReason.LOST),
-        (S.EXCEPTION, "Shipment cannot be located", ExceptionReason.LOST),
-        (S.EXCEPTION, "DAMAGED - contents being repackaged", ExceptionReason.DAMAGED),
-        (S.EXCEPTION, "Weather delay", ExceptionReason.OTHER),
-        (S.EXCEPTION, None, ExceptionReason.OTHER),
+        (TrackingStatus.RETURNED_TO_SENDER, "Returned", ExceptionReason.RETURNED_TO_SENDER),
+        (
+            TrackingStatus.EXCEPTION,
+            "Returning package to shipper",
+            ExceptionReason.RETURNED_TO_SENDER,
+        ),
+        (TrackingStatus.EXCEPTION, "Package lost in transit", ExceptionReason.LOST),
+        (TrackingStatus.EXCEPTION, "Shipment cannot be located", ExceptionReason.LOST),
+        (TrackingStatus.EXCEPTION, "DAMAGED - contents being repackaged", ExceptionReason.DAMAGED),
+        (TrackingStatus.EXCEPTION, "Weather delay", ExceptionReason.OTHER),
+        (TrackingStatus.EXCEPTION, None, ExceptionReason.OTHER),
     ],
 )
 def test_exception_reason_reads_status_and_carrier_text(
-    status: S, text: str | None, reason: ExceptionReason
+    status: TrackingStatus, text: str | None, reason: ExceptionReason
 ) -> None:
     assert exception_reason(status, text) is reason
 
@@ -328,7 +341,7 @@ def test_assess_emits_delivery_late_when_not_delivered_by_the_estimate() -> None
 
 
 def test_assess_never_calls_a_delivered_parcel_late() -> None:
-    delivered = replace(ESTIMATED, status=S.DELIVERED)
+    delivered = replace(ESTIMATED, status=TrackingStatus.DELIVERED)
     result = run(replace(ORDER, shipments=(delivered,)), LATE_AT)
     assert "sla.delivery_late" not in [k for k, _ in kinds(result)]
     assert result.timers.delivery_due_at is None
@@ -337,10 +350,10 @@ def test_assess_never_calls_a_delivered_parcel_late() -> None:
 def test_assess_resolves_delivery_late_on_delivery() -> None:
     facts = replace(ORDER, shipments=(ESTIMATED,))
     breached = raised(run(facts, LATE_AT), facts)
-    delivered = replace(breached, shipments=(replace(ESTIMATED, status=S.DELIVERED),))
+    delivered = replace(breached, shipments=(replace(ESTIMATED, status=TrackingStatus.DELIVERED),))
     result = run(delivered, LATE_AT + timedelta(hours=1))
     assert [(e.data.resolved_kind, e.data.reason) for e in result.emissions] == [  # type: ignore[attr-defined]
-        (K.DELIVERY_LATE, "delivered")
+        (SlaKind.DELIVERY_LATE, "delivered")
     ]
 
 
@@ -365,7 +378,7 @@ def test_assess_emits_tracking_stalled_and_resolves_it_on_a_new_scan() -> None:
     )
     data = run(rescanned, STALL_AT + timedelta(hours=1)).emissions[0].data
     assert isinstance(data, SlaResolved)
-    assert (data.resolved_kind, data.reason) == (K.TRACKING_STALLED, "new scan (in_transit)")
+    assert (data.resolved_kind, data.reason) == (SlaKind.TRACKING_STALLED, "new scan (in_transit)")
 
 
 def test_assess_never_goes_back_before_a_verdict_already_made() -> None:
@@ -377,7 +390,7 @@ def test_assess_never_goes_back_before_a_verdict_already_made() -> None:
 
 
 def test_assess_does_not_watch_a_parcel_waiting_at_a_pickup_point() -> None:
-    waiting = replace(IN_TRANSIT, status=S.AVAILABLE_FOR_PICKUP)
+    waiting = replace(IN_TRANSIT, status=TrackingStatus.AVAILABLE_FOR_PICKUP)
     result = run(replace(ORDER, shipments=(waiting,)), STALL_AT + timedelta(days=10))
     assert result.emissions == ()
     assert result.timers.stall_due_at is None
@@ -387,7 +400,7 @@ def test_assess_does_not_watch_a_parcel_waiting_at_a_pickup_point() -> None:
 
 DELIVERED = replace(
     IN_TRANSIT,
-    status=S.DELIVERED,
+    status=TrackingStatus.DELIVERED,
     status_since=at("2026-11-25T14:00:00-06:00"),
     last_scan_at=at("2026-11-25T14:00:00-06:00"),
     estimated_delivery=date(2026, 11, 25),
@@ -475,13 +488,13 @@ def test_assess_resolves_documents_due_and_overdue_when_documents_arrive() -> No
     facts = _accepted()
     facts = raised(run(facts, REMINDER), facts)
     facts = raised(run(facts, DOCUMENTS_DUE + timedelta(days=1)), facts)
-    assert set(facts.breaches) >= {K.DISPUTE_DOCUMENTS_DUE, K.DISPUTE_DOCUMENTS_OVERDUE}
+    assert set(facts.breaches) >= {SlaKind.DISPUTE_DOCUMENTS_DUE, SlaKind.DISPUTE_DOCUMENTS_OVERDUE}
     complete = replace(facts.disputes[0], documents=frozenset(DisputeDocument))
     result = run(replace(facts, disputes=(complete,)), DOCUMENTS_DUE + timedelta(days=2))
     resolutions = [e.data for e in result.emissions if isinstance(e.data, SlaResolved)]
     assert [(r.resolved_kind, r.reason) for r in resolutions] == [
-        (K.DISPUTE_DOCUMENTS_DUE, "documents received"),
-        (K.DISPUTE_DOCUMENTS_OVERDUE, "documents received"),
+        (SlaKind.DISPUTE_DOCUMENTS_DUE, "documents received"),
+        (SlaKind.DISPUTE_DOCUMENTS_OVERDUE, "documents received"),
     ]
     assert result.timers.escalation_due_at is None
 
@@ -491,8 +504,8 @@ def test_assess_resolves_the_dispute_and_its_reminders_when_it_is_resolved() -> 
     done = replace(accepted.disputes[0], resolution=DisputeResolution.REFUND)
     result = run(replace(accepted, disputes=(done,)), REMINDER + timedelta(hours=1))
     assert sorted((e.kind, e.data.reason) for e in result.emissions) == [  # type: ignore[attr-defined]
-        (K.DELIVERED_DISPUTED, "dispute resolved: refund"),
-        (K.DISPUTE_DOCUMENTS_DUE, "dispute resolved: refund"),
+        (SlaKind.DELIVERED_DISPUTED, "dispute resolved: refund"),
+        (SlaKind.DISPUTE_DOCUMENTS_DUE, "dispute resolved: refund"),
     ]
     assert result.timers.documents_overdue_at is None
 
@@ -505,7 +518,7 @@ def test_assess_resolves_every_open_breach_and_stops_watching_when_cancelled() -
     cancelled = replace(breached, cancelled_at=DETECTION + timedelta(minutes=5))
     result = run(cancelled, DETECTION + timedelta(minutes=5))
     assert [(e.kind, e.data.reason) for e in result.emissions] == [  # type: ignore[attr-defined]
-        (K.SHIP_BY_MISSED, "order cancelled")
+        (SlaKind.SHIP_BY_MISSED, "order cancelled")
     ]
     assert result.state is OrderState.CANCELLED
     assert result.timers == type(result.timers)()
@@ -517,8 +530,8 @@ def test_assess_resolves_every_open_breach_and_stops_watching_when_cancelled() -
         ((IN_TRANSIT,), OrderState.IN_TRANSIT),
         ((DELIVERED,), OrderState.DELIVERED),
         ((DELIVERED, replace(IN_TRANSIT, shipment_id="sh-2")), OrderState.IN_TRANSIT),
-        ((replace(IN_TRANSIT, status=S.RETURNED_TO_SENDER),), OrderState.RETURNED),
-        ((parcel(status=S.LABEL_CREATED),), OrderState.AWAITING_SHIPMENT),
+        ((replace(IN_TRANSIT, status=TrackingStatus.RETURNED_TO_SENDER),), OrderState.RETURNED),
+        ((parcel(status=TrackingStatus.LABEL_CREATED),), OrderState.AWAITING_SHIPMENT),
     ],
 )
 def test_assess_derives_the_order_state_from_its_shipments(

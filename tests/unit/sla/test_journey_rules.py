@@ -26,7 +26,7 @@ from shared.contracts.events import (
     SlaResolved,
     SlaShipPromiseMissed,
 )
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 from tests.unit.sla.test_assessment import (
     DELIVERED,
     DETAILS,
@@ -42,7 +42,6 @@ from tests.unit.sla.test_assessment import (
     run,
 )
 
-K = SlaKind
 NEW_YORK = ZoneInfo("America/New_York")
 CALENDAR = BusinessCalendar("US", "NY")
 # Confirmed Monday 10:00: the customer was told to allow until Tuesday's end.
@@ -80,7 +79,7 @@ def test_confirmed_at_ten_and_shipped_next_afternoon_breaches_only_the_seller_de
     )
     result = run(shipped, at("2026-11-24T15:05:00-05:00"))
     assert [(e.kind, e.data.reason) for e in result.emissions] == [  # type: ignore[attr-defined]
-        (K.SHIP_BY_MISSED, "shipped")
+        (SlaKind.SHIP_BY_MISSED, "shipped")
     ]
     assert result.timers.ship_promise_due_at is None
 
@@ -97,7 +96,7 @@ def test_the_promise_missed_tells_when_it_was_and_clears_when_shipped() -> None:
     later = replace(raised(result, facts), shipments=(IN_TRANSIT,))
     cleared = run(later, PROMISE_DETECTION + timedelta(hours=5))
     resolved = {e.data.resolved_kind for e in cleared.emissions if isinstance(e.data, SlaResolved)}
-    assert resolved == {K.SHIP_BY_MISSED, K.SHIP_PROMISE_MISSED}
+    assert resolved == {SlaKind.SHIP_BY_MISSED, SlaKind.SHIP_PROMISE_MISSED}
 
 
 # --- payment declined -------------------------------------------------------------------
@@ -118,7 +117,7 @@ def test_a_payment_declined_after_the_reminder_resolves_it() -> None:
     declined = replace(reminded, payment_declined_at=DETAILS.placed_at + timedelta(minutes=40))
     result = run(declined, DETAILS.placed_at + timedelta(minutes=40))
     assert [(e.kind, e.data.reason) for e in result.emissions] == [  # type: ignore[attr-defined]
-        (K.ORDER_UNCONFIRMED, "payment declined")
+        (SlaKind.ORDER_UNCONFIRMED, "payment declined")
     ]
 
 
@@ -134,7 +133,7 @@ def test_the_delivery_notice_fixes_the_documents_window_once() -> None:
     result = run(DELIVERED_ORDER, at("2026-11-25T14:01:00-06:00"))
     assert kinds(result) == [("sla.delivered", None)]
     emission = result.emissions[0]
-    assert emission.event_id == notice_event_id("o-1", K.DELIVERED, "sh-1")
+    assert emission.event_id == notice_event_id("o-1", SlaKind.DELIVERED, "sh-1")
     data = emission.data
     assert isinstance(data, SlaDelivered)
     assert (data.delivered_at, data.signed_by, data.delivery_description) == (
@@ -219,7 +218,7 @@ def test_overdue_reminds_and_tells_ops_but_closes_nothing() -> None:
     a_week_later = run(after, overdue_at + timedelta(days=7))
     assert kinds(a_week_later) == [("sla.dispute_documents_overdue", Severity.OPS)]
     assert not [e for e in a_week_later.emissions if isinstance(e.data, SlaResolved)]
-    assert after.breaches[K.DELIVERED_DISPUTED].resolved_at is None
+    assert after.breaches[SlaKind.DELIVERED_DISPUTED].resolved_at is None
 
 
 def test_no_reminder_when_its_time_had_come_before_the_dispute() -> None:
@@ -246,7 +245,7 @@ def test_all_documents_in_gives_one_notice(reported: datetime, late: bool) -> No
     result = run(replace(facts, disputes=(both,)), reported + timedelta(hours=2))
     notices = [e for e in result.emissions if e.notice]
     assert [e.event_id for e in notices] == [
-        notice_event_id("o-1", K.DISPUTE_DOCUMENTS_RECEIVED, "case-1")
+        notice_event_id("o-1", SlaKind.DISPUTE_DOCUMENTS_RECEIVED, "case-1")
     ]
     data = notices[0].data
     assert isinstance(data, SlaDisputeDocumentsReceived)
@@ -260,15 +259,17 @@ def test_all_documents_in_gives_one_notice(reported: datetime, late: bool) -> No
 def test_a_resolution_names_the_parcel_status_it_cleared_with() -> None:
     facts = replace(ORDER, shipments=(IN_TRANSIT,))
     stalled = raised(run(facts, at("2026-11-27T23:59:59-05:00") + timedelta(days=4)), facts)
-    assert K.TRACKING_STALLED in stalled.breaches
-    moved = replace(IN_TRANSIT, status=S.DELIVERED, last_scan_at=at("2026-12-02T10:00:00-05:00"))
+    assert SlaKind.TRACKING_STALLED in stalled.breaches
+    moved = replace(
+        IN_TRANSIT, status=TrackingStatus.DELIVERED, last_scan_at=at("2026-12-02T10:00:00-05:00")
+    )
     result = run(replace(stalled, shipments=(moved,)), at("2026-12-02T10:05:00-05:00"))
     [resolution] = [
         e.data
         for e in result.emissions
-        if isinstance(e.data, SlaResolved) and e.data.resolved_kind is K.TRACKING_STALLED
+        if isinstance(e.data, SlaResolved) and e.data.resolved_kind is SlaKind.TRACKING_STALLED
     ]
-    assert resolution.latest_status is S.DELIVERED
+    assert resolution.latest_status is TrackingStatus.DELIVERED
 
 
 def test_a_notice_writes_no_breach_record() -> None:

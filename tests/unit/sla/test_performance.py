@@ -20,7 +20,7 @@ from services.sla.performance import (
     journey,
     percentile,
 )
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
 T0 = datetime(2026, 11, 23, 15, tzinfo=UTC)
 H = timedelta(hours=1)
@@ -35,7 +35,10 @@ def history(**changes: object) -> ShipmentHistory:
         "registered_at": T0,
         "first_estimated_delivery": date(2026, 11, 26),
         "delivered_at": None,
-        "first_scans": {S.LABEL_CREATED: T0 - H, S.IN_TRANSIT: T0 + 5 * H},
+        "first_scans": {
+            TrackingStatus.LABEL_CREATED: T0 - H,
+            TrackingStatus.IN_TRANSIT: T0 + 5 * H,
+        },
     }
     return ShipmentHistory(**(base | changes))
 
@@ -56,7 +59,7 @@ def test_a_delivered_journey_measures_transit_and_time_to_first_scan() -> None:
 
 
 def test_the_label_is_the_registration_when_the_carrier_shows_no_label_scan() -> None:
-    scans = {S.IN_TRANSIT: T0 + 2 * H, S.DELIVERED: T0 + 30 * H}
+    scans = {TrackingStatus.IN_TRANSIT: T0 + 2 * H, TrackingStatus.DELIVERED: T0 + 30 * H}
     j = journey(history(first_scans=scans))
     assert j is not None and j.first_scan_seconds == 2 * 3600
     # the delivered scan ends the journey when no delivery time was reported
@@ -64,7 +67,7 @@ def test_the_label_is_the_registration_when_the_carrier_shows_no_label_scan() ->
 
 
 def test_the_reported_delivery_time_wins_over_the_delivered_scan() -> None:
-    scans = {S.IN_TRANSIT: T0, S.DELIVERED: T0 + 30 * H}
+    scans = {TrackingStatus.IN_TRANSIT: T0, TrackingStatus.DELIVERED: T0 + 30 * H}
     j = journey(history(first_scans=scans, delivered_at=T0 + 29 * H))
     assert j is not None and j.transit_seconds == 29 * 3600
 
@@ -87,7 +90,11 @@ def test_without_an_estimate_a_delivery_is_not_judged() -> None:
 
 
 def test_a_returned_journey_counts_as_returned_with_no_transit_time() -> None:
-    scans = {S.IN_TRANSIT: T0, S.EXCEPTION: T0 + 20 * H, S.RETURNED_TO_SENDER: T0 + 50 * H}
+    scans = {
+        TrackingStatus.IN_TRANSIT: T0,
+        TrackingStatus.EXCEPTION: T0 + 20 * H,
+        TrackingStatus.RETURNED_TO_SENDER: T0 + 50 * H,
+    }
     j = journey(history(first_scans=scans))
     assert j is not None
     assert (j.outcome, j.ended_on, j.exception) == (Outcome.RETURNED, (T0 + 50 * H).date(), True)
@@ -96,7 +103,7 @@ def test_a_returned_journey_counts_as_returned_with_no_transit_time() -> None:
 
 
 def test_durations_out_of_order_are_left_out() -> None:
-    scans = {S.IN_TRANSIT: T0 + 10 * H, S.DELIVERY_ATTEMPTED: T0 + 20 * H}
+    scans = {TrackingStatus.IN_TRANSIT: T0 + 10 * H, TrackingStatus.DELIVERY_ATTEMPTED: T0 + 20 * H}
     j = journey(history(first_scans=scans, delivered_at=T0 + 5 * H, registered_at=T0 + 11 * H))
     assert j is not None and j.attempted
     assert j.transit_seconds is None and j.first_scan_seconds is None
@@ -157,7 +164,14 @@ def test_a_change_replaces_the_old_contribution_by_the_new() -> None:
 def test_breakdown_merges_lanes_per_carrier() -> None:
     j1 = journey(history(delivered_at=T0 + 40 * H))
     j2 = journey(history(delivered_at=T0 + 100 * H, customer_country="DE"))
-    j3 = journey(history(first_scans={S.IN_TRANSIT: T0, S.RETURNED_TO_SENDER: T0 + 9 * H}))
+    j3 = journey(
+        history(
+            first_scans={
+                TrackingStatus.IN_TRANSIT: T0,
+                TrackingStatus.RETURNED_TO_SENDER: T0 + 9 * H,
+            }
+        )
+    )
     assert j1 is not None and j2 is not None and j3 is not None
     rows = [
         ((key[1], key[2], key[3]), key[4], key[5], n)

@@ -16,7 +16,7 @@ from services.poller.carriers.base import (
     TrackOutcome,
 )
 from services.poller.carriers.registry import registry
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 from tests.unit.dev.emulator.conftest import Emulated
 
 OAUTH = ["ups", "fedex", "usps"]
@@ -45,16 +45,16 @@ async def test_a_lifecycle_starts_when_the_emulator_first_sees_the_number(
     first = number_for(carrier, Scenario.ON_TIME, 1)
     second = number_for(carrier, Scenario.ON_TIME, 2)
 
-    assert (await client.track([first]))[first].status is S.LABEL_CREATED  # type: ignore[union-attr]
+    assert (await client.track([first]))[first].status is TrackingStatus.LABEL_CREATED  # type: ignore[union-attr]
     emulated.real.advance(timedelta(hours=65))
     later = await client.track([first, second])
 
-    assert later[first].status is S.OUT_FOR_DELIVERY  # type: ignore[union-attr]
-    assert later[second].status is S.LABEL_CREATED  # type: ignore[union-attr]
+    assert later[first].status is TrackingStatus.OUT_FOR_DELIVERY  # type: ignore[union-attr]
+    assert later[second].status is TrackingStatus.LABEL_CREATED  # type: ignore[union-attr]
     emulated.real.advance(timedelta(hours=6))
     delivered = await track(emulated, carrier, first)
     assert isinstance(delivered, ParsedShipment)
-    assert delivered.status is S.DELIVERED
+    assert delivered.status is TrackingStatus.DELIVERED
     assert delivered.signed_by == "K LEE"
 
 

@@ -10,45 +10,91 @@ from parcelwatch.dev.emulator.render import dhl, fedex, ups, usps
 from parcelwatch.dev.emulator.scenarios import CARRIERS, Scenario, number_for
 from services.poller.carriers.base import ParsedShipment, ProblemCode
 from services.poller.carriers.registry import registry
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
 START = datetime(2024, 5, 6, 15, 30, tzinfo=UTC)
-DELIVERED = [S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED]
+DELIVERED = [
+    TrackingStatus.LABEL_CREATED,
+    TrackingStatus.IN_TRANSIT,
+    TrackingStatus.OUT_FOR_DELIVERY,
+    TrackingStatus.DELIVERED,
+]
 
-EXPECTED: dict[Scenario, list[S]] = {
+EXPECTED: dict[Scenario, list[TrackingStatus]] = {
     Scenario.ON_TIME: DELIVERED,
     Scenario.LATE: DELIVERED,
-    Scenario.LABEL_ONLY: [S.LABEL_CREATED],
-    Scenario.STALLED: [S.LABEL_CREATED, S.IN_TRANSIT],
-    Scenario.LOST: [S.LABEL_CREATED, S.IN_TRANSIT, S.EXCEPTION],
-    Scenario.DAMAGED: [S.LABEL_CREATED, S.IN_TRANSIT, S.EXCEPTION],
+    Scenario.LABEL_ONLY: [TrackingStatus.LABEL_CREATED],
+    Scenario.STALLED: [TrackingStatus.LABEL_CREATED, TrackingStatus.IN_TRANSIT],
+    Scenario.LOST: [
+        TrackingStatus.LABEL_CREATED,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.EXCEPTION,
+    ],
+    Scenario.DAMAGED: [
+        TrackingStatus.LABEL_CREATED,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.EXCEPTION,
+    ],
     Scenario.DISPUTED: DELIVERED,
     Scenario.EXCEPTION_THEN_DELIVERED: [
-        S.LABEL_CREATED, S.IN_TRANSIT, S.EXCEPTION, S.OUT_FOR_DELIVERY, S.DELIVERED,
+        TrackingStatus.LABEL_CREATED,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.EXCEPTION,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.DELIVERED,
     ],
-    Scenario.RETURNED: [S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.RETURNED_TO_SENDER],
-    Scenario.PICKUP: [S.LABEL_CREATED, S.IN_TRANSIT, S.AVAILABLE_FOR_PICKUP, S.DELIVERED],
+    Scenario.RETURNED: [
+        TrackingStatus.LABEL_CREATED,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.RETURNED_TO_SENDER,
+    ],
+    Scenario.PICKUP: [
+        TrackingStatus.LABEL_CREATED,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.AVAILABLE_FOR_PICKUP,
+        TrackingStatus.DELIVERED,
+    ],
     Scenario.RATE_LIMITED: DELIVERED,
     Scenario.SERVER_ERROR: DELIVERED,
     Scenario.SLOW: DELIVERED,
     Scenario.EXPIRED_TOKEN: DELIVERED,
     Scenario.ATTEMPTED_THEN_DELIVERED: [
-        S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_ATTEMPTED,
-        S.OUT_FOR_DELIVERY, S.DELIVERED,
+        TrackingStatus.LABEL_CREATED,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.DELIVERY_ATTEMPTED,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.DELIVERED,
     ],
     Scenario.RETURNED_AFTER_ATTEMPT: [
-        S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_ATTEMPTED,
-        S.OUT_FOR_DELIVERY, S.DELIVERY_ATTEMPTED, S.RETURNED_TO_SENDER,
+        TrackingStatus.LABEL_CREATED,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.DELIVERY_ATTEMPTED,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.DELIVERY_ATTEMPTED,
+        TrackingStatus.RETURNED_TO_SENDER,
     ],
     Scenario.REDIRECTED_TO_PICKUP: [
-        S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_ATTEMPTED,
-        S.AVAILABLE_FOR_PICKUP, S.DELIVERED,
+        TrackingStatus.LABEL_CREATED,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.DELIVERY_ATTEMPTED,
+        TrackingStatus.AVAILABLE_FOR_PICKUP,
+        TrackingStatus.DELIVERED,
     ],
     Scenario.REATTEMPTED: [
-        S.LABEL_CREATED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_ATTEMPTED,
-        S.OUT_FOR_DELIVERY, S.DELIVERY_ATTEMPTED, S.OUT_FOR_DELIVERY, S.DELIVERED,
+        TrackingStatus.LABEL_CREATED,
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.DELIVERY_ATTEMPTED,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.DELIVERY_ATTEMPTED,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.DELIVERED,
     ],
-}  # fmt: skip
+}
 """Normalized statuses, in order, of every scenario whose carrier knows the number."""
 
 SIGNERS = {
@@ -81,10 +127,10 @@ def parsed(carrier: str, scenario: Scenario, hours: float) -> ParsedShipment:
     return result
 
 
-def status_sequence(carrier: str, scenario: Scenario) -> list[S]:
+def status_sequence(carrier: str, scenario: Scenario) -> list[TrackingStatus]:
     """Poll right at every scripted scan and a week after the last; keep status changes."""
     hours = [stop.hours for stop in SCRIPTS[scenario].stops] + [24 * 14]
-    sequence: list[S] = []
+    sequence: list[TrackingStatus] = []
     for hour in hours:
         status = parsed(carrier, scenario, hour).status
         if not sequence or sequence[-1] is not status:
@@ -106,7 +152,9 @@ def test_every_scan_maps_to_a_known_code_and_time(carrier: str, scenario: Scenar
     unexpected = {ProblemCode.NAIVE_TIME} if carrier == "dhl" else set()
     assert {p.code for p in result.problems} <= unexpected
     assert len(result.events) == len(SCRIPTS[scenario].stops)
-    assert all(e.status is not S.UNKNOWN and e.location is not None for e in result.events)
+    assert all(
+        e.status is not TrackingStatus.UNKNOWN and e.location is not None for e in result.events
+    )
 
 
 @pytest.mark.parametrize("carrier", ["ups", "fedex", "usps"])
@@ -137,7 +185,7 @@ def test_late_delivery_comes_after_the_estimate_passed(carrier: str) -> None:
     in_transit = parsed(carrier, Scenario.LATE, 100)
     delivered = parsed(carrier, Scenario.LATE, 130)
 
-    assert in_transit.status is S.IN_TRANSIT
+    assert in_transit.status is TrackingStatus.IN_TRANSIT
     assert in_transit.estimated_delivery is not None
     delivered_on = delivered.delivered_at or datetime.fromisoformat(
         delivered.delivered_at_local or ""

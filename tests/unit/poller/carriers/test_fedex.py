@@ -6,40 +6,41 @@ from services.poller.carriers.base import ParsedShipment, ProblemCode
 from services.poller.carriers.codes import CodeRow
 from services.poller.carriers.fedex import statuses
 from services.poller.carriers.fedex.mapper import parse
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
 from .golden import check, scenarios
 
 # Written from FedEx's own definitions (docs/carriers/fedex.md), not from codes.csv: every
 # row of the table must appear here with the same status.
-EXPECTED: dict[str, dict[S, str]] = {
+EXPECTED: dict[str, dict[TrackingStatus, str]] = {
     "eventType": {
-        S.LABEL_CREATED: "OC AP EP DS PD",
-        S.IN_TRANSIT: "AA AC AF AO AR AX CH DD DP DY EA EO FD IT IX LO OF OW OX PF PL PM PU PX "
-        "SF TR CC CD CP",
-        S.OUT_FOR_DELIVERY: "OD ED AD",
-        S.AVAILABLE_FOR_PICKUP: "HL HP",
-        S.DELIVERED: "DL",
-        S.EXCEPTION: "DE SE",
-        S.RETURNED_TO_SENDER: "RS",
-        S.CANCELLED: "CA",
-        S.UNKNOWN: "DR RR RM RC RP LP RG RD SP",
+        TrackingStatus.LABEL_CREATED: "OC AP EP DS PD",
+        TrackingStatus.IN_TRANSIT: (
+            "AA AC AF AO AR AX CH DD DP DY EA EO FD IT IX LO OF OW OX PF PL PM PU PX SF TR CC CD CP"
+        ),
+        TrackingStatus.OUT_FOR_DELIVERY: "OD ED AD",
+        TrackingStatus.AVAILABLE_FOR_PICKUP: "HL HP",
+        TrackingStatus.DELIVERED: "DL",
+        TrackingStatus.EXCEPTION: "DE SE",
+        TrackingStatus.RETURNED_TO_SENDER: "RS",
+        TrackingStatus.CANCELLED: "CA",
+        TrackingStatus.UNKNOWN: "DR RR RM RC RP LP RG RD SP",
     },
     "derivedCode": {
-        S.LABEL_CREATED: "IN",
-        S.IN_TRANSIT: "PU IT DY RL",
-        S.AVAILABLE_FOR_PICKUP: "HL",
-        S.DELIVERED: "DL",
-        S.EXCEPTION: "DE",
+        TrackingStatus.LABEL_CREATED: "IN",
+        TrackingStatus.IN_TRANSIT: "PU IT DY RL",
+        TrackingStatus.AVAILABLE_FOR_PICKUP: "HL",
+        TrackingStatus.DELIVERED: "DL",
+        TrackingStatus.EXCEPTION: "DE",
     },
     "reason": {
-        S.DELIVERY_ATTEMPTED: "007 08 A13 A47",
-        S.RETURNED_TO_SENDER: "060G",
+        TrackingStatus.DELIVERY_ATTEMPTED: "007 08 A13 A47",
+        TrackingStatus.RETURNED_TO_SENDER: "060G",
     },
 }
 
 
-def _expected(field: str, code: str) -> S | None:
+def _expected(field: str, code: str) -> TrackingStatus | None:
     return next((s for s, codes in EXPECTED[field].items() if code in codes.split()), None)
 
 
@@ -93,20 +94,20 @@ def test_reused_number_keeps_the_result_with_the_newest_scan_whatever_its_positi
     older, newer = _result("2023-01-01T10:00:00-05:00", "OD"), _result("2024-01-01T10:00:00Z", "DL")
     for order in ((older, newer), (newer, older)):
         shipment = _only(_body(*order))
-        assert shipment.status is S.DELIVERED
+        assert shipment.status is TrackingStatus.DELIVERED
         assert ProblemCode.DUPLICATE_RESULTS in {p.code for p in shipment.problems}
 
 
 def test_on_vehicle_scan_is_out_for_delivery_although_its_derived_code_says_in_transit() -> None:
     body = _body({"scanEvents": [{"date": "2024-01-01T08:00:00-05:00", "eventType": "OD",
                                   "derivedStatusCode": "IT"}]})  # fmt: skip
-    assert _only(body).events[0].status is S.OUT_FOR_DELIVERY
+    assert _only(body).events[0].status is TrackingStatus.OUT_FOR_DELIVERY
 
 
 def test_delay_scans_are_flagged_delayed() -> None:
     shipment = _only(_body(_result("2024-01-01T08:00:00-05:00", "DY")))
     assert shipment.events[0].delayed
-    assert shipment.events[0].status is S.IN_TRANSIT
+    assert shipment.events[0].status is TrackingStatus.IN_TRANSIT
 
 
 def test_newest_scan_wins_over_a_stale_delivery_exception_summary() -> None:
@@ -116,13 +117,13 @@ def test_newest_scan_wins_over_a_stale_delivery_exception_summary() -> None:
         {"date": "2024-01-01T08:00:00-06:00", "eventType": "OD", "derivedStatusCode": "IT"},
     ]
     shipment = _only(_body({"latestStatusDetail": latest, "scanEvents": scans}))
-    assert shipment.status is S.RETURNED_TO_SENDER
+    assert shipment.status is TrackingStatus.RETURNED_TO_SENDER
     assert shipment.delivered_at is None  # derived DL on a return scan is not a delivery
 
 
 def test_summary_decides_only_without_scans() -> None:
     latest = {"code": "DE", "ancillaryDetails": [{"reason": "007"}]}
-    assert _only(_body({"latestStatusDetail": latest})).status is S.DELIVERY_ATTEMPTED
+    assert _only(_body({"latestStatusDetail": latest})).status is TrackingStatus.DELIVERY_ATTEMPTED
 
 
 def test_estimated_delivery_wins_over_the_standard_transit_window() -> None:

@@ -6,46 +6,52 @@ from services.poller.carriers.base import NotFound, ParsedShipment, ProblemCode
 from services.poller.carriers.codes import CodeRow
 from services.poller.carriers.ups import statuses
 from services.poller.carriers.ups.mapper import parse
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
 from .golden import check, scenarios
 
 # Written from UPS's own descriptions (docs/carriers/ups.md), not from codes.csv: every
 # row of the table must appear here with the same status.
-EXPECTED: dict[str, dict[S, str]] = {
+EXPECTED: dict[str, dict[TrackingStatus, str]] = {
     "statusCode": {
-        S.LABEL_CREATED: "3 44 45 65 77 79 80 131 135 157 166",
-        S.IN_TRANSIT: "5 10 12 14 16 25 32 38 39 46 47 48 51 52 53 57 70 71 73 74 75 84 86 87 "
-        "90 92 134 137 138 158 159 160 164 165 167 168 169",
-        S.OUT_FOR_DELIVERY: "6 21 37 72 78 89 91 146 162",
-        S.AVAILABLE_FOR_PICKUP: "17 40 144 161",
-        S.DELIVERY_ATTEMPTED: "22 23 24 60 61 62 66 145",
-        S.DELIVERED: "11 26 143",
-        S.EXCEPTION: "13 29 30 49 50 58 59 64 68 69 76 83 85 123 124 125 126 132 139 141 147 149",
-        S.RETURNED_TO_SENDER: "33 34 35 36 67 81 118 119",
-        S.CANCELLED: "7",
-        S.UNKNOWN: "0 18 19 20 27 28 41 42 43 54 55 56 63 82 88 93 94 95 96 97 98 99 100 101 "
-        "102 103 104 105 106 107 108 109 110 111 112 113 114 115 116 117 120 121 122 127 128 "
-        "129 130 133 136 140 142 148 153 154 155 156 163",
+        TrackingStatus.LABEL_CREATED: "3 44 45 65 77 79 80 131 135 157 166",
+        TrackingStatus.IN_TRANSIT: (
+            "5 10 12 14 16 25 32 38 39 46 47 48 51 52 53 57 70 71 73 74 75 84 86 87 90 92 134 137 "
+            "138 158 159 160 164 165 167 168 169"
+        ),
+        TrackingStatus.OUT_FOR_DELIVERY: "6 21 37 72 78 89 91 146 162",
+        TrackingStatus.AVAILABLE_FOR_PICKUP: "17 40 144 161",
+        TrackingStatus.DELIVERY_ATTEMPTED: "22 23 24 60 61 62 66 145",
+        TrackingStatus.DELIVERED: "11 26 143",
+        TrackingStatus.EXCEPTION: (
+            "13 29 30 49 50 58 59 64 68 69 76 83 85 123 124 125 126 132 139 141 147 149"
+        ),
+        TrackingStatus.RETURNED_TO_SENDER: "33 34 35 36 67 81 118 119",
+        TrackingStatus.CANCELLED: "7",
+        TrackingStatus.UNKNOWN: (
+            "0 18 19 20 27 28 41 42 43 54 55 56 63 82 88 93 94 95 96 97 98 99 100 101 102 103 104 "
+            "105 106 107 108 109 110 111 112 113 114 115 116 117 120 121 122 127 128 129 130 133 "
+            "136 140 142 148 153 154 155 156 163"
+        ),
     },
     "type": {
-        S.DELIVERED: "D",
-        S.IN_TRANSIT: "I DO DD W",
-        S.LABEL_CREATED: "M",
-        S.CANCELLED: "MV",
-        S.EXCEPTION: "X",
-        S.UNKNOWN: "NA U",
+        TrackingStatus.DELIVERED: "D",
+        TrackingStatus.IN_TRANSIT: "I DO DD W",
+        TrackingStatus.LABEL_CREATED: "M",
+        TrackingStatus.CANCELLED: "MV",
+        TrackingStatus.EXCEPTION: "X",
+        TrackingStatus.UNKNOWN: "NA U",
     },
     "exceptionCode": {
-        S.IN_TRANSIT: "3 8 31 1B 1L 1V",
-        S.DELIVERY_ATTEMPTED: "48 49 51 52 55 84 89 5R 3J",
-        S.RETURNED_TO_SENDER: "24 27 65 90",
-        S.AVAILABLE_FOR_PICKUP: "39 54",
+        TrackingStatus.IN_TRANSIT: "3 8 31 1B 1L 1V",
+        TrackingStatus.DELIVERY_ATTEMPTED: "48 49 51 52 55 84 89 5R 3J",
+        TrackingStatus.RETURNED_TO_SENDER: "24 27 65 90",
+        TrackingStatus.AVAILABLE_FOR_PICKUP: "39 54",
     },
 }
 
 
-def _expected(field: str, code: str) -> S | None:
+def _expected(field: str, code: str) -> TrackingStatus | None:
     return next((s for s, codes in EXPECTED[field].items() if code in codes.split()), None)
 
 
@@ -76,7 +82,9 @@ def test_each_code_reads_as_ups_describes_it(row: CodeRow) -> None:
     shipment = _only(_body(_activity(**_activity_for(row))))
     expected = _expected(row.field, row.code)
     if row.field == "type" and row.code == "D":
-        expected = S.UNKNOWN  # D alone decides nothing (Track Alert uses it for OFD too)
+        expected = (
+            TrackingStatus.UNKNOWN
+        )  # D alone decides nothing (Track Alert uses it for OFD too)
     assert shipment.events[0].status is expected
     unmapped = ProblemCode.UNMAPPED_CODE in {p.code for p in shipment.problems}
     assert unmapped is (row.code == "D")
@@ -103,18 +111,18 @@ def _only(body: object) -> ParsedShipment:
 
 def test_type_d_alone_is_not_delivered_when_status_code_says_out_for_delivery() -> None:
     shipment = _only(_body(_activity(type="D", code="OT", statusCode="021")))
-    assert shipment.status is S.OUT_FOR_DELIVERY
+    assert shipment.status is TrackingStatus.OUT_FOR_DELIVERY
 
 
 def test_receiver_not_available_exception_is_an_attempt_not_a_problem() -> None:
     attempt = _activity(type="X", code="48", statusCode="013", description="The receiver was…")
     earlier = {**_activity(type="I", code="OT", statusCode="021"), "time": "080000"}
-    assert _only(_body(attempt, earlier)).status is S.DELIVERY_ATTEMPTED
+    assert _only(_body(attempt, earlier)).status is TrackingStatus.DELIVERY_ATTEMPTED
 
 
 def test_unknown_code_is_never_guessed() -> None:
     shipment = _only(_body(_activity(type="ZZ", code="??", statusCode="777")))
-    assert shipment.status is S.UNKNOWN
+    assert shipment.status is TrackingStatus.UNKNOWN
     assert ProblemCode.UNMAPPED_CODE in {p.code for p in shipment.problems}
 
 
@@ -143,7 +151,7 @@ def test_gmt_time_with_colons_as_real_answers_write_it() -> None:
 
 def test_current_status_code_of_three_digits_is_its_status_code() -> None:
     shipment = _only(_body(currentStatus={"description": "Delivered", "code": "011"}))
-    assert shipment.status is S.DELIVERED
+    assert shipment.status is TrackingStatus.DELIVERED
     assert shipment.problems == ()
 
 

@@ -7,31 +7,30 @@ from services.poller.carriers.codes import CodeRow
 from services.poller.carriers.usps import statuses
 from services.poller.carriers.usps.mapper import parse
 from shared.contracts.statuses import TrackingStatus
-from shared.contracts.statuses import TrackingStatus as S
 
 from .golden import check, scenarios
 
 # Written from the USPS event names (docs/carriers/usps.md), not from codes.csv: every row
 # of the table must appear here with the same status.
-EXPECTED: dict[str, dict[S, str]] = {
+EXPECTED: dict[str, dict[TrackingStatus, str]] = {
     "eventCode": {
-        S.LABEL_CREATED: "MA GX",
-        S.IN_TRANSIT: "03 TM PA 06 07 08 10 15 19 41 42 71 80 81 82 EF SF PC A1 T1 TL",
-        S.OUT_FOR_DELIVERY: "OF",
-        S.AVAILABLE_FOR_PICKUP: "14 16",
-        S.DELIVERY_ATTEMPTED: "02 52 53 54 55 56 30 51",
-        S.DELIVERED: "01 17 43",
-        S.EXCEPTION: "04 05 11 DX",
-        S.RETURNED_TO_SENDER: "09 21 22 23 24 25 26 27 28 29 31 44",
+        TrackingStatus.LABEL_CREATED: "MA GX",
+        TrackingStatus.IN_TRANSIT: "03 TM PA 06 07 08 10 15 19 41 42 71 80 81 82 EF SF PC A1 T1 TL",
+        TrackingStatus.OUT_FOR_DELIVERY: "OF",
+        TrackingStatus.AVAILABLE_FOR_PICKUP: "14 16",
+        TrackingStatus.DELIVERY_ATTEMPTED: "02 52 53 54 55 56 30 51",
+        TrackingStatus.DELIVERED: "01 17 43",
+        TrackingStatus.EXCEPTION: "04 05 11 DX",
+        TrackingStatus.RETURNED_TO_SENDER: "09 21 22 23 24 25 26 27 28 29 31 44",
     },
     "statusCategory": {
-        S.LABEL_CREATED: "Pre-Shipment",
-        S.IN_TRANSIT: "Accepted|In Transit",
-        S.OUT_FOR_DELIVERY: "Out for Delivery",
-        S.DELIVERED: "Delivered",
-        S.DELIVERY_ATTEMPTED: "Delivery Attempt",
-        S.AVAILABLE_FOR_PICKUP: "Available for Pickup",
-        S.EXCEPTION: "Alert",
+        TrackingStatus.LABEL_CREATED: "Pre-Shipment",
+        TrackingStatus.IN_TRANSIT: "Accepted|In Transit",
+        TrackingStatus.OUT_FOR_DELIVERY: "Out for Delivery",
+        TrackingStatus.DELIVERED: "Delivered",
+        TrackingStatus.DELIVERY_ATTEMPTED: "Delivery Attempt",
+        TrackingStatus.AVAILABLE_FOR_PICKUP: "Available for Pickup",
+        TrackingStatus.EXCEPTION: "Alert",
     },
 }
 
@@ -40,7 +39,7 @@ def _codes(field: str, listed: str) -> list[str]:
     return listed.split("|") if field == "statusCategory" else listed.split()
 
 
-def _expected(field: str, code: str) -> S | None:
+def _expected(field: str, code: str) -> TrackingStatus | None:
     return next((s for s, cs in EXPECTED[field].items() if code in _codes(field, cs)), None)
 
 
@@ -69,7 +68,7 @@ def _body_for(row: CodeRow) -> dict[str, object]:
 def test_each_code_reads_as_usps_names_it(row: CodeRow) -> None:
     [shipment] = parse(_body_for(row), ())  # type: ignore[misc]
     assert isinstance(shipment, ParsedShipment)
-    assert shipment.status is (_expected(row.field, row.code) or S.UNKNOWN)
+    assert shipment.status is (_expected(row.field, row.code) or TrackingStatus.UNKNOWN)
     assert ProblemCode.UNMAPPED_CODE not in {p.code for p in shipment.problems}
 
 
@@ -92,7 +91,7 @@ def test_return_after_out_for_delivery_moves_forward() -> None:
     body = {"trackingNumber": "X", "statusCategory": "Out for Delivery", "trackingEvents": events}
     [shipment] = parse(body, ())  # type: ignore[misc]
     assert isinstance(shipment, ParsedShipment)
-    assert shipment.status is S.RETURNED_TO_SENDER
+    assert shipment.status is TrackingStatus.RETURNED_TO_SENDER
 
 
 def _error(code: str) -> dict[str, object]:
