@@ -28,7 +28,7 @@ from prometheus_client import CollectorRegistry
 
 from bench.infra import database_url, postgres_server
 from services.sla import store
-from services.sla.assessment import OrderState
+from services.sla.assessment.verdict import OrderState
 from services.sla.calendar import BusinessCalendar
 from services.sla.deadlines import ship_by_deadline, ship_by_missed_at, tracking_stalled_at
 from services.sla.localtime import time_zone

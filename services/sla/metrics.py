@@ -2,7 +2,7 @@
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from services.sla.assessment import OrderState
+from services.sla.assessment.verdict import OrderState
 
 OPEN_STATES: tuple[OrderState, ...] = tuple(
     s for s in OrderState if s not in (OrderState.CANCELLED, OrderState.DECLINED)

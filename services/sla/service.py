@@ -4,7 +4,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from services.sla import store
-from services.sla.assessment import Emission, OrderDetails, assess
+from services.sla.assessment.assess import assess
+from services.sla.assessment.facts import OrderDetails
+from services.sla.assessment.verdict import Emission
 from services.sla.calendar import BusinessCalendar
 from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics

@@ -10,15 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from services.sla.assessment import (
-    Assessment,
-    Breach,
-    DeliveryWindow,
-    DisputeFacts,
-    OrderDetails,
-    OrderFacts,
-    ShipmentFacts,
-)
+from services.sla.assessment.facts import DisputeFacts, OrderDetails, OrderFacts, ShipmentFacts
+from services.sla.assessment.verdict import Assessment, Breach, DeliveryWindow
 from services.sla.tracking import TrackingState
 from shared.contracts.events import (
     DeliveryDisputed,

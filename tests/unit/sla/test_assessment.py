@@ -5,17 +5,14 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from services.sla.assessment import (
+from services.sla.assessment.assess import assess
+from services.sla.assessment.facts import DisputeFacts, OrderDetails, OrderFacts, ShipmentFacts
+from services.sla.assessment.parcel_rules import exception_reason
+from services.sla.assessment.verdict import (
     Assessment,
     Breach,
-    DisputeFacts,
-    OrderDetails,
-    OrderFacts,
     OrderState,
-    ShipmentFacts,
-    assess,
     breach_event_id,
-    exception_reason,
     resolved_event_id,
 )
 from services.sla.calendar import BusinessCalendar

@@ -8,12 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.sla.assessment import (
-    DeliveryWindow,
-    OrderFacts,
-    OrderState,
-    notice_event_id,
-)
+from services.sla.assessment.facts import OrderFacts
+from services.sla.assessment.verdict import DeliveryWindow, OrderState, notice_event_id
 from services.sla.calendar import BusinessCalendar
 from services.sla.deadlines import customer_ship_promise, ship_by_deadline
 from shared.contracts.events import (
