@@ -29,7 +29,6 @@ from parcelwatch.dev.stack.postgres import EmbeddedPostgres
 from parcelwatch.dev.stack.processes import free_port, spawn, stop, wait_for_port
 from services.notifier.compose import Composer
 from services.notifier.context import OrderInfo
-from services.notifier.handlers import Intake
 from services.notifier.kinds import MessageKind
 from services.notifier.links import LinkSettings
 from services.notifier.mail import MailSettings
@@ -38,6 +37,7 @@ from services.notifier.retry import RetryPolicy
 from services.notifier.routing import RoutingSettings
 from services.notifier.samples import sample_event, sample_order
 from services.notifier.sender import Sender
+from services.notifier.service import NotifierService
 from services.notifier.spec import SPEC
 from services.notifier.transports.smtp import SmtpConfig, SmtpTransport
 from shared.contracts.common import Customer
@@ -123,22 +123,24 @@ async def _notifier(
         async with pool.acquire() as conn:
             await migrations.migrate(conn, SPEC.schema, SPEC.migrations_dir)
         clock = SystemClock()
-        intake = Intake(RoutingSettings(), clock)
+        metrics = NotifierMetrics(CollectorRegistry())
+        notifier = NotifierService(pool, routing=RoutingSettings(), clock=clock, metrics=metrics)
         started = time.perf_counter()
         for placed, shipped in pairs:
-            for event, handler in ((placed, intake.order), (shipped, intake.trigger)):
+            for event, handler in ((placed, notifier.order), (shipped, notifier.trigger)):
                 async with pool.acquire() as conn, conn.transaction():
                     await inbox.claim(conn, event.id, event.data.topic)
                     await handler(conn, event)
         intake_seconds = time.perf_counter() - started
         sender = Sender(
             pool,
+            service=notifier,
             composer=Composer(LinkSettings(), MailSettings()),
             email=SmtpTransport(SmtpConfig("127.0.0.1", port, security="none")),
             chat=None,
             policy=RetryPolicy(),
             clock=clock,
-            metrics=NotifierMetrics(CollectorRegistry()),
+            metrics=metrics,
             batch_size=200,
             concurrency=width,
         )

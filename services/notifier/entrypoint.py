@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from services.notifier import api, handlers
 from services.notifier.compose import Composer
-from services.notifier.handlers import Intake
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.sender import Sender
+from services.notifier.service import NotifierService
 from services.notifier.settings import NotifierSettings
 from services.notifier.spec import SPEC
 from services.notifier.transports.base import ChatTransport, EmailTransport
@@ -58,15 +58,18 @@ async def build_app(settings: NotifierSettings, deps: Dependencies | None = None
     deps = deps or Dependencies()
     clock = deps.clock or settings.clock()
     service = await build_service(settings, SPEC)
-    service.subscribe(handlers.by_topic(Intake(settings.routing, clock)))
+    metrics = NotifierMetrics(service.metrics.registry)
+    notifier = NotifierService(service.pool, routing=settings.routing, clock=clock, metrics=metrics)
+    service.subscribe(handlers.by_topic(notifier))
     sender = Sender(
         service.pool,
+        service=notifier,
         composer=Composer(settings.links, settings.mail, settings.contacts),
         email=deps.email or email_transport(settings),
         chat=deps.chat or chat_transport(settings),
         policy=settings.retry,
         clock=clock,
-        metrics=NotifierMetrics(service.metrics.registry),
+        metrics=metrics,
         batch_size=settings.send_batch_size,
         concurrency=settings.send_concurrency,
         poll_interval=settings.send_poll_interval,

@@ -9,6 +9,9 @@ One round:
 3. send each (a few in flight at once), then record the outcome and its
    ``notification.*`` event in one transaction, and release the row's lock.
 
+The service (:class:`~services.notifier.service.NotifierService`) owns those transactions;
+the sender composes, sends and decides when to try again.
+
 A crash after the server accepted a message and before step 3 committed leaves the row
 ``sending`` with no lock: the next round anywhere sends it again, with the same
 Message-ID. That is the one window, at most one duplicate, never a loss.
@@ -19,9 +22,8 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 import asyncpg
 
@@ -31,7 +33,7 @@ from services.notifier.headers import InvalidAddress
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.rendering import PastDeadline
 from services.notifier.retry import RetryPolicy
-from services.notifier.spec import SPEC
+from services.notifier.service import NotifierService
 from services.notifier.transports.base import (
     ChatTransport,
     EmailTransport,
@@ -39,19 +41,15 @@ from services.notifier.transports.base import (
     TransientSendError,
     redact,
 )
-from shared.contracts.envelope import CloudEvent
 from shared.contracts.events import Channel
-from shared.infra import outbox
 from shared.infra.clock import Clock
 from shared.infra.consumer import TRANSIENT_ERRORS
 from shared.infra.crash import crash_point
-from shared.infra.db import Connection
 from shared.infra.periodic import sleep_unless
 
 log = logging.getLogger(__name__)
 
 CRASH_POINT = "notifier.after_smtp_accept"
-_RECORD_ATTEMPTS = 5
 
 
 class Sender:
@@ -61,6 +59,7 @@ class Sender:
         self,
         pool: asyncpg.Pool,
         *,
+        service: NotifierService,
         composer: Composer,
         email: EmailTransport,
         chat: ChatTransport | None,
@@ -73,6 +72,7 @@ class Sender:
         chance: Callable[[], float] = random.random,
     ) -> None:
         self._pool = pool
+        self._service = service
         self._composer = composer
         self._email = email
         self._chat = chat
@@ -108,7 +108,7 @@ class Sender:
             try:
                 while not stop.is_set():
                     self._wake.clear()
-                    await self.recover()
+                    await self._service.recover()
                     if await self.send_batch() < self._batch_size:
                         await self.refresh_backlog()
                         await sleep_unless(stop, self._poll_interval, wake=self._wake)
@@ -119,20 +119,10 @@ class Sender:
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
-    async def recover(self) -> int:
-        """Requeue rows a dead sender left mid-send; returns how many (also a metric)."""
-        async with self._pool.acquire() as conn, conn.transaction():
-            count = await store.recover_abandoned(conn, self._clock.now())
-        if count:
-            self._metrics.ambiguous.inc(count)
-            log.warning("sending again messages a stopped sender may have delivered: %d", count)
-        return count
-
     async def send_batch(self) -> int:
         """Claim and send one batch; returns how many rows it took."""
         async with self._pool.acquire() as conn:
-            async with conn.transaction():
-                rows = await store.claim_due(conn, self._clock.now(), self._batch_size)
+            rows = await self._service.take_due(conn, self._batch_size)
             if not rows:
                 return 0
             session = asyncio.Lock()  # the claiming connection runs one query at a time
@@ -142,7 +132,7 @@ class Sender:
                 async with slots:
                     await self._deliver(row)
                 async with session:
-                    await store.release(conn, row.id)
+                    await self._service.release(conn, row.id)
 
             results = await asyncio.gather(*(one(row) for row in rows), return_exceptions=True)
             for result in results:
@@ -151,15 +141,14 @@ class Sender:
             return len(rows)
 
     async def refresh_backlog(self) -> None:
-        async with self._pool.acquire() as conn:
-            for state, count in (await store.backlog(conn)).items():
-                self._metrics.pending.labels(state).set(count)
+        for state, count in (await self._service.backlog()).items():
+            self._metrics.pending.labels(state).set(count)
 
     async def _deliver(self, row: store.Claimed) -> None:
         ids = {"order_id": row.order.order_id, "notification_id": _nid(row), "kind": row.kind}
         channel = row.kind.channel
         if channel is Channel.CHAT and self._chat is None:
-            await self._finish(row, "skipped")
+            await self._service.finish(row, "skipped")
             log.info("no chat webhook configured: alert skipped", extra=ids)
             return
         started = time.perf_counter()
@@ -167,7 +156,7 @@ class Sender:
             message_id = await self._send(row)
         except (PermanentSendError, InvalidAddress, PastDeadline) as exc:
             self._observe(channel, started)
-            await self._finish(row, "failed", error=redact(str(exc)), permanent=True)
+            await self._service.finish(row, "failed", error=redact(str(exc)), permanent=True)
             log.warning("message refused for good: %s", redact(str(exc)), extra=ids)
         except TransientSendError as exc:
             self._observe(channel, started)
@@ -177,7 +166,7 @@ class Sender:
             await self._retry(row, "unexpected", type(exc).__name__, None)
         else:
             self._observe(channel, started)
-            await self._finish(row, "sent", message_id=message_id)
+            await self._service.finish(row, "sent", message_id=message_id)
 
     async def _send(self, row: store.Claimed) -> str:
         """Send ``row``'s message; returns its message id once the server accepted it."""
@@ -205,61 +194,13 @@ class Sender:
         )
         if at is None:
             message = f"gave up after {row.attempts} attempts: {redact(error)}"
-            await self._finish(row, "failed", error=message, permanent=False)
+            await self._service.finish(row, "failed", error=message, permanent=False)
             log.warning("message given up: %s", message, extra={"notification_id": _nid(row)})
             return
         if retry_after is not None:
             at = max(at, now + timedelta(seconds=retry_after))
         self._metrics.retries.labels(row.kind.channel, reason).inc()
-
-        async def requeue(conn: Connection) -> None:
-            await store.reschedule(conn, row.id, at, redact(error))
-
-        await self._record(requeue)
-
-    async def _finish(
-        self,
-        row: store.Claimed,
-        state: str,
-        *,
-        message_id: str | None = None,
-        error: str | None = None,
-        permanent: bool = True,
-    ) -> None:
-        now = self._clock.now()
-        common: dict[str, Any] = {
-            "order_id": row.order.order_id,
-            "trigger_id": row.trigger.id,
-            "at": now,
-        }
-        events: list[CloudEvent[Any]] = []
-        if state == "sent":
-            assert message_id is not None
-            events = [outcomes.sent(row.kind, row.dedup_key, message_id=message_id, **common)]
-        elif state == "failed":
-            assert error is not None
-            events = [
-                outcomes.failed(row.kind, row.dedup_key, error=error, permanent=permanent, **common)
-            ]
-
-        async def record(conn: Connection) -> None:
-            if await store.finish(conn, row.id, state, now, error):
-                await outbox.enqueue(conn, SPEC.schema, events)
-
-        await self._record(record)
-        self._metrics.notifications.labels(row.kind.value, row.kind.channel, state).inc()
-
-    async def _record(self, change: Callable[[Connection], Awaitable[None]]) -> None:
-        """Apply ``change`` in a transaction, riding out short database outages."""
-        for attempt in range(1, _RECORD_ATTEMPTS + 1):
-            try:
-                async with self._pool.acquire() as conn, conn.transaction():
-                    await change(conn)
-                return
-            except TRANSIENT_ERRORS:
-                if attempt == _RECORD_ATTEMPTS:
-                    raise
-                await asyncio.sleep(min(5.0, 0.2 * 2**attempt))
+        await self._service.reschedule(row, at, redact(error))
 
     def _observe(self, channel: Channel, started: float) -> None:
         self._metrics.send_seconds.labels(channel).observe(time.perf_counter() - started)

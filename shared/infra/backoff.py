@@ -16,7 +16,8 @@ def backoff(
 
     The ceiling ``min(maximum, initial x 2^(attempt - 1))`` times a share between a half and
     the whole of it, so that callers failing together do not come back together. ``chance``
-    in [0, 1) picks the share (a pure caller); else it is drawn at random.
+    in [0, 1] picks the share (a pure caller; 1: the whole ceiling); else it is drawn at
+    random.
     """
     ceiling = min(maximum, initial * 2.0 ** (attempt - 1))
     share = random.random() if chance is None else chance

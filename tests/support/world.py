@@ -21,7 +21,8 @@ from pydantic import SecretStr
 from services.notifier import handlers as notifier_handlers
 from services.notifier.entrypoint import Dependencies
 from services.notifier.entrypoint import build_app as build_notifier
-from services.notifier.handlers import Intake
+from services.notifier.metrics import NotifierMetrics
+from services.notifier.service import NotifierService
 from services.notifier.settings import NotifierSettings
 from services.poller import handlers as poller_handlers
 from services.poller.carriers.registry import tracking_numbers
@@ -177,9 +178,14 @@ async def _seed_poller(service: Service, clock: FakeClock) -> None:
 
 
 async def _seed_notifier(world: World, settings: NotifierSettings) -> None:
-    intake = Intake(settings.routing, world.clock)
+    service = NotifierService(
+        world.notifier.pool,
+        routing=settings.routing,
+        clock=world.clock,
+        metrics=NotifierMetrics(CollectorRegistry()),
+    )
     handlers = {
-        t: h for by_type in notifier_handlers.by_topic(intake).values() for t, h in by_type.items()
+        t: h for by_type in notifier_handlers.by_topic(service).values() for t, h in by_type.items()
     }
     inputs = [placed(UNSHIPPED), confirmed(UNSHIPPED), placed(LATE), confirmed(LATE)]
     inputs += [

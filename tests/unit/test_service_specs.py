@@ -13,8 +13,9 @@ from prometheus_client import CollectorRegistry
 
 from parcelwatch.registry import SERVICES
 from services.notifier import handlers as notifier_handlers
-from services.notifier.handlers import Intake
+from services.notifier.metrics import NotifierMetrics
 from services.notifier.routing import RoutingSettings
+from services.notifier.service import NotifierService
 from services.poller import handlers as poller_handlers
 from services.poller.carriers.registry import tracking_numbers
 from services.poller.metrics import PollerMetrics
@@ -52,7 +53,13 @@ def _handlers(service: str) -> dict[str, dict[str, Any]]:
             rules=SlaRules(), calendars=Calendars(), metrics=SlaMetrics(CollectorRegistry())
         )
         return sla_handlers.by_topic(sla, clock)
-    return notifier_handlers.by_topic(Intake(RoutingSettings(), clock))
+    notifier = NotifierService(
+        cast(asyncpg.Pool, None),
+        routing=RoutingSettings(),
+        clock=clock,
+        metrics=NotifierMetrics(CollectorRegistry()),
+    )
+    return notifier_handlers.by_topic(notifier)
 
 
 @pytest.mark.parametrize("service", sorted(SERVICES))

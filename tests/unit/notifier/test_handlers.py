@@ -1,12 +1,25 @@
-from services.notifier.handlers import Intake, by_topic
+from typing import cast
+
+import asyncpg
+from prometheus_client import CollectorRegistry
+
+from services.notifier.handlers import by_topic
 from services.notifier.kinds import TRIGGERS
+from services.notifier.metrics import NotifierMetrics
 from services.notifier.routing import RoutingSettings
+from services.notifier.service import NotifierService
 from shared.contracts import topics
 from shared.infra.clock import SystemClock
 
 
 def test_the_notifier_subscribes_to_orders_and_to_every_triggering_event() -> None:
-    subscribed = by_topic(Intake(RoutingSettings(), SystemClock()))
+    service = NotifierService(
+        cast(asyncpg.Pool, None),
+        routing=RoutingSettings(),
+        clock=SystemClock(),
+        metrics=NotifierMetrics(CollectorRegistry()),
+    )
+    subscribed = by_topic(service)
     assert set(subscribed) == {topics.ORDERS, topics.TRACKING, topics.SLA}
     orders = {"order.placed", "order.confirmed", "order.payment_declined"}
     assert set(subscribed[topics.ORDERS]) == orders
