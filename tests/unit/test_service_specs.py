@@ -2,9 +2,6 @@
 exactly the event types it declares, and reading it loads nothing of the service."""
 
 import inspect
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any, cast
 
 import asyncpg
@@ -31,8 +28,7 @@ from shared.infra.clock import SystemClock
 from shared.infra.lazy import resolve
 from shared.infra.service import ServiceSettings
 from shared.infra.spec import HandlersMismatch
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.imports import modules_after_importing
 
 
 def _handlers(service: str) -> dict[str, dict[str, Any]]:
@@ -92,23 +88,13 @@ def test_the_references_of_a_spec_resolve(service: str) -> None:
     assert inspect.iscoroutinefunction(resolve(spec.entrypoint))
 
 
-_LIST_SERVICE_MODULES = """
-import importlib, sys
-importlib.import_module(sys.argv[1])
-print(*sorted(n for n in sys.modules if n.startswith("services.") and n.count(".") == 2))
-"""
-
-
 def service_modules_after_importing(module: str) -> list[str]:
     """The ``services.<name>.<module>`` modules a fresh interpreter holds after ``module``."""
-    done = subprocess.run(
-        [sys.executable, "-c", _LIST_SERVICE_MODULES, module],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.split()
+    return [
+        name
+        for name in modules_after_importing(module)
+        if name.startswith("services.") and name.count(".") == 2
+    ]
 
 
 def test_reading_the_specs_loads_no_service() -> None:
