@@ -4,6 +4,7 @@ import asyncio
 from pathlib import Path
 
 from services.sla import api
+from services.sla.calendar import load_calendars
 from services.sla.handlers import SlaHandlers
 from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics
@@ -28,6 +29,7 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
     (the system clock unless ``CLOCK_SCALE`` accelerates time)."""
     clock = clock or settings.clock()
     service = await build_service(settings, name=NAME, migrations_dir=MIGRATIONS)
+    load_calendars()
     metrics = SlaMetrics(service.metrics.registry)
     sla = SlaService(
         rules=settings.rules,
