@@ -44,10 +44,11 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
         clock, positions, lag=metrics.watermark_lag, interval=settings.watermark_interval
     )
     handlers = SlaHandlers(sla, watermark)
-    service.consume(topics.ORDERS, purpose=PURPOSES[topics.ORDERS], handlers=handlers.orders())
-    service.consume(
-        topics.TRACKING, purpose=PURPOSES[topics.TRACKING], handlers=handlers.tracking()
-    )
+    for topic, by_type in (
+        (topics.ORDERS, handlers.orders()),
+        (topics.TRACKING, handlers.tracking()),
+    ):
+        service.consume(topic, purpose=PURPOSES[topic], handlers=by_type, prepare=handlers.lock)
     sweeper = Sweeper(
         service.pool,
         sla,

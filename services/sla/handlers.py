@@ -1,12 +1,13 @@
 """Consumers of ``orders.v1`` and ``tracking.v1``: record the fact, then reassess the order.
 
 Each handler runs inside the transaction that also claims the event id in the inbox, so
-the fact, the new SLA state and the events it causes commit together, once. Facts are
+the fact, the new SLA state and the events it causes commit together, once; the
+consumer's ``prepare`` (:meth:`SlaHandlers.lock`) has locked the order first. Facts are
 kept whatever order they arrive in (tracking before the order, a confirmation without the
 placement); rules that need the order's details wait for them.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from services.sla import store
@@ -42,6 +43,11 @@ class SlaHandlers:
         self._sla = sla
         self._clock = clock
 
+    async def lock(self, conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
+        """Lock the orders of ``events`` (a batch: all at once, in one order), before their
+        handlers run: the consumers of both topics then never deadlock on each other."""
+        await store.lock_orders(conn, [event.data.order_id for event in events])
+
     def orders(self) -> dict[str, Handler]:
         return {
             OrderPlaced.event_type: self._handler(self._order),
@@ -62,7 +68,6 @@ class SlaHandlers:
 
     def _handler(self, record: _Record) -> Handler:
         async def handle(conn: Connection, event: CloudEvent[Any]) -> None:
-            await store.lock_order(conn, event.data.order_id)
             await record(conn, event)
             await self._sla.reassess(conn, [event.data.order_id], self._clock.now())
 

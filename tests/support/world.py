@@ -92,8 +92,13 @@ def _events_of_order_late() -> list[Step]:
     ]
 
 
-async def _apply(pool: asyncpg.Pool, handler: Any, event: CloudEvent[Any]) -> None:
+async def _apply(
+    pool: asyncpg.Pool, handler: Any, event: CloudEvent[Any], prepare: Any = None
+) -> None:
+    """As the consumer applies an event: ``prepare`` (if any), then the handler."""
     async with pool.acquire() as conn, conn.transaction():
+        if prepare is not None:
+            await prepare(conn, [event])
         await handler(conn, event)
 
 
@@ -113,7 +118,7 @@ async def _seed_sla(service: Service, clock: FakeClock) -> None:
         if event is None:
             await sweeper.sweep()
         else:
-            await _apply(service.pool, by_type[event.type], event)
+            await _apply(service.pool, by_type[event.type], event, handlers.lock)
     clock.set(NOW)
     await sweeper.sweep()
 
