@@ -14,7 +14,14 @@ from faststream.kafka import KafkaBroker
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.topics import dead_letter
 from shared.infra import db, migrations
-from shared.infra.consumer import EventConsumer, Handler, Outcome, PoisonMessage, subscribe
+from shared.infra.consumer import (
+    EventConsumer,
+    Handler,
+    Outcome,
+    PoisonMessage,
+    Prepare,
+    subscribe,
+)
 from shared.infra.db import Connection
 from shared.infra.deadletter import DeadLetters
 from shared.infra.kafka import Record, create_broker
@@ -109,13 +116,18 @@ async def test_broken_messages_are_dead_lettered_and_the_partition_keeps_flowing
 
 
 def _consumer(
-    pool: asyncpg.Pool, broker: KafkaBroker, handler: Handler, metrics: InfraMetrics
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    handler: Handler,
+    metrics: InfraMetrics,
+    prepare: Prepare | None = None,
 ) -> EventConsumer:
     return EventConsumer(
         pool=pool,
         handlers={"order.cancelled": handler},
         dead_letters=DeadLetters(broker, service="test", group_id="test.group", metrics=metrics),
         metrics=metrics,
+        prepare=prepare,
         backoff_initial=0.01,
     )
 
@@ -236,16 +248,8 @@ async def test_prepare_gets_the_new_events_before_their_handlers_in_their_transa
             outages -= 1
             raise ConnectionResetError("database connection lost")
 
-    metrics = InfraMetrics("test")
     broker = create_broker(kafka_settings, client_id="test")
-    consumer = EventConsumer(
-        pool=pool,
-        handlers={"order.cancelled": handler},
-        dead_letters=DeadLetters(broker, service="test", group_id="test.group", metrics=metrics),
-        metrics=metrics,
-        prepare=prepare,
-        backoff_initial=0.01,
-    )
+    consumer = _consumer(pool, broker, handler, InfraMetrics("test"), prepare)
     assert await consumer.process(records[:2]) == [Outcome.PROCESSED, Outcome.DUPLICATE]
     second = [Outcome.PROCESSED, Outcome.PROCESSED, Outcome.DUPLICATE, Outcome.PROCESSED]
     assert await consumer.process(records[2:]) == second
