@@ -2,12 +2,13 @@
 
 Each handler runs inside the transaction that also claims the event id in the inbox, so
 the fact, the new SLA state, the events it causes and the carrier performance rollup
-commit together, once. Facts are
+commit together, once; the consumer's ``prepare`` (:meth:`SlaHandlers.lock`) has locked the
+order first. Facts are
 kept whatever order they arrive in (tracking before the order, a confirmation without the
 placement); rules that need the order's details wait for them.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from services.sla import journeys, store
@@ -44,6 +45,11 @@ class SlaHandlers:
         self._sla = sla
         self._clock = clock
 
+    async def lock(self, conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
+        """Lock the orders of ``events`` (a batch: all at once, in one order), before their
+        handlers run: the consumers of both topics then never deadlock on each other."""
+        await store.lock_orders(conn, [event.data.order_id for event in events])
+
     def orders(self) -> dict[str, Handler]:
         return {
             OrderPlaced.event_type: self._handler(self._order, moves_journeys=True),
@@ -68,11 +74,10 @@ class SlaHandlers:
         }
 
     def _handler(self, record: _Record, *, moves_journeys: bool = False) -> Handler:
-        """Lock, record, reassess; ``moves_journeys``: the fact may change how a carrier journey
+        """Record, reassess; ``moves_journeys``: the fact may change how a carrier journey
         counts (lane, carrier, scans, estimate, delivery)."""
 
         async def handle(conn: Connection, event: CloudEvent[Any]) -> None:
-            await store.lock_order(conn, event.data.order_id)
             await record(conn, event)
             if moves_journeys:
                 await journeys.refresh(conn, event.data.order_id)

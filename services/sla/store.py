@@ -1,11 +1,11 @@
 """PostgreSQL access of the sla service (schema ``sla``): facts in, assessments out.
 
-Every function takes a connection inside the caller's transaction. Writers of one order
-first call :func:`lock_order`, so the consumers of both topics and the sweeper never
-work on the same order at the same time.
+Every function takes a connection inside the caller's transaction. Writers first lock
+the orders they write (:func:`lock_orders`, or the sweeper's claims), so the consumers of
+both topics and the sweeper never work on the same order at the same time.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,12 +42,17 @@ from shared.infra.db import Connection
 # --- facts from events ------------------------------------------------------------------
 
 
-async def lock_order(conn: Connection, order_id: str) -> None:
-    """Create the order's row if this is its first event, and lock it."""
+async def lock_orders(conn: Connection, order_ids: Collection[str]) -> None:
+    """Create the rows of orders seen for the first time, and lock every one, in order-id
+    order: two transactions locking overlapping sets this way never deadlock."""
+    ids = sorted(set(order_ids))
     await conn.execute(
-        "INSERT INTO orders (order_id) VALUES ($1) ON CONFLICT (order_id) DO NOTHING", order_id
+        "INSERT INTO orders (order_id) SELECT unnest($1::text[]) ON CONFLICT (order_id) DO NOTHING",
+        ids,
     )
-    await conn.execute("SELECT 1 FROM orders WHERE order_id = $1 FOR UPDATE", order_id)
+    await conn.execute(
+        "SELECT 1 FROM orders WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE", ids
+    )
 
 
 async def save_order(conn: Connection, data: OrderPlaced | OrderConfirmed) -> None:

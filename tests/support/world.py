@@ -95,8 +95,13 @@ def _events_of_order_late() -> list[Step]:
     ]
 
 
-async def _apply(pool: asyncpg.Pool, handler: Any, event: CloudEvent[Any]) -> None:
+async def _apply(
+    pool: asyncpg.Pool, handler: Any, event: CloudEvent[Any], prepare: Any = None
+) -> None:
+    """As the consumer applies an event: ``prepare`` (if any), then the handler."""
     async with pool.acquire() as conn, conn.transaction():
+        if prepare is not None:
+            await prepare(conn, [event])
         await handler(conn, event)
 
 
@@ -106,10 +111,11 @@ class SlaDriver:
 
     pool: asyncpg.Pool
     handlers: dict[str, Any]
+    lock: Any
     sweeper: Sweeper
 
     async def apply(self, event: CloudEvent[Any]) -> None:
-        await _apply(self.pool, self.handlers[event.type], event)
+        await _apply(self.pool, self.handlers[event.type], event, self.lock)
 
 
 def sla_driver(service: Service, clock: FakeClock) -> SlaDriver:
@@ -119,7 +125,7 @@ def sla_driver(service: Service, clock: FakeClock) -> SlaDriver:
     sweeper = Sweeper(
         service.pool, sla, clock, metrics, watermark=caught_up(clock), batch_size=50, interval=1
     )
-    return SlaDriver(service.pool, handlers.orders() | handlers.tracking(), sweeper)
+    return SlaDriver(service.pool, handlers.orders() | handlers.tracking(), handlers.lock, sweeper)
 
 
 async def _seed_sla(service: Service, clock: FakeClock) -> None:
