@@ -13,6 +13,7 @@ already gone. Templates that may meet a passed deadline test it first (``is upco
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -52,6 +53,7 @@ def template_language(locale: str) -> str:
     return language if language in LANGUAGES else LANGUAGES[0]
 
 
+@lru_cache(maxsize=256)
 def formatting_locale(locale: str, language: str) -> Locale:
     """The babel locale for dates: the recipient's own when it speaks ``language``."""
     try:
@@ -69,6 +71,7 @@ class Renderer:
         self._contacts = contacts or CarrierContactSettings()
         self._html = _environment(autoescape=True)
         self._text = _environment(autoescape=False)
+        self._macro_modules: dict[tuple[str, str], Any] = {}
 
     def render(
         self, kind: MessageKind, context: MessageContext, recipient: Recipient, now: datetime
@@ -127,9 +130,13 @@ class Renderer:
         }
 
     def _macros(self, flavour: str, variables: dict[str, Any]) -> Any:
-        environment = self._html if flavour == "html" else self._text
-        template = environment.get_template(f"_macros_{flavour}.jinja")
-        return template.make_module({"colon": variables["labels"].colon})
+        """The ``m`` macros of ``flavour`` in the message's language (built once)."""
+        key = (flavour, variables["lang"])
+        if key not in self._macro_modules:
+            environment = self._html if flavour == "html" else self._text
+            template = environment.get_template(f"_macros_{flavour}.jinja")
+            self._macro_modules[key] = template.make_module({"colon": variables["labels"].colon})
+        return self._macro_modules[key]
 
 
 def _environment(*, autoescape: bool) -> Environment:
@@ -138,6 +145,7 @@ def _environment(*, autoescape: bool) -> Environment:
         loader=PackageLoader("services.notifier", "templates"),
         autoescape=autoescape,  # noqa: S701
         undefined=StrictUndefined,
+        auto_reload=False,  # packaged templates: no file check per use
         trim_blocks=True,
         lstrip_blocks=True,
     )

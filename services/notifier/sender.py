@@ -191,7 +191,7 @@ class Sender:
                 row.kind, row.order, row.trigger.data, row.dedup_key, self._clock.now()
             )
             await self._email.send(email, idempotency_key=key)
-            message_id = str(email["Message-ID"])
+            message_id = email.message_id
         crash_point(CRASH_POINT)
         return message_id
 
