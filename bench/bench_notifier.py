@@ -144,8 +144,7 @@ async def _notifier(
             concurrency=width,
         )
         started = time.perf_counter()
-        while await sender.send_batch():
-            pass
+        await sender.send_due()
         send_seconds = time.perf_counter() - started
         sent = await pool.fetchval("SELECT count(*) FROM notifications WHERE state = 'sent'")
         assert sent == len(pairs), f"sent {sent} of {len(pairs)}"

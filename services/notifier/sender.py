@@ -6,11 +6,13 @@ One round:
 2. claim due rows (``FOR UPDATE SKIP LOCKED``), mark them ``sending`` and hold a session
    advisory lock per row on the claiming connection: while that session lives, nobody
    else touches the row; if the process dies, the lock goes with it;
-3. send each (a few in flight at once), then record the outcome and its
-   ``notification.*`` event in one transaction, and release the row's lock.
+3. send them, ``concurrency`` at a time, claiming more as messages finish (a rolling
+   window, until no row is due); record each outcome with its ``notification.*`` event
+   in a transaction (outcomes that finish together share one), then release the locks.
 
-A crash after the server accepted a message and before step 3 committed leaves the row
-``sending`` with no lock: the next round anywhere sends it again, with the same
+A message keeps its place among the ``concurrency`` until its outcome is committed, so a
+crash leaves at most that many messages accepted by the server and not recorded: rows
+``sending`` with no lock, which the next round anywhere sends again, with the same
 Message-ID. That is the one window, at most one duplicate, never a loss.
 """
 
@@ -19,8 +21,9 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import asyncpg
@@ -53,6 +56,49 @@ CRASH_POINT = "notifier.after_smtp_accept"
 _RECORD_ATTEMPTS = 5
 
 
+@dataclass(frozen=True)
+class _Outcome:
+    """How a send ended: a final state (sent, failed, skipped), or a retry at ``retry_at``."""
+
+    row: store.Claimed
+    state: str
+    message_id: str | None = None
+    error: str | None = None
+    permanent: bool = True
+    retry_at: datetime | None = None
+
+
+class _GroupCommit:
+    """Writes outcomes together: the first caller writes every outcome waiting, then those
+    that came meanwhile, while the others wait for theirs."""
+
+    def __init__(self, write: Callable[[Sequence[_Outcome]], Awaitable[None]]) -> None:
+        self._write = write
+        self._waiting: list[tuple[_Outcome, asyncio.Future[None]]] = []
+        self._writing = False
+
+    async def record(self, outcome: _Outcome) -> None:
+        """Return once ``outcome`` is committed; raise what its write raised."""
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((outcome, done))
+        if not self._writing:
+            self._writing = True
+            try:
+                while self._waiting:
+                    group, self._waiting = self._waiting, []
+                    try:
+                        await self._write([item for item, _ in group])
+                    except Exception as exc:
+                        for _, future in group:
+                            future.set_exception(exc)
+                    else:
+                        for _, future in group:
+                            future.set_result(None)
+            finally:
+                self._writing = False
+        await done
+
+
 class Sender:
     """Sends due notifications until stopped; one per process, any number of processes."""
 
@@ -83,6 +129,7 @@ class Sender:
         self._poll_interval = poll_interval
         self._chance = chance
         self._wake = asyncio.Event()
+        self._changed = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set; database outages are waited out."""
@@ -108,15 +155,16 @@ class Sender:
                 while not stop.is_set():
                     self._wake.clear()
                     await self.recover()
-                    if await self.send_batch() < self._batch_size:
-                        await self.refresh_backlog()
-                        await _wait_any(stop, self._wake, self._poll_interval)
+                    await self.send_due(stop)
+                    await self.refresh_backlog()
+                    await _wait_any(stop, self._wake, self._poll_interval)
             finally:
                 with contextlib.suppress(Exception):
                     await listener.remove_listener(store.CHANNEL, self._on_notify)
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
+        self._changed.set()
 
     async def recover(self) -> int:
         """Requeue rows a dead sender left mid-send; returns how many (also a metric)."""
@@ -127,56 +175,78 @@ class Sender:
             log.warning("sending again messages a stopped sender may have delivered: %d", count)
         return count
 
-    async def send_batch(self) -> int:
-        """Claim and send one batch; returns how many rows it took."""
-        async with self._pool.acquire() as conn:
-            async with conn.transaction():
-                rows = await store.claim_due(conn, self._clock.now(), self._batch_size)
-            if not rows:
-                return 0
-            session = asyncio.Lock()  # the claiming connection runs one query at a time
-            slots = asyncio.Semaphore(self._concurrency)
+    async def send_due(self, stop: asyncio.Event | None = None) -> int:
+        """Send the due rows, ``concurrency`` at a time, claiming more as they finish, until
+        none is due (or ``stop``); returns how many rows it took.
+
+        Up to ``concurrency`` more rows are claimed ahead, so that a free place never waits
+        for a claim; a claim takes at most ``batch_size`` rows.
+        """
+        async with self._pool.acquire() as session:  # claims, and the in-flight locks
+            statements = asyncio.Lock()  # the session runs one statement at a time
+            places = asyncio.Semaphore(self._concurrency)
+            outcomes = _GroupCommit(lambda group: self._write(session, statements, group))
+            held: set[asyncio.Task[None]] = set()
+            taken = 0
 
             async def one(row: store.Claimed) -> None:
-                async with slots:
-                    await self._deliver(row)
-                async with session:
-                    await store.release(conn, row.id)
+                try:
+                    async with places:  # kept until the outcome is committed
+                        await outcomes.record(await self._deliver(row))
+                except Exception as exc:
+                    log.error("recording a send outcome failed: %s", type(exc).__name__)
+                finally:
+                    self._changed.set()
 
-            results = await asyncio.gather(*(one(row) for row in rows), return_exceptions=True)
-            for result in results:
-                if isinstance(result, BaseException):
-                    log.error("recording a send outcome failed: %s", type(result).__name__)
-            return len(rows)
+            try:
+                while stop is None or not stop.is_set():
+                    self._changed.clear()
+                    room = min(self._batch_size, 2 * self._concurrency - len(held))
+                    if len(held) <= self._concurrency:
+                        async with statements:
+                            rows = await store.claim_due(session, self._clock.now(), room)
+                        taken += len(rows)
+                        for row in rows:
+                            task = asyncio.create_task(one(row))
+                            held.add(task)
+                            task.add_done_callback(held.discard)
+                        if len(rows) == room:
+                            continue
+                        if not held:
+                            break
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._poll_interval):
+                            await self._changed.wait()  # a message done, or new rows
+            finally:
+                await asyncio.gather(*held, return_exceptions=True)
+            return taken
 
     async def refresh_backlog(self) -> None:
         async with self._pool.acquire() as conn:
             for state, count in (await store.backlog(conn)).items():
                 self._metrics.pending.labels(state).set(count)
 
-    async def _deliver(self, row: store.Claimed) -> None:
+    async def _deliver(self, row: store.Claimed) -> _Outcome:
         ids = {"order_id": row.order.order_id, "notification_id": _nid(row), "kind": row.kind}
         channel = row.kind.channel
         if channel is Channel.CHAT and self._chat is None:
-            await self._finish(row, "skipped")
             log.info("no chat webhook configured: alert skipped", extra=ids)
-            return
+            return _Outcome(row, "skipped")
         started = time.perf_counter()
         try:
             message_id = await self._send(row)
         except (PermanentSendError, InvalidAddress, PastDeadline) as exc:
             self._observe(channel, started)
-            await self._finish(row, "failed", error=redact(str(exc)), permanent=True)
             log.warning("message refused for good: %s", redact(str(exc)), extra=ids)
+            return _Outcome(row, "failed", error=redact(str(exc)), permanent=True)
         except TransientSendError as exc:
             self._observe(channel, started)
-            await self._retry(row, exc.reason, str(exc), exc.retry_after)
+            return self._retry(row, exc.reason, str(exc), exc.retry_after)
         except Exception as exc:
             log.exception("sending failed unexpectedly", extra=ids)
-            await self._retry(row, "unexpected", type(exc).__name__, None)
-        else:
-            self._observe(channel, started)
-            await self._finish(row, "sent", message_id=message_id)
+            return self._retry(row, "unexpected", type(exc).__name__, None)
+        self._observe(channel, started)
+        return _Outcome(row, "sent", message_id=message_id)
 
     async def _send(self, row: store.Claimed) -> str:
         """Send ``row``'s message; returns its message id once the server accepted it."""
@@ -195,58 +265,41 @@ class Sender:
         crash_point(CRASH_POINT)
         return message_id
 
-    async def _retry(
+    def _retry(
         self, row: store.Claimed, reason: str, error: str, retry_after: float | None
-    ) -> None:
+    ) -> _Outcome:
         now = self._clock.now()
         at = self._policy.next_attempt(
             attempts=row.attempts, created_at=row.created_at, now=now, chance=self._chance()
         )
         if at is None:
             message = f"gave up after {row.attempts} attempts: {redact(error)}"
-            await self._finish(row, "failed", error=message, permanent=False)
             log.warning("message given up: %s", message, extra={"notification_id": _nid(row)})
-            return
+            return _Outcome(row, "failed", error=message, permanent=False)
         if retry_after is not None:
             at = max(at, now + timedelta(seconds=retry_after))
         self._metrics.retries.labels(row.kind.channel, reason).inc()
+        return _Outcome(row, "retry", error=redact(error), retry_at=at)
 
-        async def requeue(conn: Connection) -> None:
-            await store.reschedule(conn, row.id, at, redact(error))
-
-        await self._record(requeue)
-
-    async def _finish(
-        self,
-        row: store.Claimed,
-        state: str,
-        *,
-        message_id: str | None = None,
-        error: str | None = None,
-        permanent: bool = True,
+    async def _write(
+        self, session: Connection, statements: asyncio.Lock, group: Sequence[_Outcome]
     ) -> None:
+        """Record ``group`` and its events in one transaction, then release its rows."""
         now = self._clock.now()
-        common: dict[str, Any] = {
-            "order_id": row.order.order_id,
-            "trigger_id": row.trigger.id,
-            "at": now,
-        }
-        events: list[CloudEvent[Any]] = []
-        if state == "sent":
-            assert message_id is not None
-            events = [outcomes.sent(row.kind, row.dedup_key, message_id=message_id, **common)]
-        elif state == "failed":
-            assert error is not None
-            events = [
-                outcomes.failed(row.kind, row.dedup_key, error=error, permanent=permanent, **common)
-            ]
+        final = [o for o in group if o.retry_at is None]
 
         async def record(conn: Connection) -> None:
-            if await store.finish(conn, row.id, state, now, error):
-                await outbox.enqueue(conn, SCHEMA, events)
+            done = await store.finish(conn, [(o.row.id, o.state, o.error) for o in final], now)
+            events = [_event(o, now) for o in final if o.row.id in done and o.state != "skipped"]
+            await outbox.enqueue(conn, SCHEMA, events)
+            retries = [(o.row.id, o.retry_at, o.error or "") for o in group if o.retry_at]
+            await store.reschedule(conn, retries)
 
         await self._record(record)
-        self._metrics.notifications.labels(row.kind.value, row.kind.channel, state).inc()
+        async with statements:
+            await store.release(session, [o.row.id for o in group])
+        for o in final:
+            self._metrics.notifications.labels(o.row.kind.value, o.row.kind.channel, o.state).inc()
 
     async def _record(self, change: Callable[[Connection], Awaitable[None]]) -> None:
         """Apply ``change`` in a transaction, riding out short database outages."""
@@ -262,6 +315,23 @@ class Sender:
 
     def _observe(self, channel: Channel, started: float) -> None:
         self._metrics.send_seconds.labels(channel).observe(time.perf_counter() - started)
+
+
+def _event(outcome: _Outcome, now: datetime) -> CloudEvent[Any]:
+    """The ``notification.sent`` or ``notification.failed`` event of a final outcome."""
+    row = outcome.row
+    common: dict[str, Any] = {
+        "order_id": row.order.order_id,
+        "trigger_id": row.trigger.id,
+        "at": now,
+    }
+    if outcome.state == "sent":
+        assert outcome.message_id is not None
+        return outcomes.sent(row.kind, row.dedup_key, message_id=outcome.message_id, **common)
+    assert outcome.error is not None
+    return outcomes.failed(
+        row.kind, row.dedup_key, error=outcome.error, permanent=outcome.permanent, **common
+    )
 
 
 def _nid(row: store.Claimed) -> str:

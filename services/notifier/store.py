@@ -22,11 +22,6 @@ _ORDER_LOCK_NAMESPACE = 0x4E4F  # "NO"
 _SEND_LOCK_BASE = 0x4E53 << 48  # "NS": session advisory locks of rows being sent
 
 
-def send_lock(notification_id: int) -> int:
-    """The advisory lock a live sender holds while row ``notification_id`` is in flight."""
-    return _SEND_LOCK_BASE + notification_id
-
-
 # --- consumer side ----------------------------------------------------------------------
 
 
@@ -161,33 +156,25 @@ class Claimed:
     trigger: CloudEvent[Any]
 
 
-async def claim_due(conn: Connection, now: datetime, limit: int) -> list[Claimed]:
-    """Take up to ``limit`` due rows: mark them ``sending`` and hold, on ``conn``'s session,
-    the advisory lock of each until it is released (:func:`release`) or the session ends.
+_CLAIM_DUE = """
+WITH due AS (
+    SELECT id FROM notifications WHERE state = 'pending' AND next_attempt_at <= $1
+    ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+), held AS (
+    SELECT id FROM due WHERE pg_try_advisory_lock($3 + id)
+)
+UPDATE notifications n SET state = 'sending', attempts = n.attempts + 1
+FROM held, triggers t, orders o
+WHERE n.id = held.id AND t.event_id = n.trigger_event_id AND o.order_id = n.order_id
+RETURNING n.id, n.dedup_key, n.kind, n.attempts, n.created_at, t.event, o.info
+"""
 
-    Run in a transaction. Rows locked by another sender are skipped.
-    """
-    ids = await conn.fetch(
-        "SELECT id FROM notifications WHERE state = 'pending' AND next_attempt_at <= $1 "
-        "ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
-        now,
-        limit,
-    )
-    if not ids:
-        return []
-    held = await conn.fetch(
-        "SELECT id FROM unnest($1::bigint[]) AS id WHERE pg_try_advisory_lock($2 + id)",
-        [row["id"] for row in ids],
-        _SEND_LOCK_BASE,
-    )
-    rows = await conn.fetch(
-        "UPDATE notifications n SET state = 'sending', attempts = n.attempts + 1 "
-        "FROM triggers t, orders o "
-        "WHERE n.id = ANY($1::bigint[]) AND t.event_id = n.trigger_event_id "
-        "AND o.order_id = n.order_id "
-        "RETURNING n.id, n.dedup_key, n.kind, n.attempts, n.created_at, t.event, o.info",
-        [row["id"] for row in held],
-    )
+
+async def claim_due(conn: Connection, now: datetime, limit: int) -> list[Claimed]:
+    """Take up to ``limit`` due rows, oldest first: mark them ``sending`` and hold, on
+    ``conn``'s session, the advisory lock of each until it is released (:func:`release`) or
+    the session ends. One statement; rows locked by another sender are skipped."""
+    rows = await conn.fetch(_CLAIM_DUE, now, limit, _SEND_LOCK_BASE)
     return [
         Claimed(
             id=row["id"],
@@ -202,34 +189,48 @@ async def claim_due(conn: Connection, now: datetime, limit: int) -> list[Claimed
     ]
 
 
-async def release(conn: Connection, notification_id: int) -> None:
-    """Drop the in-flight lock of a row once its outcome is recorded."""
-    await conn.execute("SELECT pg_advisory_unlock($1)", send_lock(notification_id))
+async def release(conn: Connection, notification_ids: Sequence[int]) -> None:
+    """Drop the in-flight locks of rows once their outcomes are recorded."""
+    await conn.execute(
+        "SELECT pg_advisory_unlock($2 + id) FROM unnest($1::bigint[]) AS id",
+        list(notification_ids),
+        _SEND_LOCK_BASE,
+    )
 
 
 async def finish(
-    conn: Connection, notification_id: int, state: str, now: datetime, error: str | None = None
-) -> bool:
-    """Record a final state (sent, failed, skipped); False if the row is no longer ours."""
-    done = await conn.fetchval(
-        "UPDATE notifications SET state = $2, finished_at = $3, last_error = $4 "
-        "WHERE id = $1 AND state = 'sending' RETURNING true",
-        notification_id,
-        state,
+    conn: Connection, outcomes: Sequence[tuple[int, str, str | None]], now: datetime
+) -> set[int]:
+    """Record final states (``(id, sent|failed|skipped, error)``); returns the ids recorded,
+    leaving out rows that are no longer ours (not ``sending``)."""
+    if not outcomes:
+        return set()
+    ids, states, errors = zip(*outcomes, strict=True)
+    rows = await conn.fetch(
+        "UPDATE notifications n SET state = u.state, finished_at = $4, last_error = u.error"
+        " FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, state, error)"
+        " WHERE n.id = u.id AND n.state = 'sending' RETURNING n.id",
+        ids,
+        states,
+        errors,
         now,
-        error,
     )
-    return bool(done)
+    return {row["id"] for row in rows}
 
 
-async def reschedule(conn: Connection, notification_id: int, at: datetime, error: str) -> None:
-    """Put a row back in the queue for another attempt at ``at``."""
+async def reschedule(conn: Connection, retries: Sequence[tuple[int, datetime, str]]) -> None:
+    """Put rows back in the queue (``(id, next attempt, error)``) for another attempt."""
+    if not retries:
+        return
+    ids, times, errors = zip(*retries, strict=True)
     await conn.execute(
-        "UPDATE notifications SET state = 'pending', next_attempt_at = $2, last_error = $3 "
-        "WHERE id = $1 AND state = 'sending'",
-        notification_id,
-        at,
-        error,
+        "UPDATE notifications n SET state = 'pending', next_attempt_at = u.at,"
+        " last_error = u.error"
+        " FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS u(id, at, error)"
+        " WHERE n.id = u.id AND n.state = 'sending'",
+        ids,
+        times,
+        errors,
     )
 
 
