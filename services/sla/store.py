@@ -294,20 +294,26 @@ async def count_by_state(conn: Connection) -> dict[str, int]:
 # --- loading and saving assessments -----------------------------------------------------
 
 
+_LOAD = """
+SELECT o.*,
+    ARRAY(SELECT s FROM shipments s WHERE s.order_id = o.order_id) AS shipments_,
+    ARRAY(SELECT d FROM disputes d WHERE d.order_id = o.order_id) AS disputes_,
+    ARRAY(SELECT b FROM breaches b WHERE b.order_id = o.order_id) AS breaches_
+FROM orders o WHERE o.order_id = ANY($1::text[])
+"""
+
+
 async def load(conn: Connection, order_ids: Sequence[str]) -> list[OrderFacts]:
-    """The facts of the given orders (four queries, whatever their number)."""
-    ids = list(order_ids)
-    orders = await conn.fetch("SELECT * FROM orders WHERE order_id = ANY($1::text[])", ids)
-    children: dict[str, dict[str, list[Any]]] = {
-        row["order_id"]: {"shipments": [], "disputes": [], "breaches": []} for row in orders
-    }
-    for table in ("shipments", "disputes", "breaches"):
-        for row in await conn.fetch(
-            f"SELECT * FROM {table} WHERE order_id = ANY($1::text[])",  # noqa: S608 - constant
-            ids,
-        ):
-            children[row["order_id"]][table].append(row)
-    return [_facts(row, children[row["order_id"]]) for row in orders]
+    """The facts of the given orders: one statement, each order's rows with its shipments,
+    disputes and breaches as arrays of rows."""
+    orders = await conn.fetch(_LOAD, list(order_ids))
+    return [
+        _facts(
+            row,
+            {table: row[f"{table}_"] for table in ("shipments", "disputes", "breaches")},
+        )
+        for row in orders
+    ]
 
 
 def _facts(row: Any, children: dict[str, list[Any]]) -> OrderFacts:
