@@ -67,7 +67,7 @@ async def build_app(settings: NotifierSettings, deps: Dependencies | None = None
     service = await build_service(settings, name=NAME, migrations_dir=MIGRATIONS)
     intake = Intake(settings.routing, clock)
     for topic, handlers in subscriptions(intake).items():
-        service.consume(topic, purpose=PURPOSES[topic], handlers=handlers)
+        service.consume(topic, purpose=PURPOSES[topic], handlers=handlers, prepare=intake.lock)
     sender = Sender(
         service.pool,
         composer=Composer(settings.links, settings.mail, settings.contacts),

@@ -1,14 +1,16 @@
 """Consumer side: keep orders, decide who hears what, claim the messages.
 
 Handlers run inside the transaction that claims the event in the inbox, so the order,
-the trigger and the claimed rows commit with it or not at all. Nothing is sent here:
-the sender picks claimed rows up after the commit.
+the trigger and the claimed rows commit with it or not at all; the consumer's ``prepare``
+(:meth:`Intake.lock`) has locked their orders first. Nothing is sent here: the sender
+picks claimed rows up after the commit.
 
 Topics are not ordered with each other: a tracking or SLA event may come before its
 order. It is then kept as awaiting its order and routed when the order arrives; the
 partition moves on meanwhile.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
 from services.notifier import store
@@ -30,25 +32,27 @@ class Intake:
         self._routing = routing
         self._clock = clock
 
+    async def lock(self, conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
+        """Lock the orders of ``events`` (a batch: all at once, in one order), before their
+        handlers run: an order and its triggers on two topics never miss each other."""
+        await store.lock_orders(conn, [event.subject for event in events])
+
     async def order(self, conn: Connection, event: CloudEvent[Any]) -> None:
         """Remember the order; route the events that were waiting for it."""
         assert isinstance(event.data, OrderPlaced | OrderConfirmed)
         order = OrderInfo.from_event(event.data)
         now = self._clock.now()
-        await store.lock_order(conn, order.order_id)
-        await store.save_order(conn, order, now)
-        waiting = await store.awaiting_triggers(conn, order.order_id)
+        waiting = await store.save_order(conn, order, now)
         for trigger in waiting:
             await self._claim(conn, order, trigger)
-        await store.mark_routed(conn, [trigger.id for trigger in waiting], now)
+        if waiting:
+            await store.mark_routed(conn, [trigger.id for trigger in waiting], now)
 
     async def trigger(self, conn: Connection, event: CloudEvent[Any]) -> None:
         """Claim the messages ``event`` triggers, or keep it until its order is known."""
         if not triggered_kinds(event.data, self._routing):
             return
-        await store.lock_order(conn, event.subject)
-        order = await store.load_order(conn, event.subject)
-        await store.save_trigger(conn, event, self._clock.now(), routed=order is not None)
+        order = await store.save_trigger(conn, event, self._clock.now())
         if order is not None:
             await self._claim(conn, order, event)
 

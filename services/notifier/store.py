@@ -4,7 +4,7 @@ Every function takes a connection; callers own the transactions.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,53 +25,50 @@ _SEND_LOCK_BASE = 0x4E53 << 48  # "NS": session advisory locks of rows being sen
 # --- consumer side ----------------------------------------------------------------------
 
 
-async def lock_order(conn: Connection, order_id: str) -> None:
-    """Serialize, until the transaction ends, the handlers touching ``order_id``: an order
-    and a trigger arriving together on two topics must not miss each other."""
+async def lock_orders(conn: Connection, order_ids: Collection[str]) -> None:
+    """Serialize, until the transaction ends, the handlers touching these orders: an order
+    and a trigger arriving together on two topics must not miss each other. The locks are
+    taken in one order (by key), so consumers locking overlapping batches never deadlock."""
     await conn.execute(
-        "SELECT pg_advisory_xact_lock($1, hashtext($2))", _ORDER_LOCK_NAMESPACE, order_id
+        "SELECT pg_advisory_xact_lock($1, key) FROM"
+        " (SELECT DISTINCT hashtext(id) AS key FROM unnest($2::text[]) AS id ORDER BY 1) AS keys",
+        _ORDER_LOCK_NAMESPACE,
+        list(order_ids),
     )
 
 
-async def save_order(conn: Connection, order: OrderInfo, now: datetime) -> None:
-    await conn.execute(
-        "INSERT INTO orders (order_id, info, updated_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT (order_id) DO UPDATE "
-        "SET info = EXCLUDED.info, updated_at = EXCLUDED.updated_at",
+async def save_order(conn: Connection, order: OrderInfo, now: datetime) -> list[CloudEvent[Any]]:
+    """Keep the order (the latest event's); returns the events that were waiting for it,
+    oldest first. One statement."""
+    rows = await conn.fetch(
+        "WITH saved AS (INSERT INTO orders (order_id, info, updated_at) VALUES ($1, $2, $3)"
+        " ON CONFLICT (order_id) DO UPDATE"
+        " SET info = EXCLUDED.info, updated_at = EXCLUDED.updated_at)"
+        " SELECT event FROM triggers WHERE order_id = $1 AND routed_at IS NULL"
+        " ORDER BY received_at, event_id",
         order.order_id,
         order.model_dump(mode="json"),
         now,
     )
+    return [decode(json.dumps(row["event"])) for row in rows]
 
 
-async def load_order(conn: Connection, order_id: str) -> OrderInfo | None:
-    info = await conn.fetchval("SELECT info FROM orders WHERE order_id = $1", order_id)
-    return None if info is None else OrderInfo.model_validate(info)
-
-
-async def save_trigger(
-    conn: Connection, event: CloudEvent[Any], now: datetime, *, routed: bool
-) -> None:
-    """Keep a triggering event; ``routed=False`` while its order is unknown."""
-    await conn.execute(
-        "INSERT INTO triggers (event_id, order_id, event, received_at, routed_at) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
+async def save_trigger(conn: Connection, event: CloudEvent[Any], now: datetime) -> OrderInfo | None:
+    """Keep a triggering event and return its order; an event whose order is unknown is
+    kept as awaiting it (``None``). One statement."""
+    info = await conn.fetchval(
+        "WITH known AS (SELECT info FROM orders WHERE order_id = $2),"
+        " kept AS (INSERT INTO triggers (event_id, order_id, event, received_at, routed_at)"
+        " SELECT $1::text, $2::text, $3::jsonb, $4::timestamptz,"
+        " CASE WHEN EXISTS (SELECT 1 FROM known) THEN $4::timestamptz END"
+        " ON CONFLICT (event_id) DO NOTHING)"
+        " SELECT info FROM known",
         event.id,
         event.subject,
         event.model_dump(mode="json"),
         now,
-        now if routed else None,
     )
-
-
-async def awaiting_triggers(conn: Connection, order_id: str) -> list[CloudEvent[Any]]:
-    """The events of ``order_id`` that came before it, oldest first."""
-    rows = await conn.fetch(
-        "SELECT event FROM triggers WHERE order_id = $1 AND routed_at IS NULL "
-        "ORDER BY received_at, event_id",
-        order_id,
-    )
-    return [decode(json.dumps(row["event"])) for row in rows]
+    return None if info is None else OrderInfo.model_validate(info)
 
 
 async def mark_routed(conn: Connection, event_ids: Sequence[str], now: datetime) -> None:
@@ -106,20 +103,20 @@ async def claim(
             )
         if rules.follows and not await _has(conn, order_id, rules.follows, ("sent", "sending")):
             continue
-        inserted = await conn.fetchval(
-            "INSERT INTO notifications"
+        inserted = await conn.fetchrow(  # and wake the senders, once it commits
+            "WITH added AS (INSERT INTO notifications"
             " (dedup_key, order_id, kind, trigger_event_id, next_attempt_at, created_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING RETURNING 1",
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING RETURNING 1)"
+            " SELECT pg_notify($7, '') FROM added",
             notification.dedup_key,
             order_id,
             notification.kind.value,
             trigger_event_id,
             notification.not_before or now,
             now,
+            CHANNEL,
         )
-        claimed += 1 if inserted else 0
-    if claimed:
-        await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
+        claimed += 0 if inserted is None else 1
     return claimed
 
 
