@@ -35,6 +35,8 @@ from services.notifier.headers import (
 from services.notifier.rendering import RenderedMessage
 
 CRLF = b"\r\n"
+_LINE = 78
+"""The line length the SMTP policy folds headers at."""
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
 """A MIME type part or a file name that needs no quoting nor encoding."""
 
@@ -141,11 +143,19 @@ def build_email(
     )
 
 
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9]+(?:[ '-][A-Za-z0-9]+)*")
+"""A display name the policy writes as it is: ASCII words, no specials, nothing to encode."""
+
+
 @lru_cache(maxsize=4096)
 def _mailbox_field(name: str, display_name: str, address: str) -> tuple[Party, bytes]:
     """The party and its folded header line; kept, as senders and recipients recur."""
+    party = Party(clean_header_text(display_name), checked_address(address))
+    line = f"{name}: {party.name} <{party.address}>"
+    if _PLAIN_NAME.fullmatch(party.name) and len(line) <= _LINE:
+        return party, f"{line}\r\n".encode("ascii")  # as the policy would write it
     folded = SMTP.header_factory(name, mailbox(display_name, address)).fold(policy=SMTP)
-    return Party(clean_header_text(display_name), checked_address(address)), folded.encode("ascii")
+    return party, folded.encode("ascii")
 
 
 def _text_body(text: str) -> str:

@@ -77,6 +77,32 @@ async def mark_routed(conn: Connection, event_ids: Sequence[str], now: datetime)
     )
 
 
+_CLAIM = """
+WITH blocked AS (
+    SELECT true FROM notifications WHERE order_id = $2 AND kind = ANY($8::text[]) LIMIT 1
+), withdrawn AS (
+    UPDATE notifications SET state = 'skipped', finished_at = $6, last_error = $11
+    WHERE order_id = $2 AND kind = ANY($9::text[]) AND state = 'pending'
+      AND NOT EXISTS (SELECT 1 FROM blocked)
+), added AS (
+    INSERT INTO notifications
+        (dedup_key, order_id, kind, trigger_event_id, next_attempt_at, created_at)
+    SELECT $1, $2, $3, $4, $5, $6
+    WHERE NOT EXISTS (SELECT 1 FROM blocked)
+      AND (cardinality($10::text[]) = 0 OR EXISTS (
+          SELECT 1 FROM notifications WHERE order_id = $2 AND kind = ANY($10::text[])
+          AND state IN ('sent', 'sending')))
+    ON CONFLICT (dedup_key) DO NOTHING RETURNING 1
+)
+SELECT pg_notify($7, '') FROM added
+"""
+"""One notification's claim, by its kind's policy: nothing if the order has a message of a
+kind that blocks it; else withdraw the pending messages it makes moot, and insert it
+(a follow-up only after what it follows was sent) unless its dedup key is taken; the
+senders are woken when it commits. (Withdrawing touches pending rows only, so the checks
+need not see it.)"""
+
+
 async def claim(
     conn: Connection,
     notifications: Sequence[Notification],
@@ -86,28 +112,13 @@ async def claim(
     now: datetime,
 ) -> int:
     """Insert the rows not claimed before (by dedup key), applying each kind's
-    :func:`~services.notifier.routing.policy`; returns how many are new."""
+    :func:`~services.notifier.routing.policy`; returns how many are new. One statement per
+    notification."""
     claimed = 0
     for notification in notifications:
         rules = policy(notification.kind)
-        if rules.blocked_by and await _has(conn, order_id, rules.blocked_by):
-            continue
-        if rules.withdraws:
-            await conn.execute(
-                "UPDATE notifications SET state = 'skipped', finished_at = $3, last_error = $4"
-                " WHERE order_id = $1 AND kind = ANY($2::text[]) AND state = 'pending'",
-                order_id,
-                [kind.value for kind in rules.withdraws],
-                now,
-                f"withdrawn: {notification.kind} made it moot",
-            )
-        if rules.follows and not await _has(conn, order_id, rules.follows, ("sent", "sending")):
-            continue
-        inserted = await conn.fetchrow(  # and wake the senders, once it commits
-            "WITH added AS (INSERT INTO notifications"
-            " (dedup_key, order_id, kind, trigger_event_id, next_attempt_at, created_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING RETURNING 1)"
-            " SELECT pg_notify($7, '') FROM added",
+        inserted = await conn.fetchrow(
+            _CLAIM,
             notification.dedup_key,
             order_id,
             notification.kind.value,
@@ -115,26 +126,13 @@ async def claim(
             notification.not_before or now,
             now,
             CHANNEL,
+            [kind.value for kind in rules.blocked_by],
+            [kind.value for kind in rules.withdraws],
+            [kind.value for kind in rules.follows],
+            f"withdrawn: {notification.kind} made it moot",
         )
         claimed += 0 if inserted is None else 1
     return claimed
-
-
-async def _has(
-    conn: Connection,
-    order_id: str,
-    kinds: frozenset[MessageKind],
-    states: tuple[str, ...] = ("pending", "sending", "sent", "failed", "skipped"),
-) -> bool:
-    """Whether the order has a message of one of ``kinds`` in one of ``states``."""
-    found = await conn.fetchval(
-        "SELECT true FROM notifications WHERE order_id = $1 AND kind = ANY($2::text[])"
-        " AND state = ANY($3::text[]) LIMIT 1",
-        order_id,
-        [kind.value for kind in kinds],
-        list(states),
-    )
-    return bool(found)
 
 
 # --- sender side ------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
-from email.policy import default
+from email.policy import SMTP, default
 
 import pytest
 
@@ -14,7 +14,7 @@ from services.notifier.headers import (
     message_id,
 )
 from services.notifier.kinds import MessageKind
-from services.notifier.mail import MailSettings, OutgoingEmail, build_email
+from services.notifier.mail import MailSettings, OutgoingEmail, _mailbox_field, build_email
 from services.notifier.rendering import RenderedMessage
 from shared.contracts.events import Audience
 
@@ -183,3 +183,29 @@ def test_email_is_seven_bit_with_crlf_line_ends_when_text_and_names_are_not_asci
 def test_build_refuses_a_naive_time() -> None:
     with pytest.raises(ValueError, match="time zone"):
         build_email(MESSAGE, recipient(), "k", MailSettings(), NOW.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Jamie Rivera",
+        "Siobhan O'Brien-Walsh",
+        "R2 D2",
+        "Jamie",
+        "J. Rivera",
+        "J.Rivera",
+        'Rivera, "JR" Jamie',
+        "x" * 47,  # To: x… <jamie.rivera@example.com> is 78 characters: one line
+        "x" * 48,  # 79: folded
+        "Zoë Ødegaard",
+        "=?utf-8?q?Jamie?=",
+        "A Very Long Display Name That Will Not Fit On One Header Line With Its Address",
+        "",
+    ],
+)
+def test_address_header_is_what_the_email_package_writes_when_names_are_plain_or_not(
+    name: str,
+) -> None:
+    address = "jamie.rivera@example.com"
+    expected = SMTP.header_factory("To", mailbox(name, address)).fold(policy=SMTP)
+    assert _mailbox_field("To", name, address)[1] == expected.encode("ascii")
