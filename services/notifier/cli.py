@@ -61,7 +61,7 @@ def preview(kind: str, locale: str, output: Literal["text", "html", "eml"]) -> N
         email = Composer(links, MailSettings()).email(
             message_kind, context.order, context.event, key, now
         )
-        click.echo(email.as_string(), nl=False)
+        click.echo(email.data.decode("ascii").replace("\r\n", "\n"), nl=False)
         return
     rendered = Renderer(links).render(message_kind, context, recipient, now)
     if output == "html":

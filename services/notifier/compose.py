@@ -1,7 +1,7 @@
 """Build what goes out for a claimed row: an e-mail or a chat payload. Pure."""
 
 from datetime import datetime
-from email.message import EmailMessage
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -11,7 +11,7 @@ from services.notifier.context import MessageContext, OrderInfo, Recipient, reci
 from services.notifier.declaration import DeclarationFacts, render_declaration
 from services.notifier.kinds import MessageKind
 from services.notifier.links import LinkSettings
-from services.notifier.mail import Attachment, MailSettings, build_email
+from services.notifier.mail import Attachment, MailSettings, OutgoingEmail, build_email
 from services.notifier.rendering import (
     Renderer,
     format_moment,
@@ -46,7 +46,7 @@ class Composer:
         event: EventData,
         dedup_key: str,
         now: datetime,
-    ) -> EmailMessage:
+    ) -> OutgoingEmail:
         """The e-mail of ``kind``; raises :class:`~.headers.InvalidAddress` on a bad address
         and :class:`~.rendering.PastDeadline` if it would show a deadline already gone."""
         recipient = recipient_for(order, kind.audience)
@@ -78,9 +78,15 @@ def attachments(
         Attachment(
             DECLARATION_FILENAME[language],
             "application/pdf",
-            render_declaration(facts, recipient.locale),
+            _declaration(facts, recipient.locale),
         ),
     )
+
+
+@lru_cache(maxsize=64)
+def _declaration(facts: DeclarationFacts, locale: str) -> bytes:
+    """The same PDF for the same facts (the renderer is pure): a retry does not draw it again."""
+    return render_declaration(facts, locale)
 
 
 def declaration_facts(

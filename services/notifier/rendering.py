@@ -13,12 +13,14 @@ already gone. Templates that may meet a passed deadline test it first (``is upco
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time, get_datetime_format, get_timezone_name
-from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
+from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context, pass_environment
+from jinja2.filters import do_wordwrap
 from jinja2.runtime import Context
 
 from services.notifier.carriers import CarrierContactSettings, carrier_contact
@@ -52,6 +54,7 @@ def template_language(locale: str) -> str:
     return language if language in LANGUAGES else LANGUAGES[0]
 
 
+@lru_cache(maxsize=256)
 def formatting_locale(locale: str, language: str) -> Locale:
     """The babel locale for dates: the recipient's own when it speaks ``language``."""
     try:
@@ -69,6 +72,7 @@ class Renderer:
         self._contacts = contacts or CarrierContactSettings()
         self._html = _environment(autoescape=True)
         self._text = _environment(autoescape=False)
+        self._macro_modules: dict[tuple[str, str], Any] = {}
 
     def render(
         self, kind: MessageKind, context: MessageContext, recipient: Recipient, now: datetime
@@ -127,9 +131,13 @@ class Renderer:
         }
 
     def _macros(self, flavour: str, variables: dict[str, Any]) -> Any:
-        environment = self._html if flavour == "html" else self._text
-        template = environment.get_template(f"_macros_{flavour}.jinja")
-        return template.make_module({"colon": variables["labels"].colon})
+        """The ``m`` macros of ``flavour`` in the message's language (built once)."""
+        key = (flavour, variables["lang"])
+        if key not in self._macro_modules:
+            environment = self._html if flavour == "html" else self._text
+            template = environment.get_template(f"_macros_{flavour}.jinja")
+            self._macro_modules[key] = template.make_module({"colon": variables["labels"].colon})
+        return self._macro_modules[key]
 
 
 def _environment(*, autoescape: bool) -> Environment:
@@ -138,6 +146,7 @@ def _environment(*, autoescape: bool) -> Environment:
         loader=PackageLoader("services.notifier", "templates"),
         autoescape=autoescape,  # noqa: S701
         undefined=StrictUndefined,
+        auto_reload=False,  # packaged templates: no file check per use
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -147,6 +156,7 @@ def _environment(*, autoescape: bool) -> Environment:
         deadline=_format_deadline,
         squash=_squash,
         lookup=_lookup,
+        wordwrap=_wordwrap,
     )
     environment.tests.update(upcoming=_upcoming)
     return environment
@@ -159,7 +169,12 @@ def _format_date(context: Context, value: date | None) -> str | None:
         return None
     if isinstance(value, datetime):
         value = value.astimezone(context["time_zone"]).date()
-    return format_date(value, "full", locale=context["date_locale"])
+    return _full_date(value, context["date_locale"])
+
+
+@lru_cache(maxsize=4096)
+def _full_date(value: date, locale: Locale) -> str:
+    return format_date(value, "full", locale=locale)
 
 
 @pass_context
@@ -170,6 +185,7 @@ def _format_datetime(context: Context, value: datetime | None) -> str | None:
     return format_moment(value, context["date_locale"], context["time_zone"])
 
 
+@lru_cache(maxsize=4096)
 def format_moment(value: datetime, locale: Locale, zone: ZoneInfo) -> str:
     """``Friday, March 7, 2025 at 1:31 PM CST`` in ``locale``, at its time in ``zone``."""
     local = value.astimezone(zone)
@@ -197,6 +213,41 @@ def _upcoming(value: datetime | None, now: datetime) -> bool:
 def _lookup(key: str, table: dict[str, str]) -> str:
     """``key`` in ``table``, for ``map("lookup", labels.document)``."""
     return table[key]
+
+
+_BREAKS = re.compile("[\t\n\x0b\x0c\r\x1c-\x1e\x85\u2028\u2029]")
+"""What ``textwrap`` takes for whitespace besides the space, and what ``splitlines`` splits at."""
+
+
+@pass_environment
+def _wordwrap(
+    environment: Environment,
+    value: str,
+    width: int = 79,
+    break_long_words: bool = True,
+    wrapstring: str | None = None,
+    break_on_hyphens: bool = True,
+) -> str:
+    """Jinja's ``wordwrap``, greedy and without ``textwrap`` in the common case (one line of
+    words between single spaces, long words and hyphens kept whole): the same lines."""
+    words = value.split(" ")
+    plain = not _BREAKS.search(value) and all(word and not word.isspace() for word in words)
+    if break_long_words or break_on_hyphens or not plain:
+        return do_wordwrap(
+            environment, value, width, break_long_words, wrapstring, break_on_hyphens
+        )
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line = f"{line} {word}"
+        else:
+            lines.append(line)
+            line = word
+    lines.append(line)
+    return (environment.newline_sequence if wrapstring is None else wrapstring).join(lines)
 
 
 def _squash(value: str) -> str:

@@ -6,14 +6,16 @@ One round:
 2. claim due rows (``FOR UPDATE SKIP LOCKED``), mark them ``sending`` and hold a session
    advisory lock per row on the claiming connection: while that session lives, nobody
    else touches the row; if the process dies, the lock goes with it;
-3. send each (a few in flight at once), then record the outcome and its
-   ``notification.*`` event in one transaction, and release the row's lock.
+3. send them, ``concurrency`` at a time, claiming more as messages finish (a rolling
+   window, until no row is due); record each outcome with its ``notification.*`` event
+   in a transaction (outcomes that finish together share one), then release the locks.
 
-The service (:class:`~services.notifier.service.NotifierService`) owns those transactions;
-the sender composes, sends and decides when to try again.
+The service (:class:`~services.notifier.service.NotifierService`) owns those statements and
+transactions; the sender composes, sends and decides when to try again.
 
-A crash after the server accepted a message and before step 3 committed leaves the row
-``sending`` with no lock: the next round anywhere sends it again, with the same
+A message keeps its place among the ``concurrency`` until its outcome is committed, so a
+crash leaves at most that many messages accepted by the server and not recorded: rows
+``sending`` with no lock, which the next round anywhere sends again, with the same
 Message-ID. That is the one window, at most one duplicate, never a loss.
 """
 
@@ -22,7 +24,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 
 import asyncpg
@@ -33,7 +35,7 @@ from services.notifier.headers import InvalidAddress
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.rendering import PastDeadline
 from services.notifier.retry import RetryPolicy
-from services.notifier.service import NotifierService
+from services.notifier.service import NotifierService, SendOutcome
 from services.notifier.transports.base import (
     ChatTransport,
     EmailTransport,
@@ -45,11 +47,43 @@ from shared.contracts.events import Channel
 from shared.infra.clock import Clock
 from shared.infra.consumer import TRANSIENT_ERRORS
 from shared.infra.crash import crash_point
+from shared.infra.db import Connection
 from shared.infra.periodic import sleep_unless
 
 log = logging.getLogger(__name__)
 
 CRASH_POINT = "notifier.after_smtp_accept"
+
+
+class _GroupCommit:
+    """Writes outcomes together: the first caller writes every outcome waiting, then those
+    that came meanwhile, while the others wait for theirs."""
+
+    def __init__(self, write: Callable[[Sequence[SendOutcome]], Awaitable[None]]) -> None:
+        self._write = write
+        self._waiting: list[tuple[SendOutcome, asyncio.Future[None]]] = []
+        self._writing = False
+
+    async def record(self, outcome: SendOutcome) -> None:
+        """Return once ``outcome`` is committed; raise what its write raised."""
+        done = asyncio.get_running_loop().create_future()
+        self._waiting.append((outcome, done))
+        if not self._writing:
+            self._writing = True
+            try:
+                while self._waiting:
+                    group, self._waiting = self._waiting, []
+                    try:
+                        await self._write([item for item, _ in group])
+                    except Exception as exc:
+                        for _, future in group:
+                            future.set_exception(exc)
+                    else:
+                        for _, future in group:
+                            future.set_result(None)
+            finally:
+                self._writing = False
+        await done
 
 
 class Sender:
@@ -84,6 +118,7 @@ class Sender:
         self._poll_interval = poll_interval
         self._chance = chance
         self._wake = asyncio.Event()
+        self._changed = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set; database outages are waited out."""
@@ -109,64 +144,88 @@ class Sender:
                 while not stop.is_set():
                     self._wake.clear()
                     await self._service.recover()
-                    if await self.send_batch() < self._batch_size:
-                        await self.refresh_backlog()
-                        await sleep_unless(stop, self._poll_interval, wake=self._wake)
+                    await self.send_due(stop)
+                    await self.refresh_backlog()
+                    await sleep_unless(stop, self._poll_interval, wake=self._wake)
             finally:
                 with contextlib.suppress(Exception):
                     await listener.remove_listener(store.CHANNEL, self._on_notify)
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
+        self._changed.set()
 
-    async def send_batch(self) -> int:
-        """Claim and send one batch; returns how many rows it took."""
-        async with self._pool.acquire() as conn:
-            rows = await self._service.take_due(conn, self._batch_size)
-            if not rows:
-                return 0
-            session = asyncio.Lock()  # the claiming connection runs one query at a time
-            slots = asyncio.Semaphore(self._concurrency)
+    async def send_due(self, stop: asyncio.Event | None = None) -> int:
+        """Send the due rows, ``concurrency`` at a time, claiming more as they finish, until
+        none is due (or ``stop``); returns how many rows it took.
+
+        Up to ``concurrency`` more rows are claimed ahead, so that a free place never waits
+        for a claim; a claim takes at most ``batch_size`` rows.
+        """
+        async with self._pool.acquire() as session:  # claims, and the in-flight locks
+            statements = asyncio.Lock()  # the session runs one statement at a time
+            places = asyncio.Semaphore(self._concurrency)
+            outcomes = _GroupCommit(lambda group: self._write(session, statements, group))
+            held: set[asyncio.Task[None]] = set()
+            taken = 0
 
             async def one(row: store.Claimed) -> None:
-                async with slots:
-                    await self._deliver(row)
-                async with session:
-                    await self._service.release(conn, row.id)
+                try:
+                    async with places:  # kept until the outcome is committed
+                        await outcomes.record(await self._deliver(row))
+                except Exception as exc:
+                    log.error("recording a send outcome failed: %s", type(exc).__name__)
+                finally:
+                    self._changed.set()
 
-            results = await asyncio.gather(*(one(row) for row in rows), return_exceptions=True)
-            for result in results:
-                if isinstance(result, BaseException):
-                    log.error("recording a send outcome failed: %s", type(result).__name__)
-            return len(rows)
+            try:
+                while stop is None or not stop.is_set():
+                    self._changed.clear()
+                    room = min(self._batch_size, 2 * self._concurrency - len(held))
+                    if len(held) <= self._concurrency:
+                        async with statements:
+                            rows = await self._service.take_due(session, room)
+                        taken += len(rows)
+                        for row in rows:
+                            task = asyncio.create_task(one(row))
+                            held.add(task)
+                            task.add_done_callback(held.discard)
+                        if len(rows) == room:
+                            continue
+                        if not held:
+                            break
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(self._poll_interval):
+                            await self._changed.wait()  # a message done, or new rows
+            finally:
+                await asyncio.gather(*held, return_exceptions=True)
+            return taken
 
     async def refresh_backlog(self) -> None:
         for state, count in (await self._service.backlog()).items():
             self._metrics.pending.labels(state).set(count)
 
-    async def _deliver(self, row: store.Claimed) -> None:
+    async def _deliver(self, row: store.Claimed) -> SendOutcome:
         ids = {"order_id": row.order.order_id, "notification_id": _nid(row), "kind": row.kind}
         channel = row.kind.channel
         if channel is Channel.CHAT and self._chat is None:
-            await self._service.finish(row, "skipped")
             log.info("no chat webhook configured: alert skipped", extra=ids)
-            return
+            return SendOutcome(row, "skipped")
         started = time.perf_counter()
         try:
             message_id = await self._send(row)
         except (PermanentSendError, InvalidAddress, PastDeadline) as exc:
             self._observe(channel, started)
-            await self._service.finish(row, "failed", error=redact(str(exc)), permanent=True)
             log.warning("message refused for good: %s", redact(str(exc)), extra=ids)
+            return SendOutcome(row, "failed", error=redact(str(exc)), permanent=True)
         except TransientSendError as exc:
             self._observe(channel, started)
-            await self._retry(row, exc.reason, str(exc), exc.retry_after)
+            return self._retry(row, exc.reason, str(exc), exc.retry_after)
         except Exception as exc:
             log.exception("sending failed unexpectedly", extra=ids)
-            await self._retry(row, "unexpected", type(exc).__name__, None)
-        else:
-            self._observe(channel, started)
-            await self._service.finish(row, "sent", message_id=message_id)
+            return self._retry(row, "unexpected", type(exc).__name__, None)
+        self._observe(channel, started)
+        return SendOutcome(row, "sent", message_id=message_id)
 
     async def _send(self, row: store.Claimed) -> str:
         """Send ``row``'s message; returns its message id once the server accepted it."""
@@ -181,26 +240,33 @@ class Sender:
                 row.kind, row.order, row.trigger.data, row.dedup_key, self._clock.now()
             )
             await self._email.send(email, idempotency_key=key)
-            message_id = str(email["Message-ID"])
+            message_id = email.message_id
         crash_point(CRASH_POINT)
         return message_id
 
-    async def _retry(
+    def _retry(
         self, row: store.Claimed, reason: str, error: str, retry_after: float | None
-    ) -> None:
+    ) -> SendOutcome:
         now = self._clock.now()
         at = self._policy.next_attempt(
             attempts=row.attempts, created_at=row.created_at, now=now, chance=self._chance()
         )
         if at is None:
             message = f"gave up after {row.attempts} attempts: {redact(error)}"
-            await self._service.finish(row, "failed", error=message, permanent=False)
             log.warning("message given up: %s", message, extra={"notification_id": _nid(row)})
-            return
+            return SendOutcome(row, "failed", error=message, permanent=False)
         if retry_after is not None:
             at = max(at, now + timedelta(seconds=retry_after))
         self._metrics.retries.labels(row.kind.channel, reason).inc()
-        await self._service.reschedule(row, at, redact(error))
+        return SendOutcome(row, "retry", error=redact(error), retry_at=at)
+
+    async def _write(
+        self, session: Connection, statements: asyncio.Lock, group: Sequence[SendOutcome]
+    ) -> None:
+        """Record ``group`` and its events in one transaction, then release its rows."""
+        await self._service.record(group)
+        async with statements:
+            await self._service.release(session, [o.row.id for o in group])
 
     def _observe(self, channel: Channel, started: float) -> None:
         self._metrics.send_seconds.labels(channel).observe(time.perf_counter() - started)

@@ -8,14 +8,16 @@ the commit. Topics are not ordered with each other: a tracking or SLA event may 
 its order. It is then kept as awaiting its order and routed when the order arrives; the
 partition moves on meanwhile.
 
-Sending side, for the sender (:mod:`services.notifier.sender`): rows are taken on the
-sender's connection, which holds each row's lock until released; an outcome is recorded
-with its ``notification.*`` event in a transaction of its own, and counted once committed.
+Sending side, for the sender (:mod:`services.notifier.sender`): rows are taken in one
+statement on the sender's connection, which holds each row's lock until released; outcomes
+are recorded with their ``notification.*`` events in one transaction (those finishing
+together share it), and counted once committed.
 """
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,6 +43,18 @@ _RECORD_ATTEMPTS = 5
 no jitter) ride out a database outage of about 6 s."""
 
 
+@dataclass(frozen=True)
+class SendOutcome:
+    """How a send ended: a final state (sent, failed, skipped), or a retry at ``retry_at``."""
+
+    row: store.Claimed
+    state: str
+    message_id: str | None = None
+    error: str | None = None
+    permanent: bool = True
+    retry_at: datetime | None = None
+
+
 class NotifierService:
     """Applies order and trigger events, and records what the sender did with each row."""
 
@@ -59,25 +73,29 @@ class NotifierService:
 
     # --- consumer side: in the consumer's transaction ------------------------------------
 
+    async def lock(self, conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
+        """The consumers' ``prepare``: lock the orders of ``events`` (a batch: all at once, in
+        key order) before their handlers run, so an order and its triggers on two topics never
+        miss each other, and consumers locking overlapping batches never deadlock."""
+        await store.lock_orders(conn, [event.subject for event in events])
+
     async def order(self, conn: Connection, event: CloudEvent[Any]) -> None:
-        """Remember the order; route the events that were waiting for it."""
+        """Remember the (locked) order; route the events that were waiting for it."""
         assert isinstance(event.data, OrderPlaced | OrderConfirmed)
         order = OrderInfo.from_event(event.data)
         now = self._clock.now()
-        await store.lock_order(conn, order.order_id)
-        await store.save_order(conn, order, now)
-        waiting = await store.awaiting_triggers(conn, order.order_id)
+        waiting = await store.save_order(conn, order, now)
         for trigger in waiting:
             await self._claim(conn, order, trigger)
-        await store.mark_routed(conn, [trigger.id for trigger in waiting], now)
+        if waiting:
+            await store.mark_routed(conn, [trigger.id for trigger in waiting], now)
 
     async def trigger(self, conn: Connection, event: CloudEvent[Any]) -> None:
-        """Claim the messages ``event`` triggers, or keep it until its order is known."""
+        """Claim the messages ``event`` triggers, or keep it until its (locked) order is
+        known."""
         if not triggered_kinds(event.data, self._routing):
             return
-        await store.lock_order(conn, event.subject)
-        order = await store.load_order(conn, event.subject)
-        await store.save_trigger(conn, event, self._clock.now(), routed=order is not None)
+        order = await store.save_trigger(conn, event, self._clock.now())
         if order is not None:
             await self._claim(conn, order, event)
 
@@ -105,53 +123,29 @@ class NotifierService:
 
     async def take_due(self, conn: Connection, limit: int) -> list[store.Claimed]:
         """Take up to ``limit`` due rows on ``conn`` (the sender's: its session holds each
-        row's lock until :meth:`release`)."""
-        async with conn.transaction():
-            return await store.claim_due(conn, self._clock.now(), limit)
+        row's lock until :meth:`release`), in one statement."""
+        return await store.claim_due(conn, self._clock.now(), limit)
 
-    async def release(self, conn: Connection, notification_id: int) -> None:
-        await store.release(conn, notification_id)
+    async def release(self, conn: Connection, notification_ids: Sequence[int]) -> None:
+        """Drop the locks ``conn`` holds on rows whose outcomes are recorded."""
+        await store.release(conn, notification_ids)
 
-    async def finish(
-        self,
-        row: store.Claimed,
-        state: str,
-        *,
-        message_id: str | None = None,
-        error: str | None = None,
-        permanent: bool = True,
-    ) -> None:
-        """Record ``row``'s final state (sent, failed, skipped) with its event, then count it."""
+    async def record(self, results: Sequence[SendOutcome]) -> None:
+        """Record outcomes in one transaction: final states with their events, retries back
+        in the queue; then count the final ones."""
         now = self._clock.now()
-        common: dict[str, Any] = {
-            "order_id": row.order.order_id,
-            "trigger_id": row.trigger.id,
-            "at": now,
-        }
-        events: list[CloudEvent[Any]] = []
-        if state == "sent":
-            assert message_id is not None
-            events = [outcomes.sent(row.kind, row.dedup_key, message_id=message_id, **common)]
-        elif state == "failed":
-            assert error is not None
-            events = [
-                outcomes.failed(row.kind, row.dedup_key, error=error, permanent=permanent, **common)
-            ]
+        final = [o for o in results if o.retry_at is None]
 
-        async def record(conn: Connection) -> None:
-            if await store.finish(conn, row.id, state, now, error):
-                await outbox.enqueue(conn, SPEC.schema, events)
+        async def write(conn: Connection) -> None:
+            done = await store.finish(conn, [(o.row.id, o.state, o.error) for o in final], now)
+            events = [_event(o, now) for o in final if o.row.id in done and o.state != "skipped"]
+            await outbox.enqueue(conn, SPEC.schema, events)
+            retries = [(o.row.id, o.retry_at, o.error or "") for o in results if o.retry_at]
+            await store.reschedule(conn, retries)
 
-        await self._record(record)
-        self._metrics.notifications.labels(row.kind.value, row.kind.channel, state).inc()
-
-    async def reschedule(self, row: store.Claimed, at: datetime, error: str) -> None:
-        """Put ``row`` back in the queue for another attempt at ``at``."""
-
-        async def requeue(conn: Connection) -> None:
-            await store.reschedule(conn, row.id, at, error)
-
-        await self._record(requeue)
+        await self._record(write)
+        for o in final:
+            self._metrics.notifications.labels(o.row.kind.value, o.row.kind.channel, o.state).inc()
 
     async def backlog(self) -> dict[str, int]:
         """Unfinished work: triggers awaiting their order, queued rows, rows in flight."""
@@ -169,3 +163,20 @@ class NotifierService:
                 if attempt == _RECORD_ATTEMPTS:
                     raise
                 await asyncio.sleep(backoff(attempt, 0.4, 5.0, chance=1.0))
+
+
+def _event(outcome: SendOutcome, now: datetime) -> CloudEvent[Any]:
+    """The ``notification.sent`` or ``notification.failed`` event of a final outcome."""
+    row = outcome.row
+    common: dict[str, Any] = {
+        "order_id": row.order.order_id,
+        "trigger_id": row.trigger.id,
+        "at": now,
+    }
+    if outcome.state == "sent":
+        assert outcome.message_id is not None
+        return outcomes.sent(row.kind, row.dedup_key, message_id=outcome.message_id, **common)
+    assert outcome.error is not None
+    return outcomes.failed(
+        row.kind, row.dedup_key, error=outcome.error, permanent=outcome.permanent, **common
+    )

@@ -4,7 +4,7 @@ Every function takes a connection; callers own the transactions.
 """
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,67 +22,85 @@ _ORDER_LOCK_NAMESPACE = 0x4E4F  # "NO"
 _SEND_LOCK_BASE = 0x4E53 << 48  # "NS": session advisory locks of rows being sent
 
 
-def send_lock(notification_id: int) -> int:
-    """The advisory lock a live sender holds while row ``notification_id`` is in flight."""
-    return _SEND_LOCK_BASE + notification_id
-
-
 # --- consumer side ----------------------------------------------------------------------
 
 
-async def lock_order(conn: Connection, order_id: str) -> None:
-    """Serialize, until the transaction ends, the handlers touching ``order_id``: an order
-    and a trigger arriving together on two topics must not miss each other."""
+async def lock_orders(conn: Connection, order_ids: Collection[str]) -> None:
+    """Serialize, until the transaction ends, the handlers touching these orders: an order
+    and a trigger arriving together on two topics must not miss each other. The locks are
+    taken in one order (by key), so consumers locking overlapping batches never deadlock."""
     await conn.execute(
-        "SELECT pg_advisory_xact_lock($1, hashtext($2))", _ORDER_LOCK_NAMESPACE, order_id
+        "SELECT pg_advisory_xact_lock($1, key) FROM"
+        " (SELECT DISTINCT hashtext(id) AS key FROM unnest($2::text[]) AS id ORDER BY 1) AS keys",
+        _ORDER_LOCK_NAMESPACE,
+        list(order_ids),
     )
 
 
-async def save_order(conn: Connection, order: OrderInfo, now: datetime) -> None:
-    await conn.execute(
-        "INSERT INTO orders (order_id, info, updated_at) VALUES ($1, $2, $3) "
-        "ON CONFLICT (order_id) DO UPDATE "
-        "SET info = EXCLUDED.info, updated_at = EXCLUDED.updated_at",
+async def save_order(conn: Connection, order: OrderInfo, now: datetime) -> list[CloudEvent[Any]]:
+    """Keep the order (the latest event's); returns the events that were waiting for it,
+    oldest first. One statement."""
+    rows = await conn.fetch(
+        "WITH saved AS (INSERT INTO orders (order_id, info, updated_at) VALUES ($1, $2, $3)"
+        " ON CONFLICT (order_id) DO UPDATE"
+        " SET info = EXCLUDED.info, updated_at = EXCLUDED.updated_at)"
+        " SELECT event FROM triggers WHERE order_id = $1 AND routed_at IS NULL"
+        " ORDER BY received_at, event_id",
         order.order_id,
         order.model_dump(mode="json"),
         now,
     )
+    return [decode(json.dumps(row["event"])) for row in rows]
 
 
-async def load_order(conn: Connection, order_id: str) -> OrderInfo | None:
-    info = await conn.fetchval("SELECT info FROM orders WHERE order_id = $1", order_id)
-    return None if info is None else OrderInfo.model_validate(info)
-
-
-async def save_trigger(
-    conn: Connection, event: CloudEvent[Any], now: datetime, *, routed: bool
-) -> None:
-    """Keep a triggering event; ``routed=False`` while its order is unknown."""
-    await conn.execute(
-        "INSERT INTO triggers (event_id, order_id, event, received_at, routed_at) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING",
+async def save_trigger(conn: Connection, event: CloudEvent[Any], now: datetime) -> OrderInfo | None:
+    """Keep a triggering event and return its order; an event whose order is unknown is
+    kept as awaiting it (``None``). One statement."""
+    info = await conn.fetchval(
+        "WITH known AS (SELECT info FROM orders WHERE order_id = $2),"
+        " kept AS (INSERT INTO triggers (event_id, order_id, event, received_at, routed_at)"
+        " SELECT $1::text, $2::text, $3::jsonb, $4::timestamptz,"
+        " CASE WHEN EXISTS (SELECT 1 FROM known) THEN $4::timestamptz END"
+        " ON CONFLICT (event_id) DO NOTHING)"
+        " SELECT info FROM known",
         event.id,
         event.subject,
         event.model_dump(mode="json"),
         now,
-        now if routed else None,
     )
-
-
-async def awaiting_triggers(conn: Connection, order_id: str) -> list[CloudEvent[Any]]:
-    """The events of ``order_id`` that came before it, oldest first."""
-    rows = await conn.fetch(
-        "SELECT event FROM triggers WHERE order_id = $1 AND routed_at IS NULL "
-        "ORDER BY received_at, event_id",
-        order_id,
-    )
-    return [decode(json.dumps(row["event"])) for row in rows]
+    return None if info is None else OrderInfo.model_validate(info)
 
 
 async def mark_routed(conn: Connection, event_ids: Sequence[str], now: datetime) -> None:
     await conn.execute(
         "UPDATE triggers SET routed_at = $2 WHERE event_id = ANY($1::text[])", list(event_ids), now
     )
+
+
+_CLAIM = """
+WITH blocked AS (
+    SELECT true FROM notifications WHERE order_id = $2 AND kind = ANY($8::text[]) LIMIT 1
+), withdrawn AS (
+    UPDATE notifications SET state = 'skipped', finished_at = $6, last_error = $11
+    WHERE order_id = $2 AND kind = ANY($9::text[]) AND state = 'pending'
+      AND NOT EXISTS (SELECT 1 FROM blocked)
+), added AS (
+    INSERT INTO notifications
+        (dedup_key, order_id, kind, trigger_event_id, next_attempt_at, created_at)
+    SELECT $1, $2, $3, $4, $5, $6
+    WHERE NOT EXISTS (SELECT 1 FROM blocked)
+      AND (cardinality($10::text[]) = 0 OR EXISTS (
+          SELECT 1 FROM notifications WHERE order_id = $2 AND kind = ANY($10::text[])
+          AND state IN ('sent', 'sending')))
+    ON CONFLICT (dedup_key) DO NOTHING RETURNING 1
+)
+SELECT pg_notify($7, '') FROM added
+"""
+"""One notification's claim, by its kind's policy: nothing if the order has a message of a
+kind that blocks it; else withdraw the pending messages it makes moot, and insert it
+(a follow-up only after what it follows was sent) unless its dedup key is taken; the
+senders are woken when it commits. (Withdrawing touches pending rows only, so the checks
+need not see it.)"""
 
 
 async def claim(
@@ -94,55 +112,27 @@ async def claim(
     now: datetime,
 ) -> int:
     """Insert the rows not claimed before (by dedup key), applying each kind's
-    :func:`~services.notifier.routing.policy`; returns how many are new."""
+    :func:`~services.notifier.routing.policy`; returns how many are new. One statement per
+    notification."""
     claimed = 0
     for notification in notifications:
         rules = policy(notification.kind)
-        if rules.blocked_by and await _has(conn, order_id, rules.blocked_by):
-            continue
-        if rules.withdraws:
-            await conn.execute(
-                "UPDATE notifications SET state = 'skipped', finished_at = $3, last_error = $4"
-                " WHERE order_id = $1 AND kind = ANY($2::text[]) AND state = 'pending'",
-                order_id,
-                [kind.value for kind in rules.withdraws],
-                now,
-                f"withdrawn: {notification.kind} made it moot",
-            )
-        if rules.follows and not await _has(conn, order_id, rules.follows, ("sent", "sending")):
-            continue
-        inserted = await conn.fetchval(
-            "INSERT INTO notifications"
-            " (dedup_key, order_id, kind, trigger_event_id, next_attempt_at, created_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING RETURNING 1",
+        inserted = await conn.fetchrow(
+            _CLAIM,
             notification.dedup_key,
             order_id,
             notification.kind.value,
             trigger_event_id,
             notification.not_before or now,
             now,
+            CHANNEL,
+            [kind.value for kind in rules.blocked_by],
+            [kind.value for kind in rules.withdraws],
+            [kind.value for kind in rules.follows],
+            f"withdrawn: {notification.kind} made it moot",
         )
-        claimed += 1 if inserted else 0
-    if claimed:
-        await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
+        claimed += 0 if inserted is None else 1
     return claimed
-
-
-async def _has(
-    conn: Connection,
-    order_id: str,
-    kinds: frozenset[MessageKind],
-    states: tuple[str, ...] = ("pending", "sending", "sent", "failed", "skipped"),
-) -> bool:
-    """Whether the order has a message of one of ``kinds`` in one of ``states``."""
-    found = await conn.fetchval(
-        "SELECT true FROM notifications WHERE order_id = $1 AND kind = ANY($2::text[])"
-        " AND state = ANY($3::text[]) LIMIT 1",
-        order_id,
-        [kind.value for kind in kinds],
-        list(states),
-    )
-    return bool(found)
 
 
 # --- sender side ------------------------------------------------------------------------
@@ -161,33 +151,25 @@ class Claimed:
     trigger: CloudEvent[Any]
 
 
-async def claim_due(conn: Connection, now: datetime, limit: int) -> list[Claimed]:
-    """Take up to ``limit`` due rows: mark them ``sending`` and hold, on ``conn``'s session,
-    the advisory lock of each until it is released (:func:`release`) or the session ends.
+_CLAIM_DUE = """
+WITH due AS (
+    SELECT id FROM notifications WHERE state = 'pending' AND next_attempt_at <= $1
+    ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED
+), held AS (
+    SELECT id FROM due WHERE pg_try_advisory_lock($3 + id)
+)
+UPDATE notifications n SET state = 'sending', attempts = n.attempts + 1
+FROM held, triggers t, orders o
+WHERE n.id = held.id AND t.event_id = n.trigger_event_id AND o.order_id = n.order_id
+RETURNING n.id, n.dedup_key, n.kind, n.attempts, n.created_at, t.event, o.info
+"""
 
-    Run in a transaction. Rows locked by another sender are skipped.
-    """
-    ids = await conn.fetch(
-        "SELECT id FROM notifications WHERE state = 'pending' AND next_attempt_at <= $1 "
-        "ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED",
-        now,
-        limit,
-    )
-    if not ids:
-        return []
-    held = await conn.fetch(
-        "SELECT id FROM unnest($1::bigint[]) AS id WHERE pg_try_advisory_lock($2 + id)",
-        [row["id"] for row in ids],
-        _SEND_LOCK_BASE,
-    )
-    rows = await conn.fetch(
-        "UPDATE notifications n SET state = 'sending', attempts = n.attempts + 1 "
-        "FROM triggers t, orders o "
-        "WHERE n.id = ANY($1::bigint[]) AND t.event_id = n.trigger_event_id "
-        "AND o.order_id = n.order_id "
-        "RETURNING n.id, n.dedup_key, n.kind, n.attempts, n.created_at, t.event, o.info",
-        [row["id"] for row in held],
-    )
+
+async def claim_due(conn: Connection, now: datetime, limit: int) -> list[Claimed]:
+    """Take up to ``limit`` due rows, oldest first: mark them ``sending`` and hold, on
+    ``conn``'s session, the advisory lock of each until it is released (:func:`release`) or
+    the session ends. One statement; rows locked by another sender are skipped."""
+    rows = await conn.fetch(_CLAIM_DUE, now, limit, _SEND_LOCK_BASE)
     return [
         Claimed(
             id=row["id"],
@@ -202,34 +184,48 @@ async def claim_due(conn: Connection, now: datetime, limit: int) -> list[Claimed
     ]
 
 
-async def release(conn: Connection, notification_id: int) -> None:
-    """Drop the in-flight lock of a row once its outcome is recorded."""
-    await conn.execute("SELECT pg_advisory_unlock($1)", send_lock(notification_id))
+async def release(conn: Connection, notification_ids: Sequence[int]) -> None:
+    """Drop the in-flight locks of rows once their outcomes are recorded."""
+    await conn.execute(
+        "SELECT pg_advisory_unlock($2 + id) FROM unnest($1::bigint[]) AS id",
+        list(notification_ids),
+        _SEND_LOCK_BASE,
+    )
 
 
 async def finish(
-    conn: Connection, notification_id: int, state: str, now: datetime, error: str | None = None
-) -> bool:
-    """Record a final state (sent, failed, skipped); False if the row is no longer ours."""
-    done = await conn.fetchval(
-        "UPDATE notifications SET state = $2, finished_at = $3, last_error = $4 "
-        "WHERE id = $1 AND state = 'sending' RETURNING true",
-        notification_id,
-        state,
+    conn: Connection, outcomes: Sequence[tuple[int, str, str | None]], now: datetime
+) -> set[int]:
+    """Record final states (``(id, sent|failed|skipped, error)``); returns the ids recorded,
+    leaving out rows that are no longer ours (not ``sending``)."""
+    if not outcomes:
+        return set()
+    ids, states, errors = zip(*outcomes, strict=True)
+    rows = await conn.fetch(
+        "UPDATE notifications n SET state = u.state, finished_at = $4, last_error = u.error"
+        " FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, state, error)"
+        " WHERE n.id = u.id AND n.state = 'sending' RETURNING n.id",
+        ids,
+        states,
+        errors,
         now,
-        error,
     )
-    return bool(done)
+    return {row["id"] for row in rows}
 
 
-async def reschedule(conn: Connection, notification_id: int, at: datetime, error: str) -> None:
-    """Put a row back in the queue for another attempt at ``at``."""
+async def reschedule(conn: Connection, retries: Sequence[tuple[int, datetime, str]]) -> None:
+    """Put rows back in the queue (``(id, next attempt, error)``) for another attempt."""
+    if not retries:
+        return
+    ids, times, errors = zip(*retries, strict=True)
     await conn.execute(
-        "UPDATE notifications SET state = 'pending', next_attempt_at = $2, last_error = $3 "
-        "WHERE id = $1 AND state = 'sending'",
-        notification_id,
-        at,
-        error,
+        "UPDATE notifications n SET state = 'pending', next_attempt_at = u.at,"
+        " last_error = u.error"
+        " FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS u(id, at, error)"
+        " WHERE n.id = u.id AND n.state = 'sending'",
+        ids,
+        times,
+        errors,
     )
 
 

@@ -4,6 +4,7 @@ import asyncio
 
 from services.sla import analytics_api, api, handlers
 from services.sla.analytics_gauges import AnalyticsGauges
+from services.sla.calendar import load_calendars
 from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics
 from services.sla.scorecard_gauges import ScorecardGauges
@@ -21,6 +22,7 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
     (the system clock unless ``CLOCK_SCALE`` accelerates time)."""
     clock = clock or settings.clock()
     service = await build_service(settings, SPEC)
+    load_calendars()
     metrics = SlaMetrics(service.metrics.registry)
     sla = SlaService(
         rules=settings.rules,
@@ -34,7 +36,7 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
     watermark = Watermark(
         clock, positions, lag=metrics.watermark_lag, interval=settings.watermark_interval
     )
-    service.subscribe(handlers.by_topic(sla, watermark))
+    service.subscribe(handlers.by_topic(sla, watermark), prepare=handlers.lock)
     sweeper = Sweeper(
         service.pool,
         sla,

@@ -2,12 +2,12 @@
 
 Each handler runs inside the transaction that also claims the event id in the inbox, so
 the fact, the new SLA state, the events it causes and the carrier performance rollup
-commit together, once. Facts are
-kept whatever order they arrive in (tracking before the order, a confirmation without the
-placement); rules that need the order's details wait for them.
+commit together, once; the consumer's ``prepare`` (:func:`lock`) has locked the order
+first. Facts are kept whatever order they arrive in (tracking before the order, a
+confirmation without the placement); rules that need the order's details wait for them.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from services.sla import journeys, store
@@ -43,6 +43,13 @@ def by_topic(sla: SlaService, clock: Clock) -> dict[str, dict[str, Handler]]:
     return {topics.ORDERS: handlers.orders(), topics.TRACKING: handlers.tracking()}
 
 
+async def lock(conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
+    """The consumers' ``prepare``: lock the orders of ``events`` (a batch: all at once, in
+    one order) before their handlers run, so the consumers of both topics never deadlock
+    on each other."""
+    await store.lock_orders(conn, [event.data.order_id for event in events])
+
+
 class SlaHandlers:
     """The handlers of both topics, by event type; orders are reassessed at ``clock``'s now
     (the service passes its watermark: verdicts wait for the facts before them)."""
@@ -75,11 +82,10 @@ class SlaHandlers:
         }
 
     def _handler(self, record: _Record, *, moves_journeys: bool = False) -> Handler:
-        """Lock, record, reassess; ``moves_journeys``: the fact may change how a carrier journey
+        """Record, reassess; ``moves_journeys``: the fact may change how a carrier journey
         counts (lane, carrier, scans, estimate, delivery)."""
 
         async def handle(conn: Connection, event: CloudEvent[Any]) -> None:
-            await store.lock_order(conn, event.data.order_id)
             await record(conn, event)
             if moves_journeys:
                 await journeys.refresh(conn, event.data.order_id)

@@ -6,7 +6,6 @@ contribution to ``carrier_performance`` is replaced by the new one.
 """
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from services.sla.performance import Journey, Key, Outcome, ShipmentHistory, change, journey
@@ -15,14 +14,19 @@ from shared.infra.db import Connection
 
 _HISTORIES = """
 SELECT s.shipment_id, s.carrier, o.seller_country, o.customer_country, o.customer_time_zone,
-       s.registered_at, s.first_estimated_delivery, s.delivered_at
-FROM shipments s JOIN orders o USING (order_id) WHERE s.order_id = $1
+       s.registered_at, s.first_estimated_delivery, s.delivered_at, j AS journey,
+       f.statuses, f.first_at
+FROM shipments s JOIN orders o USING (order_id)
+LEFT JOIN carrier_journeys j ON j.order_id = s.order_id AND j.shipment_id = s.shipment_id
+LEFT JOIN LATERAL (
+    SELECT array_agg(g.status) AS statuses, array_agg(g.at) AS first_at
+    FROM (SELECT c.status, min(COALESCE(c.occurred_at, c.observed_at)) AS at FROM scans c
+          WHERE c.order_id = s.order_id AND c.shipment_id = s.shipment_id GROUP BY c.status) g
+) f ON true
+WHERE s.order_id = $1
 """
-
-_FIRST_SCANS = """
-SELECT shipment_id, status, min(COALESCE(occurred_at, observed_at)) AS at
-FROM scans WHERE order_id = $1 GROUP BY shipment_id, status
-"""
+"""Each shipment of an order with what its journey is derived from (its first scan of each
+status) and its stored journey, if any: one statement."""
 
 _SAVE = """
 INSERT INTO carrier_journeys (order_id, shipment_id, ended_on, carrier, seller_country,
@@ -73,13 +77,6 @@ async def add(conn: Connection, delta: Mapping[Key, int]) -> None:
 
 async def refresh(conn: Connection, order_id: str) -> None:
     """Derive the journeys of the order's shipments again and move the rollup by what changed."""
-    scans: dict[str, dict[TrackingStatus, datetime]] = {}
-    for row in await conn.fetch(_FIRST_SCANS, order_id):
-        scans.setdefault(row["shipment_id"], {})[TrackingStatus(row["status"])] = row["at"]
-    known = {
-        row["shipment_id"]: stored(row)
-        for row in await conn.fetch("SELECT * FROM carrier_journeys WHERE order_id = $1", order_id)
-    }
     delta: dict[Key, int] = {}
     for row in await conn.fetch(_HISTORIES, order_id):
         shipment_id = row["shipment_id"]
@@ -91,9 +88,13 @@ async def refresh(conn: Connection, order_id: str) -> None:
             registered_at=row["registered_at"],
             first_estimated_delivery=row["first_estimated_delivery"],
             delivered_at=row["delivered_at"],
-            first_scans=scans.get(shipment_id, {}),
+            first_scans={
+                TrackingStatus(status): at
+                for status, at in zip(row["statuses"] or (), row["first_at"] or (), strict=True)
+            },
         )
-        old, new = known.get(shipment_id), journey(history)
+        known = row["journey"]
+        old, new = (None if known is None else stored(known)), journey(history)
         if old == new:
             continue
         for key, n in change(old, new).items():

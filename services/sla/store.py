@@ -1,11 +1,11 @@
 """PostgreSQL access of the sla service (schema ``sla``): facts in, assessments out.
 
-Every function takes a connection inside the caller's transaction. Writers of one order
-first call :func:`lock_order`, so the consumers of both topics and the sweeper never
-work on the same order at the same time.
+Every function takes a connection inside the caller's transaction. Writers first lock
+the orders they write (:func:`lock_orders`, or the sweeper's claims), so the consumers of
+both topics and the sweeper never work on the same order at the same time.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -35,12 +35,17 @@ from shared.infra.db import Connection
 # --- facts from events ------------------------------------------------------------------
 
 
-async def lock_order(conn: Connection, order_id: str) -> None:
-    """Create the order's row if this is its first event, and lock it."""
+async def lock_orders(conn: Connection, order_ids: Collection[str]) -> None:
+    """Create the rows of orders seen for the first time, and lock every one, in order-id
+    order: two transactions locking overlapping sets this way never deadlock."""
+    ids = sorted(set(order_ids))
     await conn.execute(
-        "INSERT INTO orders (order_id) VALUES ($1) ON CONFLICT (order_id) DO NOTHING", order_id
+        "INSERT INTO orders (order_id) SELECT unnest($1::text[]) ON CONFLICT (order_id) DO NOTHING",
+        ids,
     )
-    await conn.execute("SELECT 1 FROM orders WHERE order_id = $1 FOR UPDATE", order_id)
+    await conn.execute(
+        "SELECT 1 FROM orders WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE", ids
+    )
 
 
 async def save_order(conn: Connection, data: OrderPlaced | OrderConfirmed) -> None:
@@ -82,60 +87,66 @@ async def save_payment_declined(conn: Connection, data: OrderPaymentDeclined) ->
     )
 
 
-async def _shipment(
-    conn: Connection,
+# A shipment is created on its first mention (by either topic), with what the event says;
+# a new carrier or tracking number forgets an earlier verdict of invalidity. One statement
+# per fact.
+_UPSERT = """
+INSERT INTO shipments (order_id, shipment_id, carrier, tracking_number, first_seen_at{columns})
+VALUES ($1, $2, $3, $4, $5{values})
+ON CONFLICT (order_id, shipment_id) DO UPDATE SET
+    carrier = EXCLUDED.carrier, tracking_number = EXCLUDED.tracking_number,
+    invalid_reason = {invalid_reason}
+"""
+_SAME_NUMBER = (
+    "CASE WHEN (shipments.carrier, shipments.tracking_number)"
+    " = (EXCLUDED.carrier, EXCLUDED.tracking_number) THEN shipments.invalid_reason END"
+)
+_SHIPMENT_SEEN = _UPSERT.format(columns="", values="", invalid_reason=_SAME_NUMBER)
+_REGISTERED = _UPSERT.format(
+    columns=", registered_at",
+    values=", $5",
+    invalid_reason=_SAME_NUMBER
+    + ", registered_at = COALESCE(shipments.registered_at, EXCLUDED.registered_at)",
+)
+_INVALID = _UPSERT.format(
+    columns=", invalid_reason", values=", $6", invalid_reason="EXCLUDED.invalid_reason"
+)
+_STATUS_CHANGED = _UPSERT.format(
+    columns=", estimated_delivery, first_estimated_delivery, delivered_at, signed_by,"
+    " delivery_reported_at",
+    values=", $6, $6, $7, $8, $9",
+    invalid_reason=_SAME_NUMBER
+    + ", estimated_delivery = COALESCE(EXCLUDED.estimated_delivery, shipments.estimated_delivery)"
+    ", first_estimated_delivery"
+    " = COALESCE(shipments.first_estimated_delivery, EXCLUDED.first_estimated_delivery)"
+    ", delivered_at = COALESCE(EXCLUDED.delivered_at, shipments.delivered_at)"
+    ", signed_by = COALESCE(EXCLUDED.signed_by, shipments.signed_by)"
+    ", delivery_reported_at"
+    " = COALESCE(shipments.delivery_reported_at, EXCLUDED.delivery_reported_at)",
+)
+
+
+def _shipment(
     data: ShipmentRegistered | TrackingEvent | TrackingStatusChanged | TrackingNumberInvalid,
     seen_at: datetime,
-) -> None:
-    """Create the shipment on its first mention (by either topic); a new carrier or
-    tracking number forgets an earlier verdict of invalidity."""
-    await conn.execute(
-        "INSERT INTO shipments (order_id, shipment_id, carrier, tracking_number, first_seen_at)"
-        " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id, shipment_id) DO UPDATE SET"
-        " carrier = EXCLUDED.carrier, tracking_number = EXCLUDED.tracking_number,"
-        " invalid_reason = CASE WHEN (shipments.carrier, shipments.tracking_number)"
-        " = (EXCLUDED.carrier, EXCLUDED.tracking_number) THEN shipments.invalid_reason END",
-        data.order_id,
-        data.shipment_id,
-        data.carrier,
-        data.tracking_number,
-        seen_at,
-    )
+) -> tuple[Any, ...]:
+    return (data.order_id, data.shipment_id, data.carrier, data.tracking_number, seen_at)
 
 
 async def save_registration(conn: Connection, data: ShipmentRegistered) -> None:
-    await _shipment(conn, data, data.registered_at)
-    await conn.execute(
-        "UPDATE shipments SET registered_at = COALESCE(registered_at, $3)"
-        " WHERE order_id = $1 AND shipment_id = $2",
-        data.order_id,
-        data.shipment_id,
-        data.registered_at,
-    )
+    await conn.execute(_REGISTERED, *_shipment(data, data.registered_at))
 
 
 async def save_invalid_number(conn: Connection, data: TrackingNumberInvalid) -> None:
-    await _shipment(conn, data, data.detected_at)
-    await conn.execute(
-        "UPDATE shipments SET invalid_reason = $3 WHERE order_id = $1 AND shipment_id = $2",
-        data.order_id,
-        data.shipment_id,
-        data.reason.value,
-    )
+    await conn.execute(_INVALID, *_shipment(data, data.detected_at), data.reason.value)
 
 
 async def save_status_change(conn: Connection, data: TrackingStatusChanged, at: datetime) -> None:
     """Keep the carrier's first and latest estimates, reported delivery time and signature,
     and when the delivery was reported (the status itself comes from the scans)."""
-    await _shipment(conn, data, data.occurred_at or at)
     await conn.execute(
-        "UPDATE shipments SET estimated_delivery = COALESCE($3, estimated_delivery),"
-        " first_estimated_delivery = COALESCE(first_estimated_delivery, $3),"
-        " delivered_at = COALESCE($4, delivered_at), signed_by = COALESCE($5, signed_by),"
-        " delivery_reported_at = COALESCE(delivery_reported_at, $6)"
-        " WHERE order_id = $1 AND shipment_id = $2",
-        data.order_id,
-        data.shipment_id,
+        _STATUS_CHANGED,
+        *_shipment(data, data.occurred_at or at),
         data.estimated_delivery,
         data.delivered_at,
         data.signed_by,
@@ -151,29 +162,36 @@ class StoredScan:
     description: str
 
 
+_ADD_SCAN = f"""
+WITH shipment AS ({_SHIPMENT_SEEN}),
+added AS (
+    INSERT INTO scans (order_id, shipment_id, fingerprint, status, description, occurred_at,
+                       observed_at)
+    VALUES ($1, $2, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING
+    RETURNING status, occurred_at, observed_at, description
+)
+SELECT status, occurred_at, observed_at, description FROM added
+UNION ALL
+SELECT s.status, s.occurred_at, s.observed_at, s.description FROM scans s
+WHERE s.order_id = $1 AND s.shipment_id = $2 AND EXISTS (SELECT 1 FROM added)
+"""  # noqa: S608 - made of constants
+"""The new scan (if new) and the ones stored before it (the statement does not see its own)."""
+
+
 async def add_scan(conn: Connection, data: TrackingEvent) -> list[StoredScan] | None:
-    """Store a scan; returns the shipment's whole history if it was new, else ``None``."""
-    await _shipment(conn, data, data.occurred_at or data.observed_at)
-    inserted = await conn.fetchval(
-        "INSERT INTO scans (order_id, shipment_id, fingerprint, status, description,"
-        " occurred_at, observed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
-        " ON CONFLICT DO NOTHING RETURNING true",
-        data.order_id,
-        data.shipment_id,
+    """Store a scan; returns the shipment's whole history if it was new, else ``None``.
+    One statement."""
+    rows = await conn.fetch(
+        _ADD_SCAN,
+        *_shipment(data, data.occurred_at or data.observed_at),
         data.fingerprint,
         data.status.value,
         data.description,
         data.occurred_at,
         data.observed_at,
     )
-    if not inserted:
+    if not rows:
         return None
-    rows = await conn.fetch(
-        "SELECT status, occurred_at, observed_at, description FROM scans"
-        " WHERE order_id = $1 AND shipment_id = $2",
-        data.order_id,
-        data.shipment_id,
-    )
     return [
         StoredScan(
             TrackingStatus(r["status"]), r["occurred_at"], r["observed_at"], r["description"]
@@ -282,20 +300,26 @@ async def count_by_state(conn: Connection) -> dict[str, int]:
 # --- loading and saving assessments -----------------------------------------------------
 
 
+_LOAD = """
+SELECT o.*,
+    ARRAY(SELECT s FROM shipments s WHERE s.order_id = o.order_id) AS shipments_,
+    ARRAY(SELECT d FROM disputes d WHERE d.order_id = o.order_id) AS disputes_,
+    ARRAY(SELECT b FROM breaches b WHERE b.order_id = o.order_id) AS breaches_
+FROM orders o WHERE o.order_id = ANY($1::text[])
+"""
+
+
 async def load(conn: Connection, order_ids: Sequence[str]) -> list[OrderFacts]:
-    """The facts of the given orders (four queries, whatever their number)."""
-    ids = list(order_ids)
-    orders = await conn.fetch("SELECT * FROM orders WHERE order_id = ANY($1::text[])", ids)
-    children: dict[str, dict[str, list[Any]]] = {
-        row["order_id"]: {"shipments": [], "disputes": [], "breaches": []} for row in orders
-    }
-    for table in ("shipments", "disputes", "breaches"):
-        for row in await conn.fetch(
-            f"SELECT * FROM {table} WHERE order_id = ANY($1::text[])",  # noqa: S608 - constant
-            ids,
-        ):
-            children[row["order_id"]][table].append(row)
-    return [_facts(row, children[row["order_id"]]) for row in orders]
+    """The facts of the given orders: one statement, each order's rows with its shipments,
+    disputes and breaches as arrays of rows."""
+    orders = await conn.fetch(_LOAD, list(order_ids))
+    return [
+        _facts(
+            row,
+            {table: row[f"{table}_"] for table in ("shipments", "disputes", "breaches")},
+        )
+        for row in orders
+    ]
 
 
 def _facts(row: Any, children: dict[str, list[Any]]) -> OrderFacts:

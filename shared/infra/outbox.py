@@ -51,12 +51,20 @@ async def enqueue(conn: Connection, schema: str, events: Iterable[CloudEvent[Any
     rows = [(e.id, e.data.topic, e.key, e.to_json()) for e in events]
     if not rows:
         return
-    await conn.executemany(
-        "INSERT INTO outbox (event_id, topic, key, payload) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (event_id) DO NOTHING",
-        rows,
+    ids, topics, keys, payloads = zip(*rows, strict=True)
+    await conn.execute(  # one round trip: the rows, in the given order, and the wake-up
+        "WITH added AS (INSERT INTO outbox (event_id, topic, key, payload)"
+        " SELECT id, topic, key, payload"
+        " FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[])"
+        " WITH ORDINALITY AS r(id, topic, key, payload, n) ORDER BY n"
+        " ON CONFLICT (event_id) DO NOTHING)"
+        " SELECT pg_notify($5, '')",
+        ids,
+        topics,
+        keys,
+        payloads,
+        channel(schema),
     )
-    await conn.execute("SELECT pg_notify($1, '')", channel(schema))
 
 
 def _leader_lock(schema: str) -> int:

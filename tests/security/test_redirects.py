@@ -5,12 +5,16 @@ redirect target never hears from us (nor sees a key). Two real HTTP servers on 1
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from email.message import EmailMessage
+from datetime import UTC, datetime
 
 import pytest
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 
+from services.notifier.context import Recipient
+from services.notifier.kinds import MessageKind
+from services.notifier.mail import MailSettings, OutgoingEmail, build_email
+from services.notifier.rendering import RenderedMessage
 from services.notifier.transports.base import PermanentSendError
 from services.notifier.transports.http_api import HttpApiTransport
 from services.notifier.transports.webhook import WebhookTransport
@@ -20,6 +24,7 @@ from services.poller.carriers.dhl.settings import DhlClientSettings
 from services.poller.entrypoint import carrier_http_client
 from services.poller.metrics import PollerMetrics
 from services.poller.settings import PollerSettings
+from shared.contracts.events import Audience
 
 KEY = "redirect-canary-key-7f3a"
 
@@ -70,14 +75,10 @@ async def servers() -> AsyncIterator[tuple[Server, Server]]:
             await server.wait_closed()
 
 
-def email() -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "a@example.com"
-    message["To"] = "b@example.com"
-    message["Subject"] = "s"
-    message.set_content("text")
-    message.add_alternative("<p>html</p>", subtype="html")
-    return message
+def email() -> OutgoingEmail:
+    message = RenderedMessage(MessageKind.CUSTOMER_SHIPPED, "en", "s", "text", "<p>html</p>")
+    to = Recipient(Audience.CUSTOMER, "en", "UTC", "b@example.com", "B")
+    return build_email(message, to, "k", MailSettings(), datetime.now(UTC))
 
 
 async def test_chat_webhook_does_not_follow_a_redirect(servers: tuple[Server, Server]) -> None:

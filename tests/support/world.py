@@ -32,8 +32,8 @@ from services.poller.metrics import PollerMetrics
 from services.poller.scheduler import PollingPolicy
 from services.poller.service import PollerService
 from services.poller.settings import PollerSettings
+from services.sla import handlers as sla_handlers
 from services.sla.entrypoint import build_app as build_sla
-from services.sla.handlers import SlaHandlers
 from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics
 from services.sla.rules import SlaRules
@@ -98,8 +98,13 @@ def _events_of_order_late() -> list[Step]:
     ]
 
 
-async def _apply(pool: asyncpg.Pool, handler: Any, event: CloudEvent[Any]) -> None:
+async def _apply(
+    pool: asyncpg.Pool, handler: Any, event: CloudEvent[Any], prepare: Any = None
+) -> None:
+    """As the consumer applies an event: ``prepare`` (if any), then the handler."""
     async with pool.acquire() as conn, conn.transaction():
+        if prepare is not None:
+            await prepare(conn, [event])
         await handler(conn, event)
 
 
@@ -109,20 +114,23 @@ class SlaDriver:
 
     pool: asyncpg.Pool
     handlers: dict[str, Any]
+    lock: Any
     sweeper: Sweeper
 
     async def apply(self, event: CloudEvent[Any]) -> None:
-        await _apply(self.pool, self.handlers[event.type], event)
+        await _apply(self.pool, self.handlers[event.type], event, self.lock)
 
 
 def sla_driver(service: Service, clock: FakeClock) -> SlaDriver:
     metrics = SlaMetrics(CollectorRegistry())
     sla = SlaService(rules=SlaRules(), calendars=Calendars(), metrics=metrics)
-    handlers = SlaHandlers(sla, clock)
+    handlers = {
+        t: h for by_type in sla_handlers.by_topic(sla, clock).values() for t, h in by_type.items()
+    }
     sweeper = Sweeper(
         service.pool, sla, clock, metrics, watermark=caught_up(clock), batch_size=50, interval=1
     )
-    return SlaDriver(service.pool, handlers.orders() | handlers.tracking(), sweeper)
+    return SlaDriver(service.pool, handlers, sla_handlers.lock, sweeper)
 
 
 async def _seed_sla(service: Service, clock: FakeClock) -> None:
@@ -199,7 +207,7 @@ async def _seed_notifier(world: World, settings: NotifierSettings) -> None:
     ]
     for event in inputs:
         if event.type in handlers:
-            await _apply(world.notifier.pool, handlers[event.type], event)
+            await _apply(world.notifier.pool, handlers[event.type], event, service.lock)
     await world.notifier.pool.execute(
         "UPDATE notifications SET state = 'sent', attempts = 1, finished_at = $1", NOW
     )

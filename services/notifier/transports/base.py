@@ -7,8 +7,9 @@ e-mail addresses in server replies are redacted.
 """
 
 import re
-from email.message import EmailMessage
 from typing import Any, Protocol
+
+from services.notifier.mail import OutgoingEmail
 
 _ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")
 _MAX_DETAIL = 300
@@ -40,7 +41,7 @@ class PermanentSendError(SendError):
 
 
 class EmailTransport(Protocol):
-    async def send(self, email: EmailMessage, *, idempotency_key: str) -> None:
+    async def send(self, email: OutgoingEmail, *, idempotency_key: str) -> None:
         """Hand ``email`` over; return once the server has accepted it."""
         ...
 

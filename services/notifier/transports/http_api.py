@@ -7,45 +7,40 @@ an ``Idempotency-Key`` so that a retried POST is delivered once by APIs that hon
 """
 
 import base64
-from email.headerregistry import Address
-from email.message import EmailMessage
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
 
+from services.notifier.mail import OutgoingEmail, Party
 from services.notifier.transports.http import check, network_error
 
-PASSED_HEADERS = ("Message-ID", "Auto-Submitted", "Content-Language")
 
-
-def api_payload(email: EmailMessage) -> dict[str, Any]:
+def api_payload(email: OutgoingEmail) -> dict[str, Any]:
     """The JSON body for ``email`` (text + HTML, and its attachments if any)."""
-    text = email.get_body(("plain",))
-    html = email.get_body(("html",))
     payload: dict[str, Any] = {
-        "from": _party(email["From"].addresses[0]),
-        "to": [_party(address) for address in email["To"].addresses],
-        "subject": str(email["Subject"]),
-        "text": text.get_content() if text is not None else None,
-        "html": html.get_content() if html is not None else None,
-        "headers": {name: str(email[name]) for name in PASSED_HEADERS if email[name]},
+        "from": _party(email.sender),
+        "to": [_party(email.recipient)],
+        "subject": email.subject,
+        "text": email.text,
+        "html": email.html,
+        "headers": dict(email.headers),
     }
     attachments = [
         {
-            "filename": part.get_filename(),
-            "content_type": part.get_content_type(),
-            "content": base64.b64encode(part.get_content()).decode("ascii"),
+            "filename": attachment.filename,
+            "content_type": attachment.content_type,
+            "content": base64.b64encode(attachment.data).decode("ascii"),
         }
-        for part in email.iter_attachments()
+        for attachment in email.attachments
     ]
     if attachments:
         payload["attachments"] = attachments
     return payload
 
 
-def _party(address: Address) -> dict[str, str]:
-    return {"email": address.addr_spec, "name": address.display_name}
+def _party(party: Party) -> dict[str, str]:
+    return {"email": party.address, "name": party.name}
 
 
 class HttpApiTransport:
@@ -68,7 +63,7 @@ class HttpApiTransport:
             timeout=timeout, headers=headers, transport=transport, follow_redirects=False
         )
 
-    async def send(self, email: EmailMessage, *, idempotency_key: str) -> None:
+    async def send(self, email: OutgoingEmail, *, idempotency_key: str) -> None:
         try:
             response = await self._client.post(
                 self._url,

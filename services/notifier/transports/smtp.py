@@ -7,12 +7,12 @@ the message, so messages wait (up to the retry limits) for the fix.
 
 import time
 from dataclasses import dataclass
-from email.message import EmailMessage
 from typing import Literal
 
 import aiosmtplib
 from pydantic import SecretStr
 
+from services.notifier.mail import OutgoingEmail
 from services.notifier.transports.base import PermanentSendError, TransientSendError
 
 Security = Literal["auto", "starttls", "tls", "none"]
@@ -38,11 +38,12 @@ class SmtpTransport:
         self._config = config
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []
 
-    async def send(self, email: EmailMessage, *, idempotency_key: str) -> None:
-        """Deliver ``email``; the Message-ID already makes repeats recognizable."""
+    async def send(self, email: OutgoingEmail, *, idempotency_key: str) -> None:
+        """Deliver ``email`` as written (no flattening again); the Message-ID already makes
+        repeats recognizable."""
         client = await self._checkout()
         try:
-            await client.send_message(email)
+            await client.sendmail(email.sender.address, [email.recipient.address], email.data)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             client.close()
             first = exc.recipients[0]

@@ -4,7 +4,7 @@ import asyncio
 import shutil
 import ssl
 import subprocess
-from email.message import EmailMessage
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,13 @@ from pydantic import SecretStr
 from parcelwatch.dev.capture.smtp import CaptureHandler, SmtpCapture
 from parcelwatch.dev.capture.store import MailStore
 from parcelwatch.dev.stack.processes import free_port
+from services.notifier.context import Recipient
+from services.notifier.kinds import MessageKind
+from services.notifier.mail import MailSettings, OutgoingEmail, build_email
+from services.notifier.rendering import RenderedMessage
 from services.notifier.transports.base import TransientSendError
 from services.notifier.transports.smtp import SmtpConfig, SmtpTransport
+from shared.contracts.events import Audience
 
 
 class TlsCapture(SmtpCapture):
@@ -79,13 +84,12 @@ def tls_context(tmp_path: Path) -> ssl.SSLContext:
     return context
 
 
-def message() -> EmailMessage:
-    email = EmailMessage()
-    email["From"] = "notifications@parcelwatch.example.com"
-    email["To"] = "jamie@example.com"
-    email["Subject"] = "Your order has shipped"
-    email.set_content("Hello")
-    return email
+def message() -> OutgoingEmail:
+    rendered = RenderedMessage(
+        MessageKind.CUSTOMER_SHIPPED, "en", "Your order has shipped", "Hello", "<p>Hello</p>"
+    )
+    to = Recipient(Audience.CUSTOMER, "en", "UTC", "jamie@example.com", "Jamie")
+    return build_email(rendered, to, "k", MailSettings(), datetime.now(UTC))
 
 
 def config(port: int, password: str) -> SmtpConfig:

@@ -56,6 +56,7 @@ async def test_a_batch_applied_again_record_by_record_counts_each_breach_once(
             metrics=infra,
         ),
         metrics=infra,
+        prepare=sla_handlers.lock,
         backoff_initial=0.01,
     )
 

@@ -1,11 +1,16 @@
-"""Shared fixtures: a renderer with the default link templates, and order builders."""
+"""Shared fixtures: a renderer with the default link templates, order builders, and the
+parsed form of a built e-mail."""
 
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
 from typing import Any
 
 import pytest
 
 from services.notifier.context import MessageContext, OrderInfo
 from services.notifier.links import LinkSettings
+from services.notifier.mail import OutgoingEmail
 from services.notifier.rendering import Renderer
 from services.notifier.samples import sample_order
 from shared.contracts.common import Customer, Item, Seller
@@ -44,3 +49,11 @@ def context_of(event: EventData, order: OrderInfo | None = None) -> MessageConte
 def plain(text: str) -> str:
     """Text with no-break spaces (babel and French typography use them) as plain spaces."""
     return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def parsed(email: OutgoingEmail) -> EmailMessage:
+    """The e-mail as a mail client reads it: its bytes, parsed (with the LF line ends of a
+    local mail store, so that text parts read as they were rendered)."""
+    message = message_from_bytes(email.data.replace(b"\r\n", b"\n"), policy=default)
+    assert isinstance(message, EmailMessage)
+    return message

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime
 from email import message_from_bytes
 from email.message import EmailMessage
-from email.policy import default
+from email.policy import SMTP, default
 
 import pytest
 
@@ -14,9 +14,11 @@ from services.notifier.headers import (
     message_id,
 )
 from services.notifier.kinds import MessageKind
-from services.notifier.mail import MailSettings, build_email
+from services.notifier.mail import MailSettings, OutgoingEmail, _mailbox_field, build_email
 from services.notifier.rendering import RenderedMessage
 from shared.contracts.events import Audience
+
+from .conftest import parsed
 
 NOW = datetime(2025, 3, 10, 14, 5, 9, tzinfo=UTC)
 MESSAGE = RenderedMessage(
@@ -32,10 +34,14 @@ def recipient(name: str = "Jamie Rivera", address: str = "jamie.rivera@example.c
     return Recipient(Audience.CUSTOMER, "en", "America/Chicago", address, name)
 
 
-def build(message: RenderedMessage = MESSAGE, to: Recipient | None = None) -> EmailMessage:
+def built(message: RenderedMessage = MESSAGE, to: Recipient | None = None) -> OutgoingEmail:
     return build_email(
         message, to or recipient(), "ord-1/customer_shipped/ab12", MailSettings(), NOW
     )
+
+
+def build(message: RenderedMessage = MESSAGE, to: Recipient | None = None) -> EmailMessage:
+    return parsed(built(message, to))
 
 
 def reparsed(email: EmailMessage) -> EmailMessage:
@@ -90,11 +96,11 @@ def test_display_name_is_quoted_when_it_contains_specials() -> None:
 
 
 def test_display_name_is_rfc2047_encoded_when_it_is_not_ascii() -> None:
-    email = build(to=recipient(name="Zoë Ødegaard"))
-    raw = email.as_bytes()
-    assert b"Zo\xc3\xab" not in raw.split(b"\n\n", 1)[0]
+    email = built(to=recipient(name="Zoë Ødegaard"))
+    raw = email.data
+    assert b"Zo\xc3\xab" not in raw.split(b"\r\n\r\n", 1)[0]
     assert b"=?utf-8?" in raw
-    assert reparsed(email)["To"].addresses[0].display_name == "Zoë Ødegaard"
+    assert parsed(email)["To"].addresses[0].display_name == "Zoë Ødegaard"
 
 
 def test_injected_headers_stay_inside_the_header_when_name_and_subject_carry_crlf() -> None:
@@ -126,7 +132,7 @@ def test_message_id_is_the_same_when_the_dedup_key_is_the_same() -> None:
 
 def test_message_id_uses_the_configured_domain() -> None:
     settings = MailSettings(message_id_domain="mail.marketplace.example")
-    email = build_email(MESSAGE, recipient(), "k", settings, NOW)
+    email = parsed(build_email(MESSAGE, recipient(), "k", settings, NOW))
     assert email["Message-ID"] == message_id("k", "mail.marketplace.example")
 
 
@@ -157,6 +163,49 @@ def test_email_has_the_envelope_headers_once_each() -> None:
         assert len(email.get_all(name, [])) == 1
 
 
+def test_email_is_seven_bit_with_crlf_line_ends_when_text_and_names_are_not_ascii() -> None:
+    french = RenderedMessage(
+        kind=MESSAGE.kind,
+        language="fr",
+        subject="Votre commande ord-1 a été expédiée",
+        text="Bonjour Zoë,\r\nVotre commande a été expédiée.\rÀ bientôt\n",
+        html="<p>Zoë</p>",
+    )
+    email = built(french, recipient(name="Zoë Ødegaard"))
+    assert email.data.isascii()
+    assert b"\n" not in email.data.replace(b"\r\n", b"")
+    assert b"\r" not in email.data.replace(b"\r\n", b"")
+    body = parsed(email).get_body(("plain",))
+    assert body is not None
+    assert body.get_content() == "Bonjour Zoë,\nVotre commande a été expédiée.\nÀ bientôt\n"
+
+
 def test_build_refuses_a_naive_time() -> None:
     with pytest.raises(ValueError, match="time zone"):
         build_email(MESSAGE, recipient(), "k", MailSettings(), NOW.replace(tzinfo=None))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Jamie Rivera",
+        "Siobhan O'Brien-Walsh",
+        "R2 D2",
+        "Jamie",
+        "J. Rivera",
+        "J.Rivera",
+        'Rivera, "JR" Jamie',
+        "x" * 47,  # To: x… <jamie.rivera@example.com> is 78 characters: one line
+        "x" * 48,  # 79: folded
+        "Zoë Ødegaard",
+        "=?utf-8?q?Jamie?=",
+        "A Very Long Display Name That Will Not Fit On One Header Line With Its Address",
+        "",
+    ],
+)
+def test_address_header_is_what_the_email_package_writes_when_names_are_plain_or_not(
+    name: str,
+) -> None:
+    address = "jamie.rivera@example.com"
+    expected = SMTP.header_factory("To", mailbox(name, address)).fold(policy=SMTP)
+    assert _mailbox_field("To", name, address)[1] == expected.encode("ascii")

@@ -27,7 +27,7 @@ from services.notifier.samples import sample_context, sample_event, sample_now
 from shared.contracts.events import EventData
 from tests.support.deadlines import past_deadlines_shown
 
-from .conftest import order_with, plain
+from .conftest import order_with, parsed, plain
 
 CUSTOMER_KINDS = [k for k in MessageKind if k.audience == "customer"]
 
@@ -172,12 +172,14 @@ def test_the_two_documents_reminders_share_one_slot() -> None:
 
 def disputed_email(language: str) -> EmailMessage:
     context = sample_context(MessageKind.CUSTOMER_DELIVERED_DISPUTED, language)
-    return Composer(LinkSettings(), MailSettings()).email(
-        MessageKind.CUSTOMER_DELIVERED_DISPUTED,
-        context.order,
-        context.event,
-        "ord/customer_delivered_disputed/x",
-        sample_now(context.event),
+    return parsed(
+        Composer(LinkSettings(), MailSettings()).email(
+            MessageKind.CUSTOMER_DELIVERED_DISPUTED,
+            context.order,
+            context.event,
+            "ord/customer_delivered_disputed/x",
+            sample_now(context.event),
+        )
     )
 
 
@@ -261,8 +263,14 @@ def test_preview_eml_prints_the_whole_mime_message_with_the_attachment() -> None
 
 def test_greeting_uses_the_given_name_and_the_to_header_the_full_name() -> None:
     context = sample_context(MessageKind.CUSTOMER_SHIPPED)
-    email = Composer(LinkSettings(), MailSettings()).email(
-        MessageKind.CUSTOMER_SHIPPED, context.order, context.event, "k", sample_now(context.event)
+    email = parsed(
+        Composer(LinkSettings(), MailSettings()).email(
+            MessageKind.CUSTOMER_SHIPPED,
+            context.order,
+            context.event,
+            "k",
+            sample_now(context.event),
+        )
     )
     assert email["To"] == "Jamie Rivera <jamie.rivera@example.com>"
     body = email.get_body(("plain",))

@@ -6,6 +6,8 @@ from services.notifier.mail import MailSettings, build_email
 from services.notifier.rendering import Renderer
 from services.notifier.samples import sample_context
 
+from .conftest import parsed
+
 NOW = datetime(2025, 3, 10, 12, 0, tzinfo=UTC)
 
 
@@ -13,7 +15,7 @@ def test_the_email_keeps_its_language_header_beside_both_parts(renderer: Rendere
     context = sample_context(MessageKind.CUSTOMER_SHIPPED, "fr")
     recipient = recipient_for(context.order, MessageKind.CUSTOMER_SHIPPED.audience)
     rendered = renderer.render(MessageKind.CUSTOMER_SHIPPED, context, recipient, NOW)
-    email = build_email(rendered, recipient, "ord/customer_shipped/x", MailSettings(), NOW)
+    email = parsed(build_email(rendered, recipient, "ord/customer_shipped/x", MailSettings(), NOW))
     assert email["Content-Language"] == "fr"
     assert email.get_content_type() == "multipart/alternative"
     assert [part.get_content_type() for part in email.iter_parts()] == [

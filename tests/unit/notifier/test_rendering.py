@@ -3,6 +3,8 @@ from datetime import UTC, datetime
 from importlib.resources import files
 
 import pytest
+from jinja2 import Environment
+from jinja2.filters import do_wordwrap
 
 from services.notifier.context import MessageContext, OrderInfo, Recipient, recipient_for
 from services.notifier.kinds import MessageKind
@@ -10,6 +12,7 @@ from services.notifier.rendering import (
     LANGUAGES,
     RenderedMessage,
     Renderer,
+    _wordwrap,
     formatting_locale,
     template_language,
 )
@@ -455,3 +458,28 @@ def test_seller_email_times_are_in_the_sellers_time_zone(renderer: Renderer) -> 
     deadline = datetime(2025, 3, 6, 5, 59, tzinfo=UTC)  # the sample deadline
     assert deadline.hour == 5
     assert "Wednesday, March 5, 2025, 9:59 PM PST" in text.replace("\n", " ")
+
+
+@pytest.mark.parametrize("width", [1, 5, 12, 76])
+def test_wordwrap_gives_jinjas_lines_when_words_are_long_spaced_or_not_ascii(width: int) -> None:
+    environment = Environment(autoescape=False)  # noqa: S701 - plain text
+    samples = [
+        "",
+        "word",
+        "Votre commande\u00a0ord-1 a été expédiée le vendredi 7\u00a0mars",
+        "a " * 30 + "b",
+        "averyveryverylongwordthatdoesnotfitanywhere short words after it and more",
+        "short then averyveryverylongwordthatdoesnotfitanywhere then short",
+        "hyphen-ated words-with-hyphens keep-whole",
+        " leading and trailing ",
+        "double  space",
+        "tab\there",
+        "line\nbreak and\u2028separator",
+        "\u00a0 lone no-break space",
+        "x" * width + " " + "y" * width,
+    ]
+    for value in samples:
+        for wrapstring in ("\n", "\n  "):
+            assert _wordwrap(environment, value, width, False, wrapstring, False) == do_wordwrap(
+                environment, value, width, False, wrapstring, False
+            ), value

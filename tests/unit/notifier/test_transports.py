@@ -1,10 +1,11 @@
 import json
-from email.message import EmailMessage
+from dataclasses import replace
 
 import httpx
 import pytest
 from pydantic import SecretStr
 
+from services.notifier.mail import Attachment, OutgoingEmail, Party
 from services.notifier.transports.base import PermanentSendError, TransientSendError, redact
 from services.notifier.transports.http import retry_after
 from services.notifier.transports.http_api import HttpApiTransport, api_payload
@@ -12,17 +13,22 @@ from services.notifier.transports.smtp import _classified
 from services.notifier.transports.webhook import WebhookTransport
 
 
-def email() -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = "ParcelWatch <notifications@parcelwatch.example.com>"
-    message["To"] = "Jamie Rivera <jamie@example.com>"
-    message["Subject"] = "Your order has shipped"
-    message["Message-ID"] = "<abc@parcelwatch.invalid>"
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content("Hello")
-    message.add_alternative("<p>Hello</p>", subtype="html")
-    message["Content-Language"] = "en"
-    return message
+def email() -> OutgoingEmail:
+    return OutgoingEmail(
+        sender=Party("ParcelWatch", "notifications@parcelwatch.example.com"),
+        recipient=Party("Jamie Rivera", "jamie@example.com"),
+        subject="Your order has shipped",
+        text="Hello\n",
+        html="<p>Hello</p>\n",
+        message_id="<abc@parcelwatch.invalid>",
+        headers=(
+            ("Message-ID", "<abc@parcelwatch.invalid>"),
+            ("Auto-Submitted", "auto-generated"),
+            ("Content-Language", "en"),
+        ),
+        attachments=(),
+        data=b"",  # what SMTP would send; the API takes the fields
+    )
 
 
 def test_redact_removes_addresses_from_server_replies() -> None:
@@ -71,8 +77,7 @@ def test_api_payload_carries_both_parts_and_the_identifying_headers() -> None:
 
 
 def test_api_payload_carries_attachments_in_base64() -> None:
-    message = email()
-    message.add_attachment(b"%PDF-1.3 x", maintype="application", subtype="pdf", filename="d.pdf")
+    message = replace(email(), attachments=(Attachment("d.pdf", "application/pdf", b"%PDF-1.3 x"),))
     payload = api_payload(message)
     assert payload["attachments"] == [
         {"filename": "d.pdf", "content_type": "application/pdf", "content": "JVBERi0xLjMgeA=="}
