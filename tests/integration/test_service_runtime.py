@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -46,6 +47,10 @@ async def _remember(conn: Connection, event: CloudEvent[Any]) -> None:
     await conn.execute("INSERT INTO seen VALUES ($1)", event.id)
 
 
+async def _prepare(conn: Connection, batch: Sequence[CloudEvent[Any]]) -> None:
+    await conn.executemany("INSERT INTO prepared VALUES ($1)", [(e.id,) for e in batch])
+
+
 async def _consumed(service: Any) -> dict[str, float]:
     return {
         s.labels["outcome"]: s.value
@@ -72,11 +77,13 @@ async def _settings(database_url: str, kafka_settings: Any, **extra: Any) -> Dem
 
 
 async def _build(settings: DemoSettings) -> Any:
-    """A service that remembers every ``order.cancelled`` it consumes."""
+    """A service that remembers every ``order.cancelled`` it consumes, and what its
+    ``prepare`` was given."""
     service = await build_service(settings, DEMO)
     async with service.pool.acquire() as conn:
         await conn.execute("CREATE TABLE IF NOT EXISTS seen (event_id text)")
-    service.subscribe({topics.ORDERS: {"order.cancelled": _remember}})
+        await conn.execute("CREATE TABLE IF NOT EXISTS prepared (event_id text)")
+    service.subscribe({topics.ORDERS: {"order.cancelled": _remember}}, prepare=_prepare)
     return service
 
 
@@ -114,6 +121,9 @@ async def test_service_serves_health_consumes_and_stops_without_redelivery(
         await _wait_processed(second, 1)
         assert await _consumed(second) == {"processed": 1.0}
         assert await second.pool.fetchval("SELECT count(*) FROM seen") == 2
+        ids = "SELECT array_agg(event_id ORDER BY event_id) FROM "
+        prepared = await second.pool.fetchval(ids + "prepared")
+        assert prepared == await second.pool.fetchval(ids + "seen"), "prepare given each event"
 
 
 async def test_a_topic_recreated_wider_is_consumed_on_every_partition(
