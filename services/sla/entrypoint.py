@@ -49,7 +49,13 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
         (topics.ORDERS, handlers.orders()),
         (topics.TRACKING, handlers.tracking()),
     ):
-        service.consume(topic, purpose=PURPOSES[topic], handlers=by_type, prepare=handlers.lock)
+        service.consume(
+            topic,
+            purpose=PURPOSES[topic],
+            handlers=by_type,
+            prepare=handlers.lock,
+            finish=handlers.reassess,
+        )
     sweeper = Sweeper(
         service.pool,
         sla,

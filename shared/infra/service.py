@@ -24,7 +24,7 @@ from pydantic_settings import SettingsConfigDict
 from shared.contracts.topics import all_with_dead_letters
 from shared.infra import db, migrations
 from shared.infra.clock import ClockSettings
-from shared.infra.consumer import EventConsumer, Handler, Prepare, subscribe
+from shared.infra.consumer import EventConsumer, Finish, Handler, Prepare, subscribe
 from shared.infra.deadletter import DeadLetters, Sealer, sealer_from
 from shared.infra.housekeeping import Housekeeper
 from shared.infra.http import health_app, http_server
@@ -127,10 +127,12 @@ class Service:
         purpose: str,
         handlers: Mapping[str, Handler],
         prepare: Prepare | None = None,
+        finish: Finish | None = None,
     ) -> None:
         """Subscribe ``handlers`` (by event type) to contract topic ``topic`` in consumer
         group ``<service>.<purpose>``, with dedup, dead letters and retries; ``prepare``
-        runs in each transaction before the handlers (see :class:`EventConsumer`)."""
+        and ``finish`` run in each transaction before and after the handlers (see
+        :class:`EventConsumer`)."""
         group_id = self.group_id(purpose)
         consumer = EventConsumer(
             pool=self.pool,
@@ -144,6 +146,7 @@ class Service:
             ),
             metrics=self.metrics,
             prepare=prepare,
+            finish=finish,
         )
         subscribe(
             self.broker,

@@ -53,10 +53,11 @@ class Setup:
             await self.apply(confirmed(order_id))
 
     async def apply(self, event: CloudEvent[Any]) -> None:
-        """As the consumer applies it: the order locked, then the handler."""
+        """As the consumer applies it: the order locked, the handler, the reassessment."""
         async with self.pool.acquire() as conn, conn.transaction():
             await self.handlers.lock(conn, [event])
             await self.handlers.orders()[event.type](conn, event)
+            await self.handlers.reassess(conn, [event])
 
     async def outbox(self) -> list[str]:
         rows = await self.pool.fetch("SELECT event_id FROM outbox ORDER BY id")
