@@ -1,4 +1,5 @@
-"""The sweeper and its query against a real PostgreSQL (no broker: events stop at the outbox)."""
+"""The sweeper and its query, and the handlers' reassessment of a batch, against a real
+PostgreSQL (no broker: events stop at the outbox)."""
 
 import asyncio
 from collections.abc import AsyncIterator
@@ -17,11 +18,22 @@ from services.sla.metrics import SlaMetrics
 from services.sla.rules import SlaRules
 from services.sla.service import SlaService
 from services.sla.sweeper import Census, Sweeper
-from shared.contracts.envelope import CloudEvent
+from shared.contracts.envelope import CloudEvent, decode
+from shared.contracts.statuses import TrackingStatus
 from shared.infra import db, migrations
 from shared.infra.settings import DatabaseSettings
 from shared.infra.watermark import Position, Watermark, WatermarkUnknown
-from tests.integration.sla.scenarios import DETECTION, HOUR, SECOND, T0, confirmed, placed
+from tests.integration.sla.scenarios import (
+    DETECTION,
+    HOUR,
+    SECOND,
+    SHIPPED,
+    T0,
+    confirmed,
+    placed,
+    registered,
+    scan,
+)
 from tests.support.clock import FakeClock, caught_up
 
 
@@ -59,9 +71,24 @@ class Setup:
             await self.handlers.orders()[event.type](conn, event)
             await self.handlers.reassess(conn, [event])
 
+    async def apply_batch(self, events: list[CloudEvent[Any]]) -> None:
+        """As the consumer applies a batch: its orders locked, each handler, one reassessment."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self.handlers.lock(conn, events)
+            handlers = self.handlers.orders() | self.handlers.tracking()
+            for event in events:
+                await handlers[event.type](conn, event)
+            await self.handlers.reassess(conn, events)
+
     async def outbox(self) -> list[str]:
         rows = await self.pool.fetch("SELECT event_id FROM outbox ORDER BY id")
         return [row["event_id"] for row in rows]
+
+    async def emitted(self, order_id: str) -> list[str]:
+        rows = await self.pool.fetch(
+            "SELECT payload FROM outbox WHERE key = $1 ORDER BY id", order_id.encode()
+        )
+        return [decode(bytes(row["payload"])).type for row in rows]
 
 
 @pytest.fixture
@@ -206,3 +233,30 @@ async def test_census_counts_open_orders_by_state(setup: Setup) -> None:
 
     assert (gauge("awaiting_shipment"), gauge("unconfirmed"), gauge("delivered")) == (2, 1, 0)
     assert gauge("cancelled") is None
+
+
+async def test_a_batch_is_judged_on_all_its_facts_at_once(setup: Setup) -> None:
+    """A parcel's exception and its delivery read in one batch: the order is reassessed once,
+    delivered, and nobody hears of an exception that is already over. Applied one event at
+    a time (as a failed batch is), the exception is raised and resolved in turn."""
+    exception_at, delivered_at = SHIPPED + 2 * HOUR, SHIPPED + 20 * HOUR
+
+    def tracking(order_id: str) -> list[CloudEvent[Any]]:
+        return [
+            scan(order_id, TrackingStatus.IN_TRANSIT, SHIPPED),
+            scan(order_id, TrackingStatus.EXCEPTION, exception_at, "Package damaged"),
+            scan(order_id, TrackingStatus.DELIVERED, delivered_at),
+        ]
+
+    for order_id in ("batched", "one-by-one"):
+        setup.clock.set(T0)
+        await setup.apply_batch([placed(order_id), confirmed(order_id), registered(order_id)])
+    setup.clock.set(delivered_at + HOUR)
+    await setup.apply_batch(tracking("batched"))
+    for event in tracking("one-by-one"):
+        await setup.apply_batch([event])
+
+    assert "sla.carrier_exception" not in await setup.emitted("batched")
+    assert await setup.emitted("one-by-one") == ["sla.carrier_exception", "sla.resolved"]
+    states = await setup.pool.fetch("SELECT order_id, state FROM orders ORDER BY order_id")
+    assert {row["state"] for row in states} == {"delivered"}, states
