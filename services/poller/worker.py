@@ -2,9 +2,11 @@
 
 Per carrier, one loop claims a batch (``max_batch`` numbers: FedEx 30, others 1) once a
 concurrency slot, the circuit breaker and the rate limiter all allow a call, and polls it
-in a task of its own. The claim pushes ``next_poll_at`` forward by a lease inside the
-claiming transaction (``FOR UPDATE SKIP LOCKED``), so replicas never poll the same
-shipment at once; the answer is written afterwards, one transaction per shipment.
+in a task of its own; the slot is free again once the carrier answered, while the answers
+are written (``concurrency`` bounds the calls in flight at the carrier, not the writes).
+The claim pushes ``next_poll_at`` forward by a lease inside the claiming transaction (``FOR
+UPDATE SKIP LOCKED``), so replicas never poll the same shipment at once; the answer is
+written afterwards, one transaction per shipment.
 """
 
 import asyncio
@@ -112,21 +114,20 @@ class CarrierWorker:
             return False
         task = asyncio.create_task(self.poll(batch))
         self._in_flight.add(task)
-        task.add_done_callback(self._finished)
+        task.add_done_callback(self._in_flight.discard)
         return True
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        self._slots.release()
-
     async def poll(self, batch: list[Shipment]) -> None:
-        """Call the carrier once for ``batch`` and write each shipment's result."""
+        """Call the carrier once for ``batch`` in the slot taken for it, free the slot, then
+        write each shipment's result."""
         numbers = list(dict.fromkeys(s.tracking_number for s in batch))
         try:
             answer = await self.gateway.track(numbers)
         except Exception as exc:  # a client bug must not lose the batch: retry it later
             log.exception("carrier call failed", extra={"carrier": self.carrier})
             answer = Answer(dict.fromkeys(numbers, CarrierDown(f"{type(exc).__name__}")), None)
+        finally:
+            self._slots.release()
         self._count_problems(answer)
         await asyncio.gather(*(self._record(shipment, answer) for shipment in batch))
 

@@ -36,7 +36,11 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
     watermark = Watermark(
         clock, positions, lag=metrics.watermark_lag, interval=settings.watermark_interval
     )
-    service.subscribe(handlers.by_topic(sla, watermark), prepare=handlers.lock)
+    service.subscribe(
+        handlers.by_topic(sla),
+        prepare=handlers.lock,
+        finish=handlers.reassessment(sla, watermark),
+    )
     sweeper = Sweeper(
         service.pool,
         sla,

@@ -1,14 +1,18 @@
-"""Consumers of ``orders.v1`` and ``tracking.v1``: record the fact, then reassess the order.
+"""Consumers of ``orders.v1`` and ``tracking.v1``: record each fact, then reassess the orders.
 
-Each handler runs inside the transaction that also claims the event id in the inbox, so
-the fact, the new SLA state, the events it causes and the carrier performance rollup
-commit together, once; the consumer's ``prepare`` (:func:`lock`) has locked the order
-first. Facts are kept whatever order they arrive in (tracking before the order, a
-confirmation without the placement); rules that need the order's details wait for them.
+A batch of events is applied in one transaction that also claims their ids in the inbox:
+the consumer's ``prepare`` (:func:`lock`) locks their orders, each handler records its
+fact, and ``finish`` (:func:`reassessment`) brings the carrier performance rollup up to
+date and reassesses each order once, on all the facts the batch brought; so the facts, the
+new SLA state and the events it causes commit together, once. A verdict is reached on what
+is known when the batch commits: a parcel whose exception and delivery come in one batch
+is judged delivered. Facts are kept whatever order they arrive in (tracking before the
+order, a confirmation without the placement); rules that need the order's details wait
+for them.
 """
 
-from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Final
 
 from services.sla import journeys, store
 from services.sla.calendar import UnknownCalendar
@@ -30,16 +34,27 @@ from shared.contracts.events import (
     TrackingStatusChanged,
 )
 from shared.infra.clock import Clock
-from shared.infra.consumer import Handler, PoisonMessage
+from shared.infra.consumer import Finish, Handler, PoisonMessage
 from shared.infra.db import Connection
 
-_Record = Callable[[Connection, Any], Awaitable[None]]
-"""Records one event's fact; typed by each recorder for its own event type."""
+_MOVES_JOURNEYS: Final = frozenset(
+    event.event_type
+    for event in (
+        OrderPlaced,
+        OrderConfirmed,
+        ShipmentRegistered,
+        TrackingEvent,
+        TrackingStatusChanged,
+        TrackingNumberInvalid,
+    )
+)
+"""Facts that may change how a carrier journey counts (lane, carrier, scans, estimate,
+delivery)."""
 
 
-def by_topic(sla: SlaService, clock: Clock) -> dict[str, dict[str, Handler]]:
+def by_topic(sla: SlaService) -> dict[str, dict[str, Handler]]:
     """Handlers by topic and event type, for ``Service.subscribe``."""
-    handlers = SlaHandlers(sla, clock)
+    handlers = SlaHandlers(sla)
     return {topics.ORDERS: handlers.orders(), topics.TRACKING: handlers.tracking()}
 
 
@@ -50,48 +65,46 @@ async def lock(conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
     await store.lock_orders(conn, [event.data.order_id for event in events])
 
 
-class SlaHandlers:
-    """The handlers of both topics, by event type; orders are reassessed at ``clock``'s now
-    (the service passes its watermark: verdicts wait for the facts before them)."""
+def reassessment(sla: SlaService, clock: Clock) -> Finish:
+    """The consumers' ``finish``: once the handlers of a batch recorded their facts, refresh
+    the journeys of the orders whose journeys may have moved, then reassess every order of
+    the batch once, at ``clock``'s now (the service passes its watermark: verdicts wait for
+    the facts before them)."""
 
-    def __init__(self, sla: SlaService, clock: Clock) -> None:
+    async def reassess(conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
+        order_ids = list(dict.fromkeys(event.data.order_id for event in events))
+        moved = dict.fromkeys(e.data.order_id for e in events if e.type in _MOVES_JOURNEYS)
+        for order_id in moved:
+            await journeys.refresh(conn, order_id)
+        await sla.reassess(conn, order_ids, clock.now())
+
+    return reassess
+
+
+class SlaHandlers:
+    """The handlers of both topics, by event type: each records its fact."""
+
+    def __init__(self, sla: SlaService) -> None:
         self._sla = sla
-        self._clock = clock
 
     def orders(self) -> dict[str, Handler]:
         return {
-            OrderPlaced.event_type: self._handler(self._order, moves_journeys=True),
-            OrderConfirmed.event_type: self._handler(self._order, moves_journeys=True),
-            OrderCancelled.event_type: self._handler(self._cancelled),
-            OrderPaymentDeclined.event_type: self._handler(self._payment_declined),
-            ShipmentRegistered.event_type: self._handler(self._registered, moves_journeys=True),
-            DeliveryDisputed.event_type: self._handler(self._disputed),
-            DisputeDocumentsReceived.event_type: self._handler(self._documents),
-            DisputeResolved.event_type: self._handler(self._resolved),
+            OrderPlaced.event_type: self._order,
+            OrderConfirmed.event_type: self._order,
+            OrderCancelled.event_type: self._cancelled,
+            OrderPaymentDeclined.event_type: self._payment_declined,
+            ShipmentRegistered.event_type: self._registered,
+            DeliveryDisputed.event_type: self._disputed,
+            DisputeDocumentsReceived.event_type: self._documents,
+            DisputeResolved.event_type: self._resolved,
         }
 
     def tracking(self) -> dict[str, Handler]:
         return {
-            TrackingEvent.event_type: self._handler(self._scan, moves_journeys=True),
-            TrackingStatusChanged.event_type: self._handler(
-                self._status_changed, moves_journeys=True
-            ),
-            TrackingNumberInvalid.event_type: self._handler(
-                self._invalid_number, moves_journeys=True
-            ),
+            TrackingEvent.event_type: self._scan,
+            TrackingStatusChanged.event_type: self._status_changed,
+            TrackingNumberInvalid.event_type: self._invalid_number,
         }
-
-    def _handler(self, record: _Record, *, moves_journeys: bool = False) -> Handler:
-        """Record, reassess; ``moves_journeys``: the fact may change how a carrier journey
-        counts (lane, carrier, scans, estimate, delivery)."""
-
-        async def handle(conn: Connection, event: CloudEvent[Any]) -> None:
-            await record(conn, event)
-            if moves_journeys:
-                await journeys.refresh(conn, event.data.order_id)
-            await self._sla.reassess(conn, [event.data.order_id], self._clock.now())
-
-        return handle
 
     async def _order(
         self, conn: Connection, event: CloudEvent[OrderPlaced] | CloudEvent[OrderConfirmed]

@@ -3,7 +3,8 @@
 Records come from Kafka in batches (what one fetch holds, up to ``MAX_BATCH``). A batch is
 applied in one transaction: one inbox claim of every event id, the service's ``prepare``
 with the new events (say, to lock the rows they touch, in one consistent order), then
-each handler in order. If anything in it fails, the transaction rolls back and the batch
+each handler in order, then the service's ``finish`` with the same events (say, to act once
+on what the whole batch recorded). If anything in it fails, the transaction rolls back and the batch
 is applied again one record at a time, each in its own transaction, where errors are
 classified (arroyo-style):
 - poison — the message itself is wrong (invalid event, a handler's ``PoisonMessage``):
@@ -45,6 +46,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Connection, CloudEvent[Any]], Awaitable[None]]
 Prepare = Callable[[Connection, Sequence[CloudEvent[Any]]], Awaitable[None]]
 """Runs in the transaction before the handlers, with the events they are about to apply."""
+Finish = Callable[[Connection, Sequence[CloudEvent[Any]]], Awaitable[None]]
+"""Runs in the transaction after the handlers, with the events they applied."""
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -97,6 +100,7 @@ class EventConsumer:
         dead_letters: DeadLetters,
         metrics: InfraMetrics,
         prepare: Prepare | None = None,
+        finish: Finish | None = None,
         max_attempts: int = 5,
         backoff_initial: float = 0.2,
         backoff_max: float = 30.0,
@@ -104,6 +108,7 @@ class EventConsumer:
         self._pool = pool
         self._handlers = handlers
         self._prepare = prepare
+        self._finish = finish
         self._dead_letters = dead_letters
         self._metrics = metrics
         self._max_attempts = max_attempts
@@ -165,6 +170,8 @@ class EventConsumer:
                 await self._prepare(conn, [item.event for item in fresh])
             for item in fresh:
                 await item.handler(conn, item.event)
+            if fresh and self._finish is not None:
+                await self._finish(conn, [item.event for item in fresh])
         crash_point("consumer.after_commit")
         return outcomes
 
@@ -204,6 +211,8 @@ class EventConsumer:
             if self._prepare is not None:
                 await self._prepare(conn, [item.event])
             await item.handler(conn, item.event)
+            if self._finish is not None:
+                await self._finish(conn, [item.event])
         crash_point("consumer.after_commit")
         return Outcome.PROCESSED
 

@@ -23,7 +23,7 @@ from pydantic_settings import SettingsConfigDict
 from shared.contracts.topics import all_with_dead_letters
 from shared.infra import db, migrations
 from shared.infra.clock import ClockSettings
-from shared.infra.consumer import EventConsumer, Handler, Prepare, subscribe
+from shared.infra.consumer import EventConsumer, Finish, Handler, Prepare, subscribe
 from shared.infra.deadletter import DeadLetters, Sealer, sealer_from
 from shared.infra.housekeeping import Housekeeper
 from shared.infra.http import health_app, http_server
@@ -124,10 +124,12 @@ class Service:
         handlers: Mapping[str, Mapping[str, Handler]],
         *,
         prepare: Prepare | None = None,
+        finish: Finish | None = None,
     ) -> None:
         """Consume every topic the spec declares with its ``handlers`` (by topic, then event
         type), which must be exactly the event types declared (else ``HandlersMismatch``);
-        ``prepare`` runs in each of their transactions before the handlers."""
+        ``prepare`` and ``finish`` run in each of their transactions before and after the
+        handlers."""
         self.spec.check(handlers)
         for subscription in self.spec.consumes:
             self.consume(
@@ -135,6 +137,7 @@ class Service:
                 purpose=subscription.purpose,
                 handlers=handlers[subscription.topic],
                 prepare=prepare,
+                finish=finish,
             )
 
     def consume(
@@ -144,10 +147,12 @@ class Service:
         purpose: str,
         handlers: Mapping[str, Handler],
         prepare: Prepare | None = None,
+        finish: Finish | None = None,
     ) -> None:
         """Subscribe ``handlers`` (by event type) to contract topic ``topic`` in consumer
         group ``<service>.<purpose>``, with dedup, dead letters and retries; ``prepare``
-        runs in each transaction before the handlers (see :class:`EventConsumer`)."""
+        and ``finish`` run in each transaction before and after the handlers (see
+        :class:`EventConsumer`)."""
         group_id = self.group_id(purpose)
         consumer = EventConsumer(
             pool=self.pool,
@@ -161,6 +166,7 @@ class Service:
             ),
             metrics=self.metrics,
             prepare=prepare,
+            finish=finish,
         )
         subscribe(
             self.broker,

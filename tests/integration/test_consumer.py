@@ -16,6 +16,7 @@ from shared.contracts.topics import dead_letter
 from shared.infra import db, migrations
 from shared.infra.consumer import (
     EventConsumer,
+    Finish,
     Handler,
     Outcome,
     PoisonMessage,
@@ -121,6 +122,7 @@ def _consumer(
     handler: Handler,
     metrics: InfraMetrics,
     prepare: Prepare | None = None,
+    finish: Finish | None = None,
 ) -> EventConsumer:
     return EventConsumer(
         pool=pool,
@@ -128,6 +130,7 @@ def _consumer(
         dead_letters=DeadLetters(broker, service="test", group_id="test.group", metrics=metrics),
         metrics=metrics,
         prepare=prepare,
+        finish=finish,
         backoff_initial=0.01,
     )
 
@@ -219,7 +222,7 @@ async def test_a_failing_batch_is_rolled_back_and_applied_one_record_at_a_time_i
     }
 
 
-async def test_prepare_gets_the_new_events_before_their_handlers_in_their_transaction(
+async def test_prepare_and_finish_get_the_new_events_around_their_handlers_in_their_transaction(
     pool: asyncpg.Pool, kafka_settings: KafkaSettings
 ) -> None:
     bootstrap = kafka_settings.kafka_bootstrap_servers
@@ -229,6 +232,7 @@ async def test_prepare_gets_the_new_events_before_their_handlers_in_their_transa
     await produce(bootstrap, topic, *(e.to_json() for e in (e1, e1, e2, e3, e2, e4)), key=b"o-1")
     records = await _records(bootstrap, topic, expect=6)
     calls: list[list[str]] = []
+    finished: list[list[str]] = []
     outages = 1  # the second batch's transaction
 
     async def prepare(conn: Connection, batch: Sequence[CloudEvent[Any]]) -> None:
@@ -248,14 +252,24 @@ async def test_prepare_gets_the_new_events_before_their_handlers_in_their_transa
             outages -= 1
             raise ConnectionResetError("database connection lost")
 
+    async def finish(conn: Connection, batch: Sequence[CloudEvent[Any]]) -> None:
+        handled = await conn.fetchval(
+            "SELECT count(*) FROM effects"
+            " WHERE event_id = ANY($1::text[]) AND reason <> 'prepared'",
+            [e.id for e in batch],
+        )
+        assert handled == len(batch), f"finish ran before the handlers of {batch}"
+        finished.append([e.id for e in batch])
+
     broker = create_broker(kafka_settings, client_id="test")
-    consumer = _consumer(pool, broker, handler, InfraMetrics("test"), prepare)
+    consumer = _consumer(pool, broker, handler, InfraMetrics("test"), prepare, finish)
     assert await consumer.process(records[:2]) == [Outcome.PROCESSED, Outcome.DUPLICATE]
     second = [Outcome.PROCESSED, Outcome.PROCESSED, Outcome.DUPLICATE, Outcome.PROCESSED]
     assert await consumer.process(records[2:]) == second
 
     # Duplicates are left out; the failed batch's call rolled back; then one event a call.
     assert calls == [[e1.id], [e2.id, e3.id, e4.id], [e2.id], [e3.id], [e4.id]]
+    assert finished == [[e1.id], [e2.id], [e3.id], [e4.id]]  # the failed batch never got there
     rows = await pool.fetch("SELECT event_id, reason FROM effects ORDER BY event_id, reason")
     assert [(r["event_id"], r["reason"]) for r in rows] == [
         (e.id, reason) for e in (e1, e2, e3, e4) for reason in ("prepared", e.data.reason)

@@ -99,13 +99,20 @@ def _events_of_order_late() -> list[Step]:
 
 
 async def _apply(
-    pool: asyncpg.Pool, handler: Any, event: CloudEvent[Any], prepare: Any = None
+    pool: asyncpg.Pool,
+    handler: Any,
+    event: CloudEvent[Any],
+    prepare: Any = None,
+    finish: Any = None,
 ) -> None:
-    """As the consumer applies an event: ``prepare`` (if any), then the handler."""
+    """As the consumer applies an event: ``prepare`` (if any), the handler, ``finish`` (if
+    any)."""
     async with pool.acquire() as conn, conn.transaction():
         if prepare is not None:
             await prepare(conn, [event])
         await handler(conn, event)
+        if finish is not None:
+            await finish(conn, [event])
 
 
 @dataclass
@@ -115,22 +122,27 @@ class SlaDriver:
     pool: asyncpg.Pool
     handlers: dict[str, Any]
     lock: Any
+    reassess: Any
     sweeper: Sweeper
 
     async def apply(self, event: CloudEvent[Any]) -> None:
-        await _apply(self.pool, self.handlers[event.type], event, self.lock)
+        await _apply(self.pool, self.handlers[event.type], event, self.lock, self.reassess)
 
 
 def sla_driver(service: Service, clock: FakeClock) -> SlaDriver:
     metrics = SlaMetrics(CollectorRegistry())
     sla = SlaService(rules=SlaRules(), calendars=Calendars(), metrics=metrics)
-    handlers = {
-        t: h for by_type in sla_handlers.by_topic(sla, clock).values() for t, h in by_type.items()
-    }
+    handlers = {t: h for by_type in sla_handlers.by_topic(sla).values() for t, h in by_type.items()}
     sweeper = Sweeper(
         service.pool, sla, clock, metrics, watermark=caught_up(clock), batch_size=50, interval=1
     )
-    return SlaDriver(service.pool, handlers, sla_handlers.lock, sweeper)
+    return SlaDriver(
+        service.pool,
+        handlers,
+        sla_handlers.lock,
+        sla_handlers.reassessment(sla, clock),
+        sweeper,
+    )
 
 
 async def _seed_sla(service: Service, clock: FakeClock) -> None:

@@ -48,7 +48,7 @@ def _handlers(service: str) -> dict[str, dict[str, Any]]:
         sla = SlaService(
             rules=SlaRules(), calendars=Calendars(), metrics=SlaMetrics(CollectorRegistry())
         )
-        return sla_handlers.by_topic(sla, clock)
+        return sla_handlers.by_topic(sla)
     notifier = NotifierService(
         cast(asyncpg.Pool, None),
         routing=RoutingSettings(),

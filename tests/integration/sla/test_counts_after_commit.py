@@ -29,7 +29,7 @@ async def test_a_batch_applied_again_record_by_record_counts_each_breach_once(
 ) -> None:
     registry = CollectorRegistry()
     sla = SlaService(rules=SlaRules(), calendars=Calendars(), metrics=SlaMetrics(registry))
-    handlers = dict(sla_handlers.by_topic(sla, FakeClock(DETECTION))[topics.ORDERS])
+    handlers = dict(sla_handlers.by_topic(sla)[topics.ORDERS])
     cancel = handlers["order.cancelled"]
     failures = 1
 
@@ -57,6 +57,7 @@ async def test_a_batch_applied_again_record_by_record_counts_each_breach_once(
         ),
         metrics=infra,
         prepare=sla_handlers.lock,
+        finish=sla_handlers.reassessment(sla, FakeClock(DETECTION)),
         backoff_initial=0.01,
     )
 

@@ -1,4 +1,5 @@
-"""The sweeper and its query against a real PostgreSQL (no broker: events stop at the outbox)."""
+"""The sweeper and its query, and the handlers' reassessment of a batch, against a real
+PostgreSQL (no broker: events stop at the outbox)."""
 
 import asyncio
 from dataclasses import dataclass
@@ -9,15 +10,27 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from services.sla import store
-from services.sla.handlers import SlaHandlers, lock
+from services.sla.handlers import by_topic, lock, reassessment
 from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics
 from services.sla.rules import SlaRules
 from services.sla.service import SlaService
 from services.sla.sweeper import Census, Sweeper
-from shared.contracts.envelope import CloudEvent
+from shared.contracts.envelope import CloudEvent, decode
+from shared.contracts.statuses import TrackingStatus
+from shared.infra.consumer import Finish, Handler
 from shared.infra.watermark import Position, Watermark, WatermarkUnknown
-from tests.integration.sla.scenarios import DETECTION, HOUR, SECOND, T0, confirmed, placed
+from tests.integration.sla.scenarios import (
+    DETECTION,
+    HOUR,
+    SECOND,
+    SHIPPED,
+    T0,
+    confirmed,
+    placed,
+    registered,
+    scan,
+)
 from tests.support.clock import FakeClock, caught_up
 
 
@@ -26,7 +39,8 @@ class Setup:
     pool: asyncpg.Pool
     clock: FakeClock
     sla: SlaService
-    handlers: SlaHandlers
+    handlers: dict[str, Handler]
+    reassess: Finish
     registry: CollectorRegistry
     metrics: SlaMetrics
 
@@ -49,14 +63,25 @@ class Setup:
             await self.apply(confirmed(order_id))
 
     async def apply(self, event: CloudEvent[Any]) -> None:
-        """As the consumer applies it: the order locked, then the handler."""
+        await self.apply_batch([event])
+
+    async def apply_batch(self, events: list[CloudEvent[Any]]) -> None:
+        """As the consumer applies a batch: its orders locked, each handler, one reassessment."""
         async with self.pool.acquire() as conn, conn.transaction():
-            await lock(conn, [event])
-            await self.handlers.orders()[event.type](conn, event)
+            await lock(conn, events)
+            for event in events:
+                await self.handlers[event.type](conn, event)
+            await self.reassess(conn, events)
 
     async def outbox(self) -> list[str]:
         rows = await self.pool.fetch("SELECT event_id FROM outbox ORDER BY id")
         return [row["event_id"] for row in rows]
+
+    async def emitted(self, order_id: str) -> list[str]:
+        rows = await self.pool.fetch(
+            "SELECT payload FROM outbox WHERE key = $1 ORDER BY id", order_id.encode()
+        )
+        return [decode(bytes(row["payload"])).type for row in rows]
 
 
 @pytest.fixture
@@ -65,7 +90,8 @@ def setup(sla_pool: asyncpg.Pool) -> Setup:
     metrics = SlaMetrics(registry)
     clock = FakeClock(T0)
     sla = SlaService(rules=SlaRules(), calendars=Calendars(), metrics=metrics)
-    return Setup(sla_pool, clock, sla, SlaHandlers(sla, clock), registry, metrics)
+    handlers = {t: h for by_type in by_topic(sla).values() for t, h in by_type.items()}
+    return Setup(sla_pool, clock, sla, handlers, reassessment(sla, clock), registry, metrics)
 
 
 async def test_claim_query_reads_the_partial_index_of_open_deadlines(setup: Setup) -> None:
@@ -191,3 +217,30 @@ async def test_census_counts_open_orders_by_state(setup: Setup) -> None:
 
     assert (gauge("awaiting_shipment"), gauge("unconfirmed"), gauge("delivered")) == (2, 1, 0)
     assert gauge("cancelled") is None
+
+
+async def test_a_batch_is_judged_on_all_its_facts_at_once(setup: Setup) -> None:
+    """A parcel's exception and its delivery read in one batch: the order is reassessed once,
+    delivered, and nobody hears of an exception that is already over. Applied one event at
+    a time (as a failed batch is), the exception is raised and resolved in turn."""
+    exception_at, delivered_at = SHIPPED + 2 * HOUR, SHIPPED + 20 * HOUR
+
+    def tracking(order_id: str) -> list[CloudEvent[Any]]:
+        return [
+            scan(order_id, TrackingStatus.IN_TRANSIT, SHIPPED),
+            scan(order_id, TrackingStatus.EXCEPTION, exception_at, "Package damaged"),
+            scan(order_id, TrackingStatus.DELIVERED, delivered_at),
+        ]
+
+    for order_id in ("batched", "one-by-one"):
+        setup.clock.set(T0)
+        await setup.apply_batch([placed(order_id), confirmed(order_id), registered(order_id)])
+    setup.clock.set(delivered_at + HOUR)
+    await setup.apply_batch(tracking("batched"))
+    for event in tracking("one-by-one"):
+        await setup.apply_batch([event])
+
+    assert "sla.carrier_exception" not in await setup.emitted("batched")
+    assert await setup.emitted("one-by-one") == ["sla.carrier_exception", "sla.resolved"]
+    states = await setup.pool.fetch("SELECT order_id, state FROM orders ORDER BY order_id")
+    assert {row["state"] for row in states} == {"delivered"}, states
