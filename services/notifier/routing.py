@@ -148,9 +148,18 @@ _OPS_TIER_ONLY = frozenset(
 _RESUMED_FROM = frozenset({SlaKind.TRACKING_STALLED, SlaKind.CARRIER_EXCEPTION})
 """Problems whose clearing (``sla.resolved``) brings the customer a "moving again" e-mail,
 unless the parcel is delivered by then (the delivered e-mail is the news)."""
-_NOT_MOVING = frozenset(
-    {TrackingStatus.DELIVERED, TrackingStatus.RETURNED_TO_SENDER, TrackingStatus.CANCELLED}
+_MOVING = frozenset(
+    {
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.AVAILABLE_FOR_PICKUP,
+        TrackingStatus.DELIVERY_ATTEMPTED,
+    }
 )
+"""Statuses of a parcel on its way to the customer: only these are "moving again". A stall
+cleared by an exception scan (a parcel reported lost or damaged), a return, a cancellation
+or a scan that says nothing of where the parcel is, is not news of movement (and must not
+withdraw the problem e-mail that is)."""
 
 
 def triggered_kinds(event: EventData, settings: RoutingSettings) -> list[MessageKind]:
@@ -158,7 +167,7 @@ def triggered_kinds(event: EventData, settings: RoutingSettings) -> list[Message
     if isinstance(event, TrackingStatusChanged):
         return _tracking_kinds(event, settings)
     if isinstance(event, SlaResolved):
-        moving = event.latest_status is not None and event.latest_status not in _NOT_MOVING
+        moving = event.latest_status in _MOVING
         resumed = event.resolved_kind in _RESUMED_FROM and moving
         return [MessageKind.CUSTOMER_TRACKING_RESUMED] if resumed else []
     kinds = _BY_EVENT.get(type(event), ())

@@ -236,6 +236,50 @@ def test_carrier_exception_reaches_customer_seller_and_ops_whatever_the_reason(
     }
 
 
+def resolved(kind: SlaKind, latest: TrackingStatus) -> SlaResolved:
+    return SlaResolved(
+        order_id=ORDER_ID,
+        seller_id="sel-1042",
+        resolved_kind=kind,
+        reason="carrier resumed",
+        resolved_at=NOW,
+        latest_status=latest,
+    )
+
+
+@pytest.mark.parametrize("kind", [SlaKind.TRACKING_STALLED, SlaKind.CARRIER_EXCEPTION])
+@pytest.mark.parametrize(
+    "latest",
+    [
+        TrackingStatus.IN_TRANSIT,
+        TrackingStatus.OUT_FOR_DELIVERY,
+        TrackingStatus.AVAILABLE_FOR_PICKUP,
+        TrackingStatus.DELIVERY_ATTEMPTED,
+    ],
+)
+def test_a_cleared_problem_of_a_parcel_on_its_way_again_tells_the_customer(
+    kind: SlaKind, latest: TrackingStatus
+) -> None:
+    assert kinds(resolved(kind, latest)) == {MessageKind.CUSTOMER_TRACKING_RESUMED}
+
+
+@pytest.mark.parametrize(
+    "latest",
+    [
+        TrackingStatus.EXCEPTION,  # a stall cleared by "lost" or "damaged": not moving
+        TrackingStatus.DELIVERED,
+        TrackingStatus.RETURNED_TO_SENDER,
+        TrackingStatus.CANCELLED,
+        TrackingStatus.UNKNOWN,
+        TrackingStatus.LABEL_CREATED,
+    ],
+)
+def test_a_stall_cleared_by_a_scan_that_is_no_movement_is_not_moving_again(
+    latest: TrackingStatus,
+) -> None:
+    assert kinds(resolved(SlaKind.TRACKING_STALLED, latest)) == set()
+
+
 @pytest.mark.parametrize(
     "event",
     [
