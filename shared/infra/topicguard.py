@@ -122,6 +122,8 @@ class TopicGuard:
                 log.error("topics still missing or narrow, trying again at the next check")
         elif self._seen is not None and _widths(self._seen) != _widths(now):
             self._reshape_due = True
+        if self._seen is None:
+            log.info("watching topics", extra={"topics": len(now)})
         self._seen = now
         if self._reshape_due:  # not under the timeout: consumers finish what they hold
             await self._on_reshape()
