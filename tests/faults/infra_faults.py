@@ -1,5 +1,6 @@
 """Pause, restart and probe the embedded broker and PostgreSQL of a :class:`DevStack`."""
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -34,6 +35,18 @@ def wait_for(
         assert time.monotonic() - started < timeout, f"not {condition} after {timeout:.0f} s"
         time.sleep(every)
     return time.monotonic() - started
+
+
+def in_flight(stack: DevStack, timeout: float = 120.0) -> None:
+    """Until the first message is sent: orders, tracking and SLA events flow."""
+
+    def sent() -> bool:
+        rows = asyncio.run(
+            stack.fetch("SELECT count(*) AS n FROM notifier.notifications WHERE state = 'sent'")
+        )
+        return int(rows[0]["n"]) > 0
+
+    wait_for("a message sent", sent, timeout)
 
 
 def service_pids(stack: DevStack) -> dict[str, int | None]:

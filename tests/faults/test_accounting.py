@@ -1,0 +1,324 @@
+"""The fault suite's accounting (``accounting.py``) and checks, each shown catching what it is
+for: a lost, a duplicated and an unexpected item of every part, limits held exactly, a
+metric endpoint that does not answer, a consumer that never processed a type.
+
+The self-test runs a real short stack (broker, PostgreSQL, the three services, the
+emulator, the capture) on the quick stories, checks that its accounting is clean, then
+deletes one captured e-mail, copies another and hides one ``sla.v1`` event: the accounting
+must report exactly that one lost message, that one duplicated message and that one lost
+SLA event, by order and kind. Runs in ``make test`` (not gated by ``PARCELWATCH_FAULTS``).
+"""
+
+import asyncio
+import email
+import email.policy
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import CollectorRegistry, start_http_server
+from prometheus_client import Counter as PromCounter
+
+from parcelwatch.devstack.processes import free_port
+from parcelwatch.simulator.personas import CUSTOMERS
+from services.notifier.context import Recipient
+from services.notifier.headers import message_id
+from services.notifier.kinds import MessageKind
+from services.notifier.routing import dedup_key as routing_dedup_key
+from shared.contracts.events import Audience
+from tests.faults.accounting import (
+    MAY,
+    MUST,
+    QUICK_STORIES,
+    WHO_HEARS,
+    Expected,
+    Limits,
+    Observed,
+    account,
+    check,
+    dedup_key,
+    expect_simulated,
+)
+from tests.faults.harness import (
+    QUICK_CLOCK_SCALE,
+    DevStack,
+    check_final_state,
+    metric_sum,
+    simulate,
+    unprocessed,
+)
+
+DOMAIN = "parcelwatch.invalid"
+QUICK = expect_simulated(len(QUICK_STORIES), QUICK_STORIES)
+
+
+def must(items: dict[tuple[str, ...], Any]) -> set[tuple[str, ...]]:
+    return {key for key, certainty in items.items() if certainty is MUST}
+
+
+# --- the table, read against the docs ------------------------------------------------------
+
+
+def test_the_quick_stories_call_for_these_messages_events_and_moves() -> None:
+    """The rules of docs/emulator.md, docs/sla.md and docs/notifier.md for the quick stories,
+    written out: update this list with the rules."""
+    on_time, returned, exception, unconfirmed, cancelled = (
+        f"sim-{n:06d}-{story}" for n, story in enumerate(QUICK_STORIES)
+    )
+    trouble = ("customer_carrier_exception", "seller_carrier_exception", "ops_carrier_exception")
+    assert must(QUICK.messages) == {
+        (on_time, "customer_shipped"),
+        *(
+            (order, kind)
+            for order in (returned, exception)
+            for kind in ("customer_shipped", *trouble)
+        ),
+        (unconfirmed, "customer_order_unconfirmed"),
+    }
+    assert must(QUICK.sla) == {
+        (returned, "carrier_exception", "seller"),
+        (returned, "carrier_exception", "ops"),  # never resumes: escalated 24 h later
+        (exception, "carrier_exception", "seller"),
+        (unconfirmed, "order_unconfirmed", "seller"),
+    }
+    may = {key for key, certainty in QUICK.sla.items() if certainty is MAY}
+    assert (exception, "carrier_exception", "ops") in may  # it resumes 22 h after: may
+    assert (on_time, "order_unconfirmed", "seller") in may  # confirmed 1-10 min after: may
+    assert {key[1] for key in QUICK.messages if key[0] == cancelled} == {
+        "customer_order_unconfirmed",  # confirmed 1-10 min after placing: may
+        *("customer_ship_by_missed", "seller_ship_by_missed"),  # cancelled 1 h after: may
+    }
+    moves = {(k[0], k[2], k[3]) for k in must(QUICK.moves)}
+    assert {(m[1], m[2]) for m in moves if m[0] == returned} == {
+        ("", "label_created"),
+        ("label_created", "in_transit"),
+        ("in_transit", "out_for_delivery"),
+        ("out_for_delivery", "returned_to_sender"),
+    }
+    assert len(moves) == 4 + 4 + 5  # on time, returned, exception then delivered
+
+
+def test_every_kind_the_table_names_is_a_message_kind() -> None:
+    named = {kind for always, ops in WHO_HEARS.values() for kind in always + ops}
+    assert named <= set(MessageKind)
+
+
+def test_the_dedup_key_is_the_notifiers() -> None:
+    """The accounting knows an e-mail by the Message-ID of its dedup key; the notifier's
+    key must be the one docs/notifier.md describes."""
+    customer = CUSTOMERS[0]
+    recipient = Recipient(Audience.CUSTOMER, "en", customer.time_zone, customer.email, "A")
+    ours = dedup_key("o-1", "customer_shipped", customer.email)
+    assert ours == routing_dedup_key("o-1", MessageKind.CUSTOMER_SHIPPED, recipient)
+    assert dedup_key("o-1", "ops_delivery_late", "chat") == routing_dedup_key(
+        "o-1", MessageKind.OPS_DELIVERY_LATE, None
+    )
+
+
+# --- each check catches what it is for (mutations of a perfect run) --------------------------
+
+
+def perfect(expected: Expected) -> Observed:
+    """What a perfect run of ``expected`` shows: each MUST item once, no other."""
+    emails: Counter[str] = Counter()
+    chats: Counter[tuple[str, ...]] = Counter()
+    for key in must(expected.messages):
+        address = expected.addresses[key]
+        if address == "chat":
+            chats[key] += 1
+        else:
+            emails[message_id(dedup_key(key[0], key[1], address), DOMAIN)] += 1
+    sla = [
+        {
+            "id": "/".join(key),
+            "type": f"sla.{key[1]}",
+            "data": {"order_id": key[0], "severity": key[2]},
+        }
+        for key in must(expected.sla)
+    ]
+    tracking = [
+        {
+            "id": "/".join(key),
+            "type": "tracking.status_changed",
+            "data": {
+                "order_id": key[0],
+                "shipment_id": key[1],
+                "previous_status": key[2] or None,
+                "status": key[3],
+            },
+        }
+        for key in must(expected.moves)
+    ]
+    return Observed(emails, chats, sla, tracking)
+
+
+def test_a_perfect_run_is_clean() -> None:
+    report = account(QUICK, perfect(QUICK), DOMAIN)
+    check(report, Limits())
+    assert (report.lost, report.duplicated) == (0, 0)
+    assert not any(tally.unexpected for tally in report.parts)
+
+
+def test_a_missing_chat_message_is_lost() -> None:
+    observed = perfect(QUICK)
+    key = ("sim-000001-returned", "ops_carrier_exception")
+    del observed.chats[key]
+    report = account(QUICK, observed, DOMAIN)
+    assert report.messages.lost == [key]
+    with pytest.raises(AssertionError, match="messages: 1 lost"):
+        check(report, Limits())
+
+
+def test_a_message_nothing_calls_for_is_unexpected_and_named() -> None:
+    observed = perfect(QUICK)
+    cancelled = QUICK.orders["sim-000004-cancelled"]
+    assert cancelled.customer and cancelled.seller
+    for kind, address in (
+        ("customer_delivery_late", cancelled.customer),  # nothing calls for it
+        ("customer_shipped", cancelled.seller),  # a customer's message to the seller
+    ):
+        observed.emails[message_id(dedup_key(cancelled.order_id, kind, address), DOMAIN)] += 1
+    observed.emails["<not-ours@example.invalid>"] += 1
+    report = account(QUICK, observed, DOMAIN)
+    assert report.messages.unexpected == [
+        ("?", "Message-ID <not-ours@example.invalid>"),
+        (cancelled.order_id, "customer_delivery_late"),
+        (cancelled.order_id, "customer_shipped", "seller"),
+    ]
+    with pytest.raises(AssertionError, match="messages: 0 lost, 3 unexpected"):
+        check(report, Limits())
+
+
+def test_a_message_twice_counts_as_one_duplicate_and_the_limit_is_exact() -> None:
+    observed = perfect(QUICK)
+    key = ("sim-000000-on_time", "customer_shipped")
+    observed.emails[message_id(dedup_key(*key, QUICK.addresses[key]), DOMAIN)] += 1
+    report = account(QUICK, observed, DOMAIN)
+    assert report.messages.duplicated == {key: 1}
+    check(report, Limits(duplicated=1))
+    for wrong in (0, 2):
+        with pytest.raises(AssertionError, match=f"1 duplicated, the limit is exactly {wrong}"):
+            check(report, Limits(duplicated=wrong))
+    check(report, Limits(duplicated=range(0, 2)))
+    with pytest.raises(AssertionError, match="1 duplicated, the limit is at most 0"):
+        check(report, Limits(duplicated=range(0, 1)))
+
+
+def test_copies_of_an_event_id_and_a_lost_move_are_counted() -> None:
+    observed = perfect(QUICK)
+    observed.sla.append(observed.sla[0])
+    gone = observed.tracking.pop()
+    report = account(QUICK, observed, DOMAIN)
+    data = gone["data"]
+    assert report.tracking.lost == [
+        (data["order_id"], data["shipment_id"], data["previous_status"] or "", data["status"])
+    ]
+    assert report.sla.copies == 1
+    with pytest.raises(AssertionError, match=r"sla\.v1: an item 2 times, the limit is 1"):
+        check(report, Limits(at_risk=frozenset({data["order_id"]})))
+    check(report, Limits(republished=1, at_risk=frozenset({data["order_id"]})))
+
+
+def test_a_loss_outside_the_orders_at_risk_fails() -> None:
+    observed = perfect(QUICK)
+    observed.sla = [e for e in observed.sla if e["data"]["order_id"] != "sim-000003-unconfirmed"]
+    report = account(QUICK, observed, DOMAIN)
+    check(report, Limits(at_risk=frozenset({"sim-000003-unconfirmed"})))
+    with pytest.raises(AssertionError, match=r"sla\.v1: 1 lost"):
+        check(report, Limits(at_risk=frozenset({"sim-000000-on_time"})))
+
+
+def test_may_items_are_neither_lost_nor_unexpected() -> None:
+    may = [key for key, certainty in QUICK.messages.items() if certainty is MAY]
+    assert may, "the quick stories have timing-dependent messages (a missed ship-by)"
+    observed = perfect(QUICK)
+    order, kind = may[0]
+    observed.emails[message_id(dedup_key(order, kind, QUICK.addresses[(order, kind)]), DOMAIN)] += 1
+    check(account(QUICK, observed, DOMAIN), Limits())
+
+
+def test_unprocessed_names_a_type_a_consumer_never_processed() -> None:
+    """The old check took the types a consumer handles from what it did process: losing
+    every event of one type passed. The types are fixed now (``HANDLES``)."""
+    events = [{"id": "a", "type": "sla.delivery_late"}, {"id": "b", "type": "sla.ship_by_missed"}]
+    types = frozenset({"sla.delivery_late", "sla.ship_by_missed"})
+    assert unprocessed(events, {"a"}, types) == ["b"]
+    assert unprocessed(events, {"a", "b"}, types) == []
+
+
+@pytest.fixture
+def metrics_endpoint() -> Iterator[str]:
+    registry = CollectorRegistry()
+    PromCounter("demo_sends", "Sends.", ["outcome"], registry=registry).labels("ok").inc(3)
+    port = free_port()
+    server, thread = start_http_server(port, addr="127.0.0.1", registry=registry)
+    try:
+        yield f"http://127.0.0.1:{port}/metrics"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_metric_read_fails_loudly(metrics_endpoint: str) -> None:
+    assert metric_sum(metrics_endpoint, "demo_sends_total", 'outcome="ok"') == 3.0
+    assert metric_sum(metrics_endpoint, "demo_sends_total", 'outcome="no"') == 0.0  # declared
+    with pytest.raises(AssertionError, match="declares no metric demo_sent_total"):
+        metric_sum(metrics_endpoint, "demo_sent_total")
+    dead = f"http://127.0.0.1:{free_port()}/metrics"
+    with pytest.raises(AssertionError, match="did not answer"):
+        metric_sum(dead, "demo_sends_total")
+
+
+# --- the self-test on a real run -------------------------------------------------------------
+
+
+def _eml(folder: Path, mid: str) -> Path:
+    for path in folder.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if str(message["Message-ID"]).strip() == mid:
+            return path
+    raise AssertionError(f"no captured e-mail {mid}")
+
+
+def test_the_accounting_of_a_real_run_names_one_lost_and_one_duplicated(tmp_path: Path) -> None:
+    stack = DevStack(tmp_path / "var", clock_scale=QUICK_CLOCK_SCALE)
+    stack.start()
+    try:
+        simulator = simulate(stack, len(QUICK_STORIES), 240.0, QUICK_STORIES)
+        assert simulator.wait(timeout=120) == 0, (stack.var / "simulate.log").read_text()
+        final = asyncio.run(check_final_state(stack, QUICK))
+        assert final.report.messages.observed >= len(must(QUICK.messages))
+
+        lost = ("sim-000000-on_time", "customer_shipped")
+        twice = ("sim-000001-returned", "seller_carrier_exception")
+        hidden = ("sim-000002-exception_then_delivered", "carrier_exception", "seller")
+        folder = stack.mail_folder
+        _eml(folder, message_id(dedup_key(*lost, QUICK.addresses[lost]), DOMAIN)).unlink()
+        original = _eml(folder, message_id(dedup_key(*twice, QUICK.addresses[twice]), DOMAIN))
+        shutil.copy(original, original.with_name("copy-" + original.name))
+        observed = asyncio.run(stack.observe())
+    finally:
+        stack.stop()
+    observed.sla = [
+        e
+        for e in observed.sla
+        if (e["data"]["order_id"], e["type"], e["data"].get("severity"))
+        != (hidden[0], f"sla.{hidden[1]}", hidden[2])
+    ]
+    report = account(QUICK, observed, DOMAIN)
+    print(report.text())
+    assert report.messages.lost == [lost]
+    assert report.messages.duplicated == {twice: 1}
+    assert report.sla.lost == [hidden]
+    assert (report.sla.copies, report.tracking.lost, report.tracking.copies) == (0, [], 0)
+    assert not any(tally.unexpected for tally in report.parts)
+    assert (report.lost, report.duplicated) == (2, 1)
+    with pytest.raises(AssertionError, match="messages: 1 lost") as failed:
+        check(report, Limits())
+    assert "lost sim-000000-on_time customer_shipped" in str(failed.value)
+    assert "duplicated sim-000001-returned seller_carrier_exception (+1)" in str(failed.value)
+    assert "lost sim-000002-exception_then_delivered carrier_exception seller" in str(failed.value)
