@@ -273,6 +273,19 @@ def test_a_metric_read_fails_loudly(metrics_endpoint: str) -> None:
         metric_sum(dead, "demo_sends_total")
 
 
+def test_the_ambiguous_count_sums_every_notifier_process(tmp_path: Path) -> None:
+    """A counter dies with its process: the count is the sum of the log lines that go with
+    each increment, over the stack's notifier log (restarts append to it) and replicas'."""
+    line = '{"message": "sending again messages a stopped sender may have delivered: %d"}\n'
+    (tmp_path / "log").mkdir()
+    (tmp_path / "log" / "notifier.log").write_text(line % 2 + '{"message": "other"}\n' + line % 1)
+    (tmp_path / "replica.log").write_text(line % 3)
+    stack = DevStack(tmp_path)
+    assert stack.ambiguous_sends() == 3
+    stack.replica_logs.append(tmp_path / "replica.log")
+    assert stack.ambiguous_sends() == 6
+
+
 # --- the self-test on a real run -------------------------------------------------------------
 
 
