@@ -89,6 +89,7 @@ class TopicGuard:
         losses: Counter,
         recreate: bool,
         interval: float = 5.0,
+        checks: Counter | None = None,
     ) -> None:
         self._settings = settings
         self._contract_topics = topics
@@ -101,6 +102,7 @@ class TopicGuard:
         self._pending = False
         self._reshape_due = False
         self._losses = losses
+        self._checks = checks
 
     async def check_once(self) -> list[str]:
         """One check, and the recovery it calls for; returns the losses it saw."""
@@ -122,9 +124,9 @@ class TopicGuard:
                 log.error("topics still missing or narrow, trying again at the next check")
         elif self._seen is not None and _widths(self._seen) != _widths(now):
             self._reshape_due = True
-        if self._seen is None:
-            log.info("watching topics", extra={"topics": len(now)})
         self._seen = now
+        if self._checks is not None:
+            self._checks.inc()
         if self._reshape_due:  # not under the timeout: consumers finish what they hold
             await self._on_reshape()
             self._reshape_due = False

@@ -41,6 +41,7 @@ from services.poller.emulator.scenarios import Scenario, scenario_of
 from shared.contracts.events import (
     DeliveryDisputed,
     DisputeDocumentsReceived,
+    DisputeResolved,
     EventData,
     OrderCancelled,
     OrderConfirmed,
@@ -95,6 +96,7 @@ class Order:
     shipments: dict[str, Scenario] = field(default_factory=dict)  # by shipment id
     disputed: bool = False
     documents: bool = False
+    resolved: bool = False
 
 
 def orders_of(inputs: Iterable[EventData]) -> dict[str, Order]:
@@ -116,6 +118,8 @@ def orders_of(inputs: Iterable[EventData]) -> dict[str, Order]:
                 order.disputed = True
             case DisputeDocumentsReceived():
                 order.documents = True
+            case DisputeResolved():
+                order.resolved = True
     return orders
 
 
@@ -280,8 +284,10 @@ def sla_breaches(order: Order) -> dict[tuple[str, str], Certainty]:
         _most(_while(life.after(hour), hour + 96, hour + 192) for hour in watched),
     )
     # | delivered_disputed | a case whose shipment the carrier shows delivered | at once |
+    # The delivery comes 70 h after the poller first asks the carrier, which the inputs do
+    # not place against the case's resolution: certain only when nothing resolves the case.
     if order.disputed and life.first(DELIVERED) is not None:
-        breach("delivered_disputed", MUST)
+        breach("delivered_disputed", MAY if order.resolved else MUST)
         # | dispute_documents_due | the case lacks a document, deadline not passed | 00:00
         # local on the business day before the deadline's day | — the simulator's documents
         # come a day after the report: before or after the reminder, by the calendar.
@@ -625,6 +631,8 @@ def check(report: Report, limits: Limits) -> None:
     if copies != allowed if isinstance(allowed, int) else copies not in allowed:
         limit = f"exactly {allowed}" if isinstance(allowed, int) else f"at most {allowed[-1]}"
         problems.append(f"messages: {copies} duplicated, the limit is {limit}")
+    if max(report.messages.duplicated.values(), default=0) > 1:
+        problems.append("messages: one sent three times or more (the window allows twice)")
     for tally in (report.sla, report.tracking):
         most = max(tally.duplicated.values(), default=0)
         if most > limits.republished:

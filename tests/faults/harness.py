@@ -543,15 +543,15 @@ class FinalState:
 
     report: Report
     emails: int  # e-mail rows sent
+    chats: int  # chat rows sent
     interrupted: int  # of those, sent in more than one attempt
     ambiguous: int  # the notifier's count of rows found mid-send with no live sender
     republished: dict[str, int] = field(default_factory=dict)  # extra copies, by producer
 
     @property
     def note(self) -> str:
-        chats = self.report.messages.observed - self.emails
         return (
-            f"{self.emails} emails and {chats} chat posts, {self.interrupted} interrupted "
+            f"{self.emails} emails and {self.chats} chat posts, {self.interrupted} interrupted "
             f"mid-send, {self.report.messages.copies} duplicated, {self.ambiguous} counted "
             "ambiguous"
         )
@@ -630,9 +630,10 @@ async def check_final_state(
 
     window = ambiguous + also_ambiguous
     check(report, Limits(window if exact else range(window + 1), republished, at_risk))
-    emails = sum(1 for r in rows if r["state"] == "sent" and not r["kind"].startswith("ops_"))
-    interrupted = sum(1 for r in rows if r["state"] == "sent" and r["attempts"] >= 2)
-    return FinalState(report, emails, interrupted, ambiguous, copies)
+    sent = [r for r in rows if r["state"] == "sent"]
+    chats = sum(1 for r in sent if r["kind"].startswith("ops_"))
+    interrupted = sum(1 for r in sent if r["attempts"] >= 2)
+    return FinalState(report, len(sent) - chats, chats, interrupted, ambiguous, copies)
 
 
 def unprocessed(events: list[dict[str, Any]], inbox: set[str], types: frozenset[str]) -> list[str]:

@@ -205,6 +205,9 @@ def test_a_message_twice_counts_as_one_duplicate_and_the_limit_is_exact() -> Non
     check(report, Limits(duplicated=range(0, 2)))
     with pytest.raises(AssertionError, match="1 duplicated, the limit is at most 0"):
         check(report, Limits(duplicated=range(0, 1)))
+    observed.emails[message_id(dedup_key(*key, QUICK.addresses[key]), DOMAIN)] += 1
+    with pytest.raises(AssertionError, match="one sent three times or more"):
+        check(account(QUICK, observed, DOMAIN), Limits(duplicated=2))
 
 
 def test_copies_of_an_event_id_and_a_lost_move_are_counted() -> None:
