@@ -610,12 +610,13 @@ class Limits:
     ``duplicated``: messages sent twice, exactly the notifier's own count of its ambiguous
     window (a range where that count can only bound it). ``republished``: the most extra
     copies one ``tracking.v1`` / ``sla.v1`` item may have (a relay that dies between
-    publishing and marking publishes its batch again: once per death). ``at_risk``: orders
-    whose input the embedded broker may have lost: their items may be lost or unexpected,
-    each named."""
+    publishing and marking publishes its batch again: once per death); None: any number
+    (an outbox republishing everything after the broker lost it, while its relay runs).
+    ``at_risk``: orders whose input the embedded broker may have lost: their items may be
+    lost or unexpected, each named."""
 
     duplicated: int | range = 0
-    republished: int = 0
+    republished: int | None = 0
     at_risk: frozenset[str] = frozenset()
 
 
@@ -635,7 +636,7 @@ def check(report: Report, limits: Limits) -> None:
         problems.append("messages: one sent three times or more (the window allows twice)")
     for tally in (report.sla, report.tracking):
         most = max(tally.duplicated.values(), default=0)
-        if most > limits.republished:
+        if limits.republished is not None and most > limits.republished:
             problems.append(
                 f"{tally.part}: an item {most + 1} times, the limit is {limits.republished + 1}"
             )

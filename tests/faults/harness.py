@@ -563,7 +563,7 @@ async def check_final_state(
     *,
     exact: bool = True,
     also_ambiguous: int = 0,
-    republished: int = 0,
+    republished: int | None = 0,
     at_risk: frozenset[str] = frozenset(),
     produced: Counter[str] | None = None,
     poison: frozenset[str] = frozenset(),

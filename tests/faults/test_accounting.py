@@ -223,6 +223,7 @@ def test_copies_of_an_event_id_and_a_lost_move_are_counted() -> None:
     with pytest.raises(AssertionError, match=r"sla\.v1: an item 2 times, the limit is 1"):
         check(report, Limits(at_risk=frozenset({data["order_id"]})))
     check(report, Limits(republished=1, at_risk=frozenset({data["order_id"]})))
+    check(report, Limits(republished=None, at_risk=frozenset({data["order_id"]})))
 
 
 def test_a_loss_outside_the_orders_at_risk_fails() -> None:
