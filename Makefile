@@ -32,8 +32,9 @@ run: install
 	$(BIN)/parcelwatch dev up
 
 ## Programs some tests drive, from Debian's packages when missing: promtool (alert rules),
-## kubectl (kustomize rendering). Needs root (or sudo) only when something is missing.
-TOOL_PACKAGES := promtool:prometheus kubectl:kubernetes-client
+## kubectl (kustomize rendering), pdftoppm (the declaration PDF drawn as a picture).
+## Needs root (or sudo) only when something is missing.
+TOOL_PACKAGES := promtool:prometheus kubectl:kubernetes-client pdftoppm:poppler-utils
 test-tools:
 	@missing=""; for pair in $(TOOL_PACKAGES); do \
 	  command -v $${pair%%:*} >/dev/null || missing="$$missing $${pair##*:}"; done; \

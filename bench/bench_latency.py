@@ -46,8 +46,8 @@ from bench.stack import (
     publish,
     shipped_orders,
 )
-from services.poller.emulator.scenarios import Scenario
-from services.poller.webhook import PATH as TRACK_ALERT
+from parcelwatch.dev.emulator.scenarios import Scenario
+from services.poller.carriers.ups.webhook import PATH as TRACK_ALERT
 from shared.contracts import topics
 from shared.infra.kafka import ensure_topics
 from shared.infra.settings import KafkaSettings
@@ -305,7 +305,7 @@ def _phase(
 ) -> tuple[dict[str, Latencies], Latencies]:
     """One pipeline run (a fresh stack) at ``rate``, by push or by polling; and the bare
     hop on the same broker at the same rate."""
-    env = {"NOTIFIER_NOTIFY_OUT_FOR_DELIVERY": "true", "POLLER_UPS_WEBHOOK_CREDENTIAL": HOOK_KEY}
+    env = {"NOTIFIER_NOTIFY_OUT_FOR_DELIVERY": "true", "UPS_WEBHOOK_CREDENTIAL": HOOK_KEY}
     with pipeline_stack(infra, workdir, scale=SCALE, env=env) as stack:
         hop = asyncio.run(_hop(stack.kafka, rate))
         result = asyncio.run(_pushed(stack, rate) if push else _polled(stack, rate))

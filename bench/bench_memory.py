@@ -30,14 +30,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import httpx
 import psutil  # type: ignore[import-untyped]
 from aiokafka import AIOKafkaProducer
-from prometheus_client.parser import text_string_to_metric_families
 
 from bench.infra import Infra, infrastructure
-from parcelwatch.devstack.processes import free_port, wait_for_port
-from services.poller.emulator.scenarios import Scenario, number_for
+from bench.stack import consumed
+from parcelwatch.dev.emulator.scenarios import Scenario, number_for
+from parcelwatch.dev.stack.processes import free_port, wait_for_port
 from shared.contracts import topics
 from shared.contracts.envelope import new_event
 from shared.contracts.events import (
@@ -183,20 +182,6 @@ class Sample:
     rss: int
 
 
-def _consumed(base: str, service: str) -> int:
-    text = httpx.get(f"{base}/metrics", timeout=5.0).text
-    name = f"parcelwatch_{service}_messages_consumed"
-    return int(
-        sum(
-            sample.value
-            for family in text_string_to_metric_families(text)
-            if family.name == name
-            for sample in family.samples
-            if sample.name.endswith("_total")
-        )
-    )
-
-
 def _helpers(tmp: Path, env: dict[str, str]) -> list[subprocess.Popen[bytes]]:
     """The carrier emulator (for the poller) and the mail capture (for the notifier)."""
     emulator, smtp, inbox = free_port(), free_port(), free_port()
@@ -271,13 +256,13 @@ def _measure(service: str, infra: Infra, tmp: Path) -> list[Sample]:
         while not samples or samples[-1].consumed < EVENTS:
             if process.poll() is not None:
                 raise RuntimeError(f"{service} exited; see {tmp / (service + '.log')}")
-            consumed = _consumed(base, service)
+            count = consumed(base, service)
             now = time.monotonic()
-            if samples and consumed > samples[-1].consumed:
+            if samples and count > samples[-1].consumed:
                 moved = now
             if now - moved > STALL_SECONDS:
-                raise RuntimeError(f"{service} stalled at {consumed} events")
-            samples.append(Sample(now - started, consumed, memory.memory_info().rss))
+                raise RuntimeError(f"{service} stalled at {count} events")
+            samples.append(Sample(now - started, count, memory.memory_info().rss))
             time.sleep(SAMPLE_SECONDS)
     finally:
         for child in (process, *helpers):

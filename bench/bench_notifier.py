@@ -25,8 +25,8 @@ import aiosmtplib
 import asyncpg
 from prometheus_client import CollectorRegistry
 
-from parcelwatch.devstack.postgres import EmbeddedPostgres
-from parcelwatch.devstack.processes import free_port, spawn, stop, wait_for_port
+from parcelwatch.dev.stack.postgres import EmbeddedPostgres
+from parcelwatch.dev.stack.processes import free_port, spawn, stop, wait_for_port
 from services.notifier.compose import Composer
 from services.notifier.context import OrderInfo
 from services.notifier.entrypoint import MIGRATIONS, NAME
@@ -158,7 +158,7 @@ def _database(workdir: Path) -> Iterator[str]:
     if url := os.environ.get("DATABASE_URL"):
         yield url
         return
-    postgres = EmbeddedPostgres(workdir / "postgres", free_port(), durable=False)
+    postgres = EmbeddedPostgres(workdir / "postgres", free_port(), durable=False, temporary=True)
     postgres.start(workdir / "postgres.log")
     try:
         yield postgres.url()

@@ -26,10 +26,11 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from bench.infra import Infra, infrastructure
-from parcelwatch.devstack.processes import free_port
-from services.poller.emulator.app import build_app as build_emulator
-from services.poller.emulator.scenarios import Scenario, number_for
-from services.poller.emulator.settings import EmulatorSettings
+from parcelwatch.dev.emulator.app import build_app as build_emulator
+from parcelwatch.dev.emulator.scenarios import Scenario, number_for
+from parcelwatch.dev.emulator.settings import EmulatorSettings
+from parcelwatch.dev.stack.processes import free_port
+from services.poller.carriers.registry import registry
 from services.poller.entrypoint import PollerDeps, build_app
 from services.poller.settings import PollerSettings
 from shared.contracts import topics
@@ -113,9 +114,9 @@ async def _database(infra: Infra) -> AsyncIterator[str]:
         await admin.close()
 
 
-_CREDENTIALS = {
-    "ups": {"ups_client_id": "bench", "ups_client_secret": "secret"},
-    "fedex": {"fedex_api_key": "bench", "fedex_secret_key": "secret"},
+_CREDENTIALS: dict[str, dict[str, Any]] = {
+    "ups": {"client_id": "bench", "client_secret": "secret"},
+    "fedex": {"api_key": "bench", "secret_key": "secret"},
 }
 
 
@@ -123,6 +124,9 @@ def _settings(
     infra: Infra, database_url: str, url: str, scale: float, carrier: str, **overrides: Any
 ) -> PollerSettings:
     """Settings polling only ``carrier``, on the emulator at ``url``, without rate limits."""
+    polled = registry()[carrier].settings(
+        base_url=url, rate_limit="", concurrency=CONCURRENCY[carrier], **_CREDENTIALS[carrier]
+    )
     values: dict[str, Any] = {
         "database_url": database_url,
         "database_pool_max": 24,
@@ -133,10 +137,7 @@ def _settings(
         "log_level": "WARNING",
         "clock_scale": scale,
         "idle_interval": 0.05,
-        f"{carrier}_base_url": url,
-        f"{carrier}_rate_limit": "",
-        f"{carrier}_concurrency": CONCURRENCY[carrier],
-        **_CREDENTIALS[carrier],
+        "carriers": {carrier: polled},
         **overrides,
     }
     return PollerSettings(**values)

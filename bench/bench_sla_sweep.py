@@ -15,11 +15,10 @@ import asyncio
 import contextlib
 import os
 import resource
-import tempfile
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,8 +26,7 @@ from typing import Any
 import asyncpg
 from prometheus_client import CollectorRegistry
 
-from parcelwatch.devstack.postgres import EmbeddedPostgres
-from parcelwatch.devstack.processes import free_port
+from bench.infra import database_url, postgres_server
 from services.sla import store
 from services.sla.assessment import OrderState
 from services.sla.calendar import BusinessCalendar
@@ -263,26 +261,6 @@ class PeakRss:
             self._thread.join()
 
 
-@contextlib.asynccontextmanager
-async def _server() -> AsyncIterator[str]:
-    """An admin URL: ``DATABASE_URL``'s server, else an embedded PostgreSQL."""
-    if url := os.environ.get("DATABASE_URL"):
-        yield url
-        return
-    with tempfile.TemporaryDirectory(prefix="bench-sla-") as folder:
-        server = EmbeddedPostgres(Path(folder) / "data", free_port(), durable=False)
-        server.start(Path(folder) / "postgres.log")
-        try:
-            yield server.url()
-        finally:
-            server.stop()
-
-
-def _url(admin_url: str, name: str) -> str:
-    base, _, _ = admin_url.rpartition("/")
-    return f"{base}/{name}"
-
-
 async def _pool(url: str) -> asyncpg.Pool:
     settings = DatabaseSettings(
         database_url=url, database_pool_min=2, database_pool_max=2, database_command_timeout=600
@@ -291,20 +269,20 @@ async def _pool(url: str) -> asyncpg.Pool:
 
 
 async def run(orders: int, expired: int) -> None:
-    async with _server() as admin_url:
+    async with postgres_server("bench-sla-") as admin_url:
         admin = await asyncpg.connect(admin_url)
         seeded, copy = f"bench_sla_{uuid.uuid4().hex[:8]}", f"bench_sla_{uuid.uuid4().hex[:8]}"
         try:
             await admin.execute(f'CREATE DATABASE "{seeded}"')
             started = time.perf_counter()
-            await _seed(_url(admin_url, seeded), orders, expired)
+            await _seed(database_url(admin_url, seeded), orders, expired)
             print(
                 f"seeded {orders:,} open orders, {expired:,} expired, "
                 f"in {time.perf_counter() - started:.1f} s"
             )
             await admin.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{seeded}"')
 
-            pool = await _pool(_url(admin_url, copy))
+            pool = await _pool(database_url(admin_url, copy))
             try:
                 started = time.perf_counter()
                 baseline_count = await _baseline(pool)
@@ -312,7 +290,7 @@ async def run(orders: int, expired: int) -> None:
             finally:
                 await pool.close()
 
-            pool = await _pool(_url(admin_url, seeded))
+            pool = await _pool(database_url(admin_url, seeded))
             try:
                 async with pool.acquire() as conn:
                     probe = conn.transaction()

@@ -23,13 +23,14 @@ import asyncpg
 import httpx
 import psutil  # type: ignore[import-untyped]
 from aiokafka import AIOKafkaProducer
+from prometheus_client.parser import text_string_to_metric_families
 
 from bench.infra import Infra
-from parcelwatch.devstack.processes import free_port, spawn, stop, wait_for_port
+from parcelwatch.dev.emulator.scenarios import CARRIERS, Scenario, number_for
+from parcelwatch.dev.stack.processes import free_port, spawn, stop, wait_for_port
 from parcelwatch.registry import SERVICES
 from services.notifier.headers import message_id
 from services.notifier.samples import sample_order
-from services.poller.emulator.scenarios import CARRIERS, Scenario, number_for
 from shared.contracts import topics
 from shared.contracts.common import Customer
 from shared.contracts.envelope import CloudEvent, new_event
@@ -45,12 +46,16 @@ _HELPERS = ("carriers", "mail")
 
 @dataclass
 class PipelineStack:
-    """A running stack: its environment, processes, clock and mail folder."""
+    """A running stack: its environment, processes, clock and mail folder.
+
+    ``processes`` are named by service, replicas after the first ``<service>-2``,
+    ``<service>-3``…; ``urls`` holds each service process's HTTP base URL."""
 
     env: dict[str, str]
     workdir: Path
     clock: ScaledClock
     processes: dict[str, Popen[bytes]] = field(default_factory=dict)
+    urls: dict[str, str] = field(default_factory=dict)
 
     @property
     def kafka(self) -> KafkaSettings:
@@ -81,9 +86,13 @@ class PipelineStack:
         return origin + (emulated - origin) / self.clock.scale
 
     def cpu_seconds(self) -> dict[str, float]:
-        """User + system CPU seconds used so far by each process of the stack, and by the
-        broker and PostgreSQL (with its backends) when they listen on this machine."""
-        used = {name: _cpu(psutil.Process(p.pid)) for name, p in self.processes.items()}
+        """User + system CPU seconds used so far by each service (its replicas together)
+        and helper of the stack, and by the broker and PostgreSQL (with its backends) when
+        they listen on this machine."""
+        used: dict[str, float] = {}
+        for name, p in self.processes.items():
+            service = replica_of(name)
+            used[service] = used.get(service, 0.0) + _cpu(psutil.Process(p.pid))
         ports = {
             "broker": int(self.env["KAFKA_BOOTSTRAP_SERVERS"].rpartition(":")[2]),
             "postgres": urlsplit(self.database_url).port or 5432,
@@ -102,6 +111,26 @@ class PipelineStack:
         return used
 
 
+def consumed(base: str, service: str) -> int:
+    """Records the service process at ``base`` took from Kafka (its own metric)."""
+    text = httpx.get(f"{base}/metrics", timeout=5.0).text
+    name = f"parcelwatch_{service}_messages_consumed"
+    return int(
+        sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            if family.name == name
+            for sample in family.samples
+            if sample.name.endswith("_total")
+        )
+    )
+
+
+def replica_of(process: str) -> str:
+    """The service (or helper) a process of the stack belongs to: ``sla-2`` → ``sla``."""
+    return process.partition("-")[0]
+
+
 def _cpu(process: psutil.Process) -> float:
     with contextlib.suppress(psutil.Error):
         times = process.cpu_times()
@@ -111,7 +140,8 @@ def _cpu(process: psutil.Process) -> float:
 
 def _env(infra: Infra, database_url: str, workdir: Path, scale: float) -> dict[str, str]:
     """What ``dev up`` gives its processes, on free ports, without carrier rate limits (the
-    emulator has none; the real quotas would measure the limiter, not the pipeline)."""
+    emulator has none; the real quotas would measure the limiter, not the pipeline) and
+    without customers' quiet hours (a run at night would measure the hold, not the pipeline)."""
     emulator = f"http://127.0.0.1:{free_port()}"
     inbox = free_port()
     env = {
@@ -128,13 +158,16 @@ def _env(infra: Infra, database_url: str, workdir: Path, scale: float) -> dict[s
         "SMTP_SECURITY": "none",
         "NOTIFIER_CHAT_WEBHOOK_URL": f"http://127.0.0.1:{inbox}/chat",
         "NOTIFIER_MESSAGE_ID_DOMAIN": MESSAGE_ID_DOMAIN,
+        # throughput and latency whatever the hour: no customer e-mail held for quiet hours
+        "NOTIFIER_QUIET_HOURS_START": "00:00",
+        "NOTIFIER_QUIET_HOURS_END": "00:00",
         "DHL_API_KEY": "emulator",
         "FEDEX_API_KEY": "emulator",
         "FEDEX_SECRET_KEY": "emulator",
     }
     for carrier in ("UPS", "FEDEX", "USPS", "DHL"):
         env[f"{carrier}_BASE_URL"] = emulator
-        env[f"POLLER_{carrier}_RATE_LIMIT"] = ""
+        env[f"{carrier}_RATE_LIMIT"] = ""
     for name in ("UPS_CLIENT_ID", "UPS_CLIENT_SECRET", "USPS_CLIENT_ID", "USPS_CLIENT_SECRET"):
         env[name] = "emulator"
     for name in SERVICES:
@@ -175,7 +208,7 @@ async def _prepare(infra: Infra, env: dict[str, str]) -> None:
 
 def _wait_healthy(stack: PipelineStack, timeout: float = 90.0) -> None:
     deadline = time.monotonic() + timeout
-    pending = set(SERVICES)
+    pending = set(stack.urls)
     while pending:
         if time.monotonic() > deadline:
             raise TimeoutError(f"not healthy after {timeout:.0f} s: {sorted(pending)}")
@@ -183,7 +216,7 @@ def _wait_healthy(stack: PipelineStack, timeout: float = 90.0) -> None:
             if stack.processes[name].poll() is not None:
                 raise RuntimeError(f"{name} exited; see {stack.workdir / (name + '.log')}")
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{stack.service_url(name)}/healthz", timeout=1.0).is_success:
+                if httpx.get(f"{stack.urls[name]}/healthz", timeout=1.0).is_success:
                     pending.discard(name)
         time.sleep(0.2)
 
@@ -196,10 +229,12 @@ def pipeline_stack(
     scale: float,
     env: Mapping[str, str] | None = None,
     profile: Path | None = None,
+    replicas: int = 1,
 ) -> Iterator[PipelineStack]:
-    """Emulator, capture and the three services at clock ``scale``; ``env`` overrides
-    settings; with ``profile``, each service runs under pyinstrument and writes
-    ``<profile>/<service>.txt`` when it stops."""
+    """Emulator, capture and ``replicas`` processes of each of the three services (in the
+    same consumer groups, each on an HTTP port of its own) at clock ``scale``; ``env``
+    overrides settings; with ``profile``, each service process runs under pyinstrument and
+    writes ``<profile>/<process>.txt`` when it stops."""
     database = f"{infra.database_url.rpartition('/')[0]}/bench_{uuid.uuid4().hex[:12]}"
     full_env = {**_env(infra, database, workdir, scale), **(env or {})}
     asyncio.run(_prepare(infra, full_env))
@@ -228,21 +263,26 @@ def pipeline_stack(
         )
         for name, port in (("carriers", emulator_port), ("mail", full_env["SMTP_PORT"])):
             wait_for_port("127.0.0.1", int(port), timeout=30, process=stack.processes[name])
-        for name in SERVICES:
-            runner = cli
-            if profile is not None:
-                profile.mkdir(parents=True, exist_ok=True)
-                out = str(profile / f"{name}.txt")
-                runner = [sys.executable, "-m", "pyinstrument", "-o", out, "-m", "parcelwatch.cli"]
-            stack.processes[name] = spawn(
-                [*runner, "run", name], log_path=workdir / f"{name}.log", env=full_env
-            )
+        for service in SERVICES:
+            for n in range(1, replicas + 1):
+                name = service if n == 1 else f"{service}-{n}"
+                port = full_env[f"{service.upper()}_HTTP_PORT"] if n == 1 else str(free_port())
+                runner = cli
+                if profile is not None:
+                    profile.mkdir(parents=True, exist_ok=True)
+                    out = str(profile / f"{name}.txt")
+                    runner = [sys.executable, "-m", "pyinstrument", "-o", out, *cli[1:]]
+                stack.processes[name] = spawn(
+                    [*runner, "run", service],
+                    log_path=workdir / f"{name}.log",
+                    env={**full_env, f"{service.upper()}_HTTP_PORT": port},
+                )
+                stack.urls[name] = f"http://127.0.0.1:{port}"
         _wait_healthy(stack)
         yield stack
     finally:
-        for name in [*SERVICES, *_HELPERS]:
-            if name in stack.processes:
-                stop(stack.processes[name], timeout=60.0)
+        for name in sorted(stack.processes, key=lambda name: name in _HELPERS):  # helpers last
+            stop(stack.processes[name], timeout=60.0)
         asyncio.run(_admin(infra, f'DROP DATABASE "{database.rpartition("/")[2]}"'))
 
 

@@ -13,8 +13,9 @@ import operator
 from collections.abc import Callable, Iterable, Mapping
 from functools import reduce
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import asyncpg
 import click
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
@@ -24,9 +25,11 @@ from services.notifier import entrypoint as notifier
 from services.notifier.handlers import Intake, subscriptions
 from services.notifier.routing import RoutingSettings
 from services.poller import entrypoint as poller
-from services.poller.carriers import registry
+from services.poller.carriers.registry import tracking_numbers
 from services.poller.handlers import shipment_handlers
 from services.poller.metrics import PollerMetrics
+from services.poller.scheduler import PollingPolicy
+from services.poller.service import PollerService
 from services.sla import entrypoint as sla
 from services.sla.handlers import SlaHandlers
 from services.sla.marketplace import Calendars
@@ -46,12 +49,15 @@ _ENVELOPE = "Key: the order id. Header `content-type: application/cloudevents+js
 
 
 def _poller_handlers() -> dict[str, Iterable[str]]:
-    handlers = shipment_handlers(
+    service = PollerService(
+        cast(asyncpg.Pool, None),  # documents the handlers; nothing is called
         clock=SystemClock(),
-        known_carriers=frozenset(registry()),
+        policy=PollingPolicy(),
+        numbers=tracking_numbers(),
         skip_check_digits=False,
         metrics=PollerMetrics(CollectorRegistry()),
     )
+    handlers = shipment_handlers(service)
     return {topics.ORDERS: handlers}
 
 

@@ -1,14 +1,13 @@
 """Session-wide real infrastructure and per-test isolation (unique databases and topics)."""
 
-import tempfile
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import asyncpg
 import pytest
 
 from shared.infra.settings import DatabaseSettings, KafkaSettings
 from tests.support import infrastructure
+from tests.support.chromium import INSTALL_HINT, ensure_chromium
 from tests.support.kafka import unique
 
 
@@ -19,13 +18,8 @@ def broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[infrastructure.
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[infrastructure.Database]:
-    # Not under pytest's tmp folder: a second pytest session makes that folder private
-    # again, which would lock the unprivileged PostgreSQL user out of its data.
-    with (
-        tempfile.TemporaryDirectory(prefix="parcelwatch-pg-") as folder,
-        infrastructure.database(Path(folder)) as running,
-    ):
+def postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[infrastructure.Database]:
+    with infrastructure.database(tmp_path_factory.mktemp("postgres")) as running:
         yield running
 
 
@@ -60,3 +54,12 @@ async def _admin(url: str, statement: str) -> None:
 @pytest.fixture
 def database_settings(database_url: str) -> DatabaseSettings:
     return DatabaseSettings(database_url=database_url, database_pool_max=5)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Headless Chromium's path (Debian's package, installed where missing and allowed)."""
+    path = ensure_chromium()
+    if path is None:
+        pytest.skip(f"Chromium is missing and could not be installed here: {INSTALL_HINT}")
+    return path

@@ -19,6 +19,8 @@ from parcelwatch.ops.settings import OpsSettings
 STATIC = Path(__file__).parent / "static"
 _NUMBER = re.compile(r"^[A-Za-z0-9]{1,64}$")
 _PAGE = {"limit": 200}
+SELLER_LINES = 6
+"""Sellers drawn on the late-shipment chart: those with the most late shipments."""
 
 
 class Upstream(Exception):
@@ -110,6 +112,20 @@ def build_app(settings: OpsSettings, transport: httpx.AsyncBaseTransport | None 
             _section(apis.get("poller", "/carriers")),
             _section(apis.get("sla", "/scorecard")),
             _section(apis.get("sla", "/scorecards", **_PAGE)),
+        )
+        return dict(zip(names, sections, strict=True))
+
+    @app.get("/api/analytics", summary="Carrier performance and SLA trends, for the charts")
+    async def analytics(
+        days: Annotated[int, Query(ge=1, le=365)] = 30,
+        weeks: Annotated[int, Query(ge=1, le=52)] = 8,
+    ) -> dict[str, Any]:
+        names = ("performance", "breaches", "late_shipments", "disputes")
+        sections = await asyncio.gather(
+            _section(apis.get("sla", "/carriers/performance", days=days)),
+            _section(apis.get("sla", "/trends/breaches", days=days)),
+            _section(apis.get("sla", "/trends/late-shipments", weeks=weeks, limit=SELLER_LINES)),
+            _section(apis.get("sla", "/trends/disputes", weeks=weeks)),
         )
         return dict(zip(names, sections, strict=True))
 

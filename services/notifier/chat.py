@@ -7,7 +7,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from services.notifier.carriers import carrier_info
+from services.notifier.carriers import NAMES
 from services.notifier.context import MessageContext
 from services.notifier.kinds import TRIGGERS, MessageKind
 from services.notifier.links import LinkSettings, tracking_link
@@ -20,7 +20,8 @@ TITLES: dict[MessageKind, str] = {
     K.OPS_DELIVERY_LATE: "Delivery late",
     K.OPS_TRACKING_STALLED: "Tracking stalled",
     K.OPS_DELIVERED_DISPUTED: "Delivered but not received",
-    K.OPS_DOCUMENTS_OVERDUE: "Dispute documents overdue",
+    K.OPS_DOCUMENTS_OVERDUE: "Dispute documents overdue (customer reminded): decide",
+    K.OPS_DOCUMENTS_RECEIVED: "Late dispute documents received: decide",
     K.OPS_CARRIER_EXCEPTION: "Carrier exception",
 }
 
@@ -31,6 +32,7 @@ _FIELDS = (
     ("Missing", "missing"),
     ("Deadline", "deadline"),
     ("Case", "case_id"),
+    ("Reported late", "late_report"),
     ("Carrier", "carrier"),
     ("Tracking number", "tracking_number"),
     ("Latest status", "latest_status"),
@@ -59,11 +61,13 @@ def chat_payload(kind: MessageKind, context: MessageContext, links: LinkSettings
         raise TypeError(f"{kind} is built from {TRIGGERS[kind].event_type} events")
     order, event = context.order, context.event
     title = TITLES[kind]
+    if getattr(event, "late_report", False):
+        title = f"{title} (reported late): decide"
     seller = f"{escape(order.seller.name)} (`{order.seller.id}`)"
     fields = [
         {"type": "mrkdwn", "text": f"*{label}*\n{_value(attribute, value, context, links)}"}
         for label, attribute in _FIELDS
-        if (value := getattr(event, attribute, None)) not in (None, [])
+        if (value := getattr(event, attribute, None)) not in (None, [], False)
     ]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title}},
@@ -81,8 +85,7 @@ def chat_payload(kind: MessageKind, context: MessageContext, links: LinkSettings
 
 def _value(attribute: str, value: object, context: MessageContext, links: LinkSettings) -> str:
     if attribute == "carrier":
-        info = carrier_info(str(value))
-        return escape(info.name if info else str(value))
+        return escape(NAMES.get(str(value), str(value)))
     if attribute == "tracking_number":
         url = tracking_link(getattr(context.event, "carrier", None), str(value), links)
         return f"<{url}|{escape(str(value))}>" if url else escape(str(value))

@@ -6,11 +6,14 @@ from typing import Literal
 import click
 
 from services.notifier.chat import chat_payload
+from services.notifier.compose import Composer
 from services.notifier.context import recipient_for
 from services.notifier.kinds import MessageKind
 from services.notifier.links import LinkSettings
+from services.notifier.mail import MailSettings
 from services.notifier.rendering import Renderer
-from services.notifier.samples import sample_context
+from services.notifier.routing import dedup_key
+from services.notifier.samples import sample_context, sample_now
 
 _USAGE_ERROR = 2
 
@@ -28,12 +31,13 @@ def notify() -> None:
 @click.option(
     "--format",
     "output",
-    type=click.Choice(["text", "html"]),
+    type=click.Choice(["text", "html", "eml"]),
     default="text",
     show_default=True,
-    help="Plain-text part (with its subject) or HTML part. Chat alerts always print JSON.",
+    help="Plain-text part (with its subject), HTML part, or the whole MIME message as sent "
+    "(headers, both parts, attachments). Chat alerts always print JSON.",
 )
-def preview(kind: str, locale: str, output: Literal["text", "html"]) -> None:
+def preview(kind: str, locale: str, output: Literal["text", "html", "eml"]) -> None:
     """Render message KIND from sample data to stdout (e.g. customer_shipped)."""
     try:
         message_kind = MessageKind(kind)
@@ -50,8 +54,16 @@ def preview(kind: str, locale: str, output: Literal["text", "html"]) -> None:
     if message_kind.audience == "ops":
         click.echo(json.dumps(chat_payload(message_kind, context, links), indent=2))
         return
+    now = sample_now(context.event)
     recipient = recipient_for(context.order, message_kind.audience)
-    rendered = Renderer(links).render(message_kind, context, recipient)
+    if output == "eml":
+        key = dedup_key(context.order.order_id, message_kind, recipient)
+        email = Composer(links, MailSettings()).email(
+            message_kind, context.order, context.event, key, now
+        )
+        click.echo(email.as_string(), nl=False)
+        return
+    rendered = Renderer(links).render(message_kind, context, recipient, now)
     if output == "html":
         click.echo(rendered.html, nl=False)
     else:

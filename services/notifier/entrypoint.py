@@ -70,7 +70,7 @@ async def build_app(settings: NotifierSettings, deps: Dependencies | None = None
         service.consume(topic, purpose=PURPOSES[topic], handlers=handlers)
     sender = Sender(
         service.pool,
-        composer=Composer(settings.links, settings.mail),
+        composer=Composer(settings.links, settings.mail, settings.contacts),
         email=deps.email or email_transport(settings),
         chat=deps.chat or chat_transport(settings),
         policy=settings.retry,

@@ -53,13 +53,14 @@ class Intake:
             await self._claim(conn, order, event)
 
     async def _claim(self, conn: Connection, order: OrderInfo, event: CloudEvent[Any]) -> None:
-        notifications = route(MessageContext(order, event.data), self._routing)
+        now = self._clock.now()
+        notifications = route(MessageContext(order, event.data), self._routing, now)
         await store.claim(
             conn,
             notifications,
             order_id=order.order_id,
             trigger_event_id=event.id,
-            now=self._clock.now(),
+            now=now,
         )
 
 

@@ -1,5 +1,8 @@
-"""Turn a rendered message into an ``EmailMessage`` (multipart/alternative, text + HTML)."""
+"""Turn a rendered message into an ``EmailMessage``: multipart/alternative (text + HTML),
+inside multipart/mixed when it carries attachments."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -10,6 +13,16 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from services.notifier.context import Recipient
 from services.notifier.headers import HOSTNAME_PATTERN, clean_header_text, mailbox, message_id
 from services.notifier.rendering import RenderedMessage
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file sent with an e-mail."""
+
+    filename: str
+    content_type: str
+    """``maintype/subtype``, e.g. ``application/pdf``."""
+    data: bytes = field(repr=False)
 
 
 class MailSettings(BaseModel):
@@ -30,6 +43,7 @@ def build_email(
     dedup_key: str,
     settings: MailSettings,
     now: datetime,
+    attachments: Sequence[Attachment] = (),
 ) -> EmailMessage:
     """The e-mail for ``recipient``; raises :class:`~.headers.InvalidAddress` on a bad address."""
     if now.tzinfo is None:
@@ -43,5 +57,10 @@ def build_email(
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.text)
     email.add_alternative(message.html, subtype="html")
+    for attachment in attachments:
+        maintype, subtype = attachment.content_type.split("/", 1)
+        email.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
     email["Content-Language"] = message.language  # after the body: set_content drops Content-*
     return email

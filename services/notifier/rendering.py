@@ -4,6 +4,10 @@ Each message and locale is one template, ``templates/<lang>/<kind>.jinja``, with
 blocks ``subject``, ``preheader``, ``heading`` and ``body``. It is rendered twice: by
 an autoescaping environment into the HTML layout, and by a plain one into the text
 layout; the ``m`` macros it calls exist in both flavours.
+
+Deadlines go through the ``deadline`` filter, which refuses one that is not after the
+moment of rendering (:class:`PastDeadline`): no message ever asks for something by a date
+already gone. Templates that may meet a passed deadline test it first (``is upcoming``).
 """
 
 import re
@@ -17,14 +21,18 @@ from babel.dates import format_date, format_time, get_datetime_format, get_timez
 from jinja2 import Environment, PackageLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
-from services.notifier.carriers import carrier_info
+from services.notifier.carriers import CarrierContactSettings, carrier_contact
 from services.notifier.context import MessageContext, Recipient
 from services.notifier.kinds import TRIGGERS, MessageKind
-from services.notifier.links import LinkSettings, tracking_link
+from services.notifier.links import LinkSettings, link_locale, tracking_link
 from shared.contracts.events import Channel
 
 LANGUAGES = ("en", "fr")
 """Languages with a complete set of templates; the first is the fallback."""
+
+
+class PastDeadline(ValueError):
+    """A message would show a deadline that is not in the future: a wrong message."""
 
 
 @dataclass(frozen=True)
@@ -56,21 +64,25 @@ def formatting_locale(locale: str, language: str) -> Locale:
 class Renderer:
     """Renders messages from the packaged templates. Build once, reuse."""
 
-    def __init__(self, links: LinkSettings) -> None:
+    def __init__(self, links: LinkSettings, contacts: CarrierContactSettings | None = None) -> None:
         self._links = links
+        self._contacts = contacts or CarrierContactSettings()
         self._html = _environment(autoescape=True)
         self._text = _environment(autoescape=False)
 
     def render(
-        self, kind: MessageKind, context: MessageContext, recipient: Recipient
+        self, kind: MessageKind, context: MessageContext, recipient: Recipient, now: datetime
     ) -> RenderedMessage:
-        """Render ``kind`` about ``context`` in the recipient's language and time zone."""
+        """Render ``kind`` about ``context`` at ``now`` in the recipient's language and time
+        zone; raises :class:`PastDeadline` if it would show a deadline not after ``now``."""
         if kind.channel is not Channel.EMAIL:
             raise ValueError(f"{kind} is not an e-mail")
         if not isinstance(context.event, TRIGGERS[kind]):
             raise TypeError(f"{kind} is rendered from {TRIGGERS[kind].event_type} events")
+        if now.tzinfo is None:
+            raise ValueError("now must carry a time zone")
         language = template_language(recipient.locale)
-        variables = self._variables(context, recipient, language)
+        variables = self._variables(context, recipient, language) | {"now": now}
         name = f"{language}/{kind}.jinja"
         text_template = self._text.get_template(name)
         subject = "".join(text_template.blocks["subject"](text_template.new_context(variables)))
@@ -86,18 +98,28 @@ class Renderer:
         self, context: MessageContext, recipient: Recipient, language: str
     ) -> dict[str, Any]:
         event = context.event
+        order = context.order
         slug = getattr(event, "carrier", None)
         number = getattr(event, "tracking_number", None)
-        info = carrier_info(slug)
+        country = (
+            order.customer.country if recipient.audience == "customer" else order.seller.country
+        )
+        contact = carrier_contact(slug, country, self._contacts)
+        locale = link_locale(order.customer.locale, order.customer.country)
         return {
-            "order": context.order,
+            "order": order,
             "event": event,
-            "items": [item.title for item in context.order.items],
+            "items": [item.title for item in order.items],
+            "large": any(item.large for item in order.items),
             "recipient": recipient,
-            "carrier_name": info.name if info else slug,
-            "carrier_phone": info.phone if info else None,
+            "greeting_name": order.customer.given_name or order.customer.name
+            if recipient.audience == "customer"
+            else recipient.name,
+            "carrier_name": contact.name if contact else slug,
+            "carrier_phone": contact.phone if contact else None,
+            "carrier_page": contact.page if contact else None,
             "tracking_number": number,
-            "tracking_link": tracking_link(slug, number, self._links),
+            "tracking_link": tracking_link(slug, number, self._links, locale),
             "labels": self._text.get_template(f"{language}/_labels.jinja").module,
             "lang": language,
             "date_locale": formatting_locale(recipient.locale, language),
@@ -120,8 +142,13 @@ def _environment(*, autoescape: bool) -> Environment:
         lstrip_blocks=True,
     )
     environment.filters.update(
-        date=_format_date, datetime=_format_datetime, squash=_squash, lookup=_lookup
+        date=_format_date,
+        datetime=_format_datetime,
+        deadline=_format_deadline,
+        squash=_squash,
+        lookup=_lookup,
     )
+    environment.tests.update(upcoming=_upcoming)
     return environment
 
 
@@ -140,14 +167,31 @@ def _format_datetime(context: Context, value: datetime | None) -> str | None:
     """A moment in the recipient's time zone and locale, zone named; ``None`` stays ``None``."""
     if value is None:
         return None
-    locale: Locale = context["date_locale"]
-    local = value.astimezone(context["time_zone"])
-    zone = get_timezone_name(local, width="short", locale=locale)
-    if any(char.isdigit() for char in zone):
-        zone = get_timezone_name(local, width="long", locale=locale)
+    return format_moment(value, context["date_locale"], context["time_zone"])
+
+
+def format_moment(value: datetime, locale: Locale, zone: ZoneInfo) -> str:
+    """``Friday, March 7, 2025 at 1:31 PM CST`` in ``locale``, at its time in ``zone``."""
+    local = value.astimezone(zone)
+    name = get_timezone_name(local, width="short", locale=locale)
+    if any(char.isdigit() for char in name):
+        name = get_timezone_name(local, width="long", locale=locale)
     pattern = str(get_datetime_format("long", locale=locale)).replace("'", "")
     day = format_date(local, "full", locale=locale)
-    return f"{pattern.format(format_time(local, 'short', locale=locale), day)} {zone}"
+    return f"{pattern.format(format_time(local, 'short', locale=locale), day)} {name}"
+
+
+@pass_context
+def _format_deadline(context: Context, value: datetime) -> str:
+    """A deadline, as ``datetime`` does; refused when it is not after the rendering moment."""
+    if not _upcoming(value, context["now"]):
+        raise PastDeadline(f"deadline {value.isoformat()} is not after {context['now']}")
+    return format_moment(value, context["date_locale"], context["time_zone"])
+
+
+def _upcoming(value: datetime | None, now: datetime) -> bool:
+    """``value is upcoming(now)``: a deadline still ahead."""
+    return value is not None and value > now
 
 
 def _lookup(key: str, table: dict[str, str]) -> str:

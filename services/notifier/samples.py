@@ -1,9 +1,9 @@
 """Realistic sample orders and events, one per message kind, for previews and tests."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from services.notifier.context import MessageContext, OrderInfo
-from services.notifier.kinds import MessageKind
+from services.notifier.kinds import TRIGGERS, MessageKind
 from services.notifier.rendering import template_language
 from shared.contracts.common import Customer, Item, Location, Seller
 from shared.contracts.events import (
@@ -11,14 +11,20 @@ from shared.contracts.events import (
     EventData,
     ExceptionReason,
     MissingShipment,
+    OrderPaymentDeclined,
     Severity,
     SlaCarrierException,
+    SlaDelivered,
     SlaDeliveredDisputed,
     SlaDeliveryLate,
     SlaDisputeDocumentsDue,
     SlaDisputeDocumentsOverdue,
+    SlaDisputeDocumentsReceived,
+    SlaKind,
     SlaOrderUnconfirmed,
+    SlaResolved,
     SlaShipByMissed,
+    SlaShipPromiseMissed,
     SlaTrackingStalled,
     TrackingStatusChanged,
 )
@@ -33,6 +39,7 @@ _CUSTOMERS = {
         id="cus-88123",
         email="jamie.rivera@example.com",
         name="Jamie Rivera",
+        given_name="Jamie",
         locale="en-US",
         time_zone="America/Chicago",
         country="US",
@@ -41,6 +48,7 @@ _CUSTOMERS = {
         id="cus-90417",
         email="camille.martin@example.fr",
         name="Camille Martin",
+        given_name="Camille",
         locale="fr-FR",
         time_zone="Europe/Paris",
         country="FR",
@@ -74,8 +82,15 @@ def sample_order(locale: str = "en") -> OrderInfo:
 
 
 def sample_context(kind: MessageKind, locale: str = "en") -> MessageContext:
-    """The sample order with a realistic event that triggers ``kind``."""
-    return MessageContext(sample_order(locale), sample_event(kind))
+    """The sample order with a realistic event that triggers ``kind`` (a declined payment's
+    reason in the customer's language, as the order service gives it)."""
+    event = sample_event(kind)
+    if isinstance(event, OrderPaymentDeclined) and template_language(locale) == "fr":
+        event = event.model_copy(update={"reason": _DECLINED_FR})
+    return MessageContext(sample_order(locale), event)
+
+
+_DECLINED_FR = "Votre banque a refusé le paiement\u00a0: provision insuffisante."
 
 
 def _status_changed(previous: S, status: S, description: str) -> TrackingStatusChanged:
@@ -117,6 +132,9 @@ def _events() -> dict[str, EventData]:
         "delivery_attempted": _status_changed(
             S.OUT_FOR_DELIVERY, S.DELIVERY_ATTEMPTED, "The receiver was not available for delivery"
         ),
+        "ship_promise_missed": SlaShipPromiseMissed(
+            **_PARCEL, promised_by=datetime(2025, 3, 6, 5, 59, 59, tzinfo=UTC)
+        ),
         "ship_by_missed": SlaShipByMissed(
             **_PARCEL,
             severity=Severity.OPS,
@@ -156,10 +174,37 @@ def _events() -> dict[str, EventData]:
             latest_scan_at=datetime(2025, 3, 6, 16, 2, tzinfo=UTC),
             reason=ExceptionReason.DAMAGED,
         ),
+        "delivered": SlaDelivered(
+            **{**_PARCEL, "detected_at": datetime(2025, 3, 7, 19, 40, tzinfo=UTC)},
+            shipment_id="shp-31077",
+            carrier="usps",
+            tracking_number="9400 1118 9922 3197 4284 90",
+            delivered_at=datetime(2025, 3, 7, 19, 31, tzinfo=UTC),
+            delivery_description="Delivered, In/At Mailbox",
+            expected_delivery=date(2025, 3, 7),
+            documents_due=datetime(2025, 3, 13, 4, 59, 59, tzinfo=UTC),
+        ),
         "delivered_disputed": SlaDeliveredDisputed(
             **_DISPUTE,
             delivered_at=datetime(2025, 3, 7, 19, 31, tzinfo=UTC),
             expected_delivery=date(2025, 3, 7),
+            delivery_description="Delivered, In/At Mailbox",
+        ),
+        "documents_received": SlaDisputeDocumentsReceived(**_DISPUTE),
+        "documents_received_late": SlaDisputeDocumentsReceived(**_DISPUTE, late=True),
+        "tracking_resumed": SlaResolved(
+            order_id=ORDER_ID,
+            seller_id=SELLER_ID,
+            resolved_kind=SlaKind.TRACKING_STALLED,
+            reason="new scan (in_transit)",
+            resolved_at=datetime(2025, 3, 11, 15, 20, tzinfo=UTC),
+            latest_status=S.IN_TRANSIT,
+        ),
+        "payment_declined": OrderPaymentDeclined(
+            order_id=ORDER_ID,
+            declined_at=datetime(2025, 3, 4, 15, 2, tzinfo=UTC),
+            reason_code="insufficient_funds",
+            reason="Your bank declined the payment: insufficient funds.",
         ),
         "documents_due": SlaDisputeDocumentsDue(
             **_DISPUTE, missing_documents=[DisputeDocument.NON_RECEIPT_FORM]
@@ -176,4 +221,18 @@ def _events() -> dict[str, EventData]:
 
 def sample_event(kind: MessageKind) -> EventData:
     """A realistic event that triggers ``kind`` (the ops-tier one where tiers matter)."""
-    return _events()[kind.value.split("_", 1)[1]]
+    situation = kind.value.split("_", 1)[1]
+    if TRIGGERS[kind] is SlaShipPromiseMissed:
+        situation = "ship_promise_missed"
+    if kind is MessageKind.OPS_DOCUMENTS_RECEIVED:
+        situation = "documents_received_late"  # operations hear only of late ones
+    return _events()[situation]
+
+
+def sample_now(event: EventData) -> datetime:
+    """When a message about the sample ``event`` is written: a few minutes after it."""
+    for name in ("detected_at", "resolved_at", "declined_at", "occurred_at"):
+        moment = getattr(event, name, None)
+        if isinstance(moment, datetime):
+            return moment + timedelta(minutes=2)
+    raise ValueError(f"no time in {event.event_type}")

@@ -29,6 +29,7 @@ from services.notifier import outcomes, store
 from services.notifier.compose import Composer
 from services.notifier.headers import InvalidAddress
 from services.notifier.metrics import NotifierMetrics
+from services.notifier.rendering import PastDeadline
 from services.notifier.retry import RetryPolicy
 from services.notifier.transports.base import (
     ChatTransport,
@@ -163,7 +164,7 @@ class Sender:
         started = time.perf_counter()
         try:
             message_id = await self._send(row)
-        except (PermanentSendError, InvalidAddress) as exc:
+        except (PermanentSendError, InvalidAddress, PastDeadline) as exc:
             self._observe(channel, started)
             await self._finish(row, "failed", error=redact(str(exc)), permanent=True)
             log.warning("message refused for good: %s", redact(str(exc)), extra=ids)

@@ -5,10 +5,12 @@ The pure parts' settings (:class:`RoutingSettings`, :class:`LinkSettings`,
 :class:`MailSettings`) are composed from the flat environment variables here.
 """
 
+from datetime import time
 from typing import Literal
 
 from pydantic import EmailStr, Field, HttpUrl, SecretStr, model_validator
 
+from services.notifier.carriers import CarrierContactSettings, ContactPage
 from services.notifier.headers import HOSTNAME_PATTERN
 from services.notifier.links import LinkSettings, LinkTemplate
 from services.notifier.mail import MailSettings
@@ -50,11 +52,42 @@ class NotifierSettings(ServiceSettings):
         validation_alias="NOTIFIER_NOTIFY_DELIVERY_ATTEMPTED",
         description="Send customers the short delivery-attempted update.",
     )
+    notify_delivered: bool = Field(
+        True,
+        validation_alias="NOTIFIER_NOTIFY_DELIVERED",
+        description="Send customers the delivered e-mail (when, where, and what to do if it "
+        "is not there).",
+    )
+    quiet_hours_start: time = Field(
+        time(21, 0),
+        validation_alias="NOTIFIER_QUIET_HOURS_START",
+        description="Customers' quiet hours start (their local time): delay and problem "
+        "e-mails created from then on wait for the end.",
+    )
+    quiet_hours_end: time = Field(
+        time(8, 0),
+        validation_alias="NOTIFIER_QUIET_HOURS_END",
+        description="Customers' quiet hours end (local time): held e-mails go then, once. "
+        "Equal to the start: no quiet hours.",
+    )
     tracking_links: dict[str, LinkTemplate] = Field(
         default_factory=dict,
         validation_alias="NOTIFIER_TRACKING_LINKS",
-        description="JSON object of per-carrier tracking URL templates with `{n}`, "
-        'overriding the built-in ones, e.g. `{"ups": "https://…?tracknum={n}"}`.',
+        description="JSON object of per-carrier tracking URL templates with `{n}` (and "
+        "optionally `{locale}`), overriding the built-in ones; `dhl_express` for DHL Express "
+        'numbers, e.g. `{"ups": "https://…?loc={locale}&tracknum={n}"}`.',
+    )
+    carrier_phones: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        validation_alias="NOTIFIER_CARRIER_PHONES",
+        description="JSON object of carrier phone numbers by customer country, laid over "
+        'the built-in US ones, e.g. `{"ups": {"CA": "1-800-742-5877"}}`. Where none is '
+        "known for the customer's country, e-mails link the carrier's contact page.",
+    )
+    carrier_contact_pages: dict[str, ContactPage] = Field(
+        default_factory=dict,
+        validation_alias="NOTIFIER_CARRIER_CONTACT_PAGES",
+        description="JSON object of carrier contact pages (https), overriding the built-in ones.",
     )
 
     # --- e-mail identity ---------------------------------------------------------------
@@ -181,7 +214,14 @@ class NotifierSettings(ServiceSettings):
             out_for_delivery=self.notify_out_for_delivery,
             available_for_pickup=self.notify_available_for_pickup,
             delivery_attempted=self.notify_delivery_attempted,
+            delivered=self.notify_delivered,
+            quiet_from=self.quiet_hours_start,
+            quiet_until=self.quiet_hours_end,
         )
+
+    @property
+    def contacts(self) -> CarrierContactSettings:
+        return CarrierContactSettings().merged(self.carrier_phones, self.carrier_contact_pages)
 
     @property
     def links(self) -> LinkSettings:

@@ -11,7 +11,7 @@ from typing import Any
 
 from services.notifier.context import OrderInfo
 from services.notifier.kinds import MessageKind
-from services.notifier.routing import Notification
+from services.notifier.routing import Notification, policy
 from shared.contracts.envelope import CloudEvent, decode
 from shared.infra.db import Connection
 
@@ -93,25 +93,56 @@ async def claim(
     trigger_event_id: str,
     now: datetime,
 ) -> int:
-    """Insert the rows not claimed before (by dedup key); returns how many are new."""
-    if not notifications:
-        return 0
-    claimed = await conn.fetchval(
-        "WITH new AS ("
-        " INSERT INTO notifications"
-        " (dedup_key, order_id, kind, trigger_event_id, next_attempt_at, created_at)"
-        " SELECT key, $2, kind, $3, $4, $4 FROM unnest($1::text[], $5::text[]) AS n(key, kind)"
-        " ON CONFLICT (dedup_key) DO NOTHING RETURNING 1)"
-        " SELECT count(*) FROM new",
-        [n.dedup_key for n in notifications],
-        order_id,
-        trigger_event_id,
-        now,
-        [n.kind.value for n in notifications],
-    )
+    """Insert the rows not claimed before (by dedup key), applying each kind's
+    :func:`~services.notifier.routing.policy`; returns how many are new."""
+    claimed = 0
+    for notification in notifications:
+        rules = policy(notification.kind)
+        if rules.blocked_by and await _has(conn, order_id, rules.blocked_by):
+            continue
+        if rules.withdraws:
+            await conn.execute(
+                "UPDATE notifications SET state = 'skipped', finished_at = $3, last_error = $4"
+                " WHERE order_id = $1 AND kind = ANY($2::text[]) AND state = 'pending'",
+                order_id,
+                [kind.value for kind in rules.withdraws],
+                now,
+                f"withdrawn: {notification.kind} made it moot",
+            )
+        if rules.follows and not await _has(conn, order_id, rules.follows, ("sent", "sending")):
+            continue
+        inserted = await conn.fetchval(
+            "INSERT INTO notifications"
+            " (dedup_key, order_id, kind, trigger_event_id, next_attempt_at, created_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedup_key) DO NOTHING RETURNING 1",
+            notification.dedup_key,
+            order_id,
+            notification.kind.value,
+            trigger_event_id,
+            notification.not_before or now,
+            now,
+        )
+        claimed += 1 if inserted else 0
     if claimed:
         await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
-    return int(claimed)
+    return claimed
+
+
+async def _has(
+    conn: Connection,
+    order_id: str,
+    kinds: frozenset[MessageKind],
+    states: tuple[str, ...] = ("pending", "sending", "sent", "failed", "skipped"),
+) -> bool:
+    """Whether the order has a message of one of ``kinds`` in one of ``states``."""
+    found = await conn.fetchval(
+        "SELECT true FROM notifications WHERE order_id = $1 AND kind = ANY($2::text[])"
+        " AND state = ANY($3::text[]) LIMIT 1",
+        order_id,
+        [kind.value for kind in kinds],
+        list(states),
+    )
+    return bool(found)
 
 
 # --- sender side ------------------------------------------------------------------------

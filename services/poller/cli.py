@@ -1,5 +1,6 @@
 """``parcelwatch carriers``: parse saved carrier responses and inspect tracking numbers."""
 
+import importlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -7,8 +8,9 @@ from typing import NoReturn
 
 import click
 
-from services.poller import tracking_numbers
-from services.poller.carriers import registry, render
+from services.poller.carriers import render
+from services.poller.carriers.codes import CodeTable, load
+from services.poller.carriers.registry import registry, tracking_numbers
 
 
 @click.group("carriers")
@@ -39,11 +41,24 @@ def parse(carrier: str, file: Path, tracking_number: str | None) -> None:
     click.echo(json.dumps(render.result(carrier, result), indent=2, ensure_ascii=False))
 
 
+@carriers.command("codes")
+@click.option("--carrier", type=click.Choice(sorted(registry())), required=True)
+def codes(carrier: str) -> None:
+    """Print CARRIER's code table (codes.csv) as the Markdown table of docs/carriers/."""
+    click.echo(code_table(carrier).markdown(), nl=False)
+
+
+def code_table(carrier: str) -> CodeTable:
+    """The code table kept beside a carrier's mapper."""
+    folder = Path(importlib.import_module(registry()[carrier].parse.__module__).__file__ or "")
+    return load(folder.with_name("codes.csv"))
+
+
 @carriers.command("detect")
 @click.argument("number")
 def detect(number: str) -> None:
     """Print every carrier format NUMBER has, as a JSON array (never picks a carrier)."""
-    matches = [asdict(m) for m in tracking_numbers.detect(number)]
+    matches = [asdict(m) for m in tracking_numbers().detect(number)]
     click.echo(json.dumps(matches, indent=2))
 
 

@@ -11,12 +11,13 @@ import httpx
 
 from services.poller import api, webhook
 from services.poller.breaker import CircuitBreaker, State
-from services.poller.carriers import registry
 from services.poller.carriers.http import CappedTransport
+from services.poller.carriers.registry import registry, tracking_numbers
 from services.poller.gateway import CarrierGateway, RetryPolicy, http_hooks
 from services.poller.handlers import shipment_handlers
 from services.poller.metrics import PollerMetrics
 from services.poller.ratelimit import RateLimiter
+from services.poller.service import PollerService
 from services.poller.settings import PollerSettings
 from services.poller.worker import CarrierWorker, Poller, WorkerSettings
 from shared.contracts import topics
@@ -66,32 +67,36 @@ async def build_app(settings: PollerSettings, deps: PollerDeps | None = None) ->
     clock = deps.clock or settings.clock()
     service = await build_service(settings, name=NAME, migrations_dir=MIGRATIONS)
     metrics = PollerMetrics(service.metrics.registry)
-    policy = settings.policy()
     plugins = registry()
+    poller = PollerService(
+        service.pool,
+        clock=clock,
+        policy=settings.policy(),
+        numbers=tracking_numbers(),
+        skip_check_digits=settings.sandbox,
+        metrics=metrics,
+    )
     service.consume(
-        topics.ORDERS,
-        purpose=PURPOSES[topics.ORDERS],
-        handlers=shipment_handlers(
-            clock=clock,
-            known_carriers=frozenset(plugins),
-            skip_check_digits=settings.sandbox,
-            metrics=metrics,
-        ),
+        topics.ORDERS, purpose=PURPOSES[topics.ORDERS], handlers=shipment_handlers(poller)
     )
     http = carrier_http_client(settings, metrics, deps.transport)
-    configured = settings.carriers()
     retry = RetryPolicy(settings.call_retries, settings.retry_backoff, settings.retry_max_wait)
     lease = settings.lease * settings.clock_scale  # real time, in the clock's time
     workers = []
+    webhooks = {}
     for slug, plugin in plugins.items():
-        config = configured.get(slug)
-        if config is None:
+        carrier = settings.carriers[slug]
+        credential = carrier.push_credential()
+        if plugin.webhook is not None and credential is not None:
+            webhooks[slug] = (plugin.webhook, credential)
+        client_settings = carrier.client_settings(settings.sandbox)
+        if client_settings is None:
             log.warning("carrier not polled: no credentials configured", extra={"carrier": slug})
             continue
-        limiter = RateLimiter(config.rates, on_wait=_waited(metrics, slug))
+        limiter = RateLimiter(carrier.rate_limit, on_wait=_waited(metrics, slug))
         gateway = CarrierGateway(
             slug,
-            plugin.build_client(config.client, http),
+            plugin.build_client(client_settings, http),
             limiter=limiter,
             breaker=CircuitBreaker(
                 settings.breaker_failures,
@@ -105,36 +110,25 @@ async def build_app(settings: PollerSettings, deps: PollerDeps | None = None) ->
         workers.append(
             CarrierWorker(
                 gateway,
-                pool=service.pool,
-                policy=policy,
-                clock=clock,
+                service=poller,
                 metrics=metrics,
-                concurrency=config.concurrency,
+                concurrency=carrier.concurrency,
                 settings=WorkerSettings(deps.worker_id, lease, settings.idle_interval),
             )
         )
-    poller = Poller(
+    loops = Poller(
         workers,
         http=http,
-        pool=service.pool,
-        clock=clock,
+        service=poller,
         metrics=metrics,
         stats_interval=settings.stats_interval,
     )
-    service.tasks.append(poller.run)
+    service.tasks.append(loops.run)
     service.http.include_router(
         api.router(service.pool, metrics, list(plugins), settings.api_token)
     )
-    if settings.ups_webhook_credential is not None:
-        service.http.include_router(
-            webhook.router(
-                pool=service.pool,
-                clock=clock,
-                policy=policy,
-                credential=settings.ups_webhook_credential,
-                metrics=metrics,
-            )
-        )
+    if webhooks:
+        service.http.include_router(webhook.router(poller, webhooks, metrics))
     return service
 
 

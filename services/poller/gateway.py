@@ -10,7 +10,6 @@ included): httpx's timeouts are per read, so a body trickling in would otherwise
 """
 
 import asyncio
-import random
 import time
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,6 +32,7 @@ from services.poller.carriers.base import (
 )
 from services.poller.metrics import PollerMetrics
 from services.poller.ratelimit import RateLimiter
+from shared.infra.backoff import backoff
 
 _OUTCOME: Mapping[type[Any], str] = {
     RateLimited: "rate_limited",
@@ -64,8 +64,7 @@ class RetryPolicy:
     def wait(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return retry_after
-        ceiling = self.backoff * 2 ** (attempt - 1)
-        return random.uniform(ceiling / 2, ceiling)
+        return backoff(attempt, self.backoff)
 
 
 @dataclass(frozen=True)

@@ -1,28 +1,15 @@
-"""Settings of the poller service: the shared ones, its own `POLLER_…` settings, and the
-carriers' hosts and credentials under the carriers' names (`UPS_…`, `FEDEX_…`, …)."""
+"""Settings of the poller service: the shared ones, its own `POLLER_…` settings, and each
+carrier's, which its folder declares and reads under its own prefix (`<SLUG>_…`)."""
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, SecretStr
-from pydantic_settings import NoDecode
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr
 
-from services.poller.carriers.dhl import client as dhl
-from services.poller.carriers.fedex import client as fedex
-from services.poller.carriers.ups import client as ups
-from services.poller.carriers.usps import client as usps
-from services.poller.ratelimit import Rate, parse_rates
+from services.poller.carriers.registry import registry
+from services.poller.carriers.settings import CarrierSettings
 from services.poller.scheduler import PollingPolicy
 from shared.infra.service import ServiceSettings
-
-
-def _rates(value: object) -> object:
-    return parse_rates(value) if isinstance(value, str) else value
-
-
-Rates = Annotated[tuple[Rate, ...], NoDecode, BeforeValidator(_rates)]
-"""Comma-separated ``COUNT/[N]UNIT`` limits, e.g. ``1/s,250/d``."""
 
 
 def _seconds(value: object) -> object:
@@ -40,13 +27,9 @@ Interval = Annotated[timedelta, BeforeValidator(_seconds), Field(gt=timedelta(0)
 _POLICY = PollingPolicy()
 
 
-@dataclass(frozen=True)
-class CarrierConfig:
-    """One carrier's client settings (the plugin's fields), quota and concurrency."""
-
-    client: dict[str, object]
-    rates: tuple[Rate, ...]
-    concurrency: int
+def _every_carrier(given: dict[str, CarrierSettings]) -> dict[str, CarrierSettings]:
+    """The given carriers' settings; the others' read from the environment."""
+    return {slug: given.get(slug) or plugin.settings() for slug, plugin in registry().items()}
 
 
 def _interval(default: timedelta, name: str, description: str) -> Any:
@@ -70,114 +53,13 @@ class PollerSettings(ServiceSettings):
         False,
         validation_alias="POLLER_SANDBOX",
         description="Use the carriers' sandbox hosts where no base URL is set, and accept "
-        "numbers that fail only their check digit (some UPS test numbers do).",
+        "numbers that fail only their check digit (some carriers' test numbers do).",
     )
 
-    # --- carriers: hosts and credentials ------------------------------------------------
-    ups_base_url: str | None = Field(
-        None,
-        validation_alias="UPS_BASE_URL",
-        description="UPS host without `/api` (default: production, or CIE in sandbox mode).",
-    )
-    ups_client_id: str | None = Field(
-        None,
-        validation_alias="UPS_CLIENT_ID",
-        description="UPS OAuth client id; UPS is polled only when id and secret are set.",
-    )
-    ups_client_secret: SecretStr | None = Field(
-        None, validation_alias="UPS_CLIENT_SECRET", description="UPS OAuth client secret."
-    )
-    ups_merchant_id: str | None = Field(
-        None,
-        validation_alias="UPS_MERCHANT_ID",
-        description="Optional 6-digit UPS account number sent as `x-merchant-id`.",
-    )
-    fedex_base_url: str | None = Field(
-        None,
-        validation_alias="FEDEX_BASE_URL",
-        description="FedEx host (default: production, or the sandbox in sandbox mode).",
-    )
-    fedex_api_key: str | None = Field(
-        None,
-        validation_alias="FEDEX_API_KEY",
-        description="FedEx Track API key; FedEx is polled only when key and secret are set.",
-    )
-    fedex_secret_key: SecretStr | None = Field(
-        None, validation_alias="FEDEX_SECRET_KEY", description="FedEx Track API secret key."
-    )
-    usps_base_url: str | None = Field(
-        None,
-        validation_alias="USPS_BASE_URL",
-        description="USPS host (default: production, or TEM in sandbox mode).",
-    )
-    usps_client_id: str | None = Field(
-        None,
-        validation_alias="USPS_CLIENT_ID",
-        description="USPS OAuth client id; USPS is polled only when id and secret are set.",
-    )
-    usps_client_secret: SecretStr | None = Field(
-        None, validation_alias="USPS_CLIENT_SECRET", description="USPS OAuth client secret."
-    )
-    dhl_base_url: str | None = Field(
-        None,
-        validation_alias="DHL_BASE_URL",
-        description="DHL host (default: production; DHL has no sandbox).",
-    )
-    dhl_api_key: SecretStr | None = Field(
-        None,
-        validation_alias="DHL_API_KEY",
-        description="DHL consumer key (`DHL-API-Key`); DHL is polled only when it is set.",
-    )
-    dhl_service: str | None = Field(
-        None,
-        validation_alias="DHL_SERVICE",
-        description="Optional DHL `service` filter (express, parcel-de, ecommerce, ...).",
-    )
-
-    # --- carriers: quotas -----------------------------------------------------------------
-    ups_rate_limit: Rates = Field(
-        parse_rates("10/s"),
-        validation_alias="POLLER_UPS_RATE_LIMIT",
-        description="UPS calls allowed per replica (UPS publishes no quota).",
-    )
-    fedex_rate_limit: Rates = Field(
-        parse_rates("1400/10s,100000/d"),
-        validation_alias="POLLER_FEDEX_RATE_LIMIT",
-        description="FedEx calls (of up to 30 numbers) allowed per replica.",
-    )
-    usps_rate_limit: Rates = Field(
-        parse_rates("60/h"),
-        validation_alias="POLLER_USPS_RATE_LIMIT",
-        description="USPS calls allowed per replica (the reported default quota).",
-    )
-    dhl_rate_limit: Rates = Field(
-        parse_rates("1/s,250/d"),
-        validation_alias="POLLER_DHL_RATE_LIMIT",
-        description="DHL calls allowed per replica (the initial quota).",
-    )
-    ups_concurrency: int = Field(
-        8,
-        ge=1,
-        validation_alias="POLLER_UPS_CONCURRENCY",
-        description="UPS calls in flight at once per replica.",
-    )
-    fedex_concurrency: int = Field(
-        4,
-        ge=1,
-        validation_alias="POLLER_FEDEX_CONCURRENCY",
-        description="FedEx calls in flight at once per replica.",
-    )
-    usps_concurrency: int = Field(
-        1,
-        ge=1,
-        validation_alias="POLLER_USPS_CONCURRENCY",
-        description="USPS calls in flight at once per replica.",
-    )
-    dhl_concurrency: int = Field(
-        1,
-        ge=1,
-        validation_alias="POLLER_DHL_CONCURRENCY",
-        description="DHL calls in flight at once per replica.",
+    carriers: Annotated[dict[str, CarrierSettings], AfterValidator(_every_carrier)] = Field(
+        default_factory=lambda: _every_carrier({}),
+        description="Each carrier's settings by slug, read under its own prefix (`<SLUG>_…`): "
+        "host, credentials, quota, concurrency (services/poller/carriers/<slug>/settings.py).",
     )
 
     # --- calls ------------------------------------------------------------------------------
@@ -292,13 +174,6 @@ class PollerSettings(ServiceSettings):
         _POLICY.retry_interval, "RETRY_INTERVAL", "Retry after a failed call."
     )
 
-    # --- carrier push -----------------------------------------------------------------------
-    ups_webhook_credential: SecretStr | None = Field(
-        None,
-        validation_alias="POLLER_UPS_WEBHOOK_CREDENTIAL",
-        description="The `x-api-key` value UPS Track Alert sends; unset disables the endpoint.",
-    )
-
     def policy(self) -> PollingPolicy:
         """The scheduling policy these settings describe."""
         return PollingPolicy(
@@ -318,56 +193,3 @@ class PollerSettings(ServiceSettings):
             retry_interval=self.retry_interval,
             time_scale=self.clock_scale,
         )
-
-    def carriers(self) -> dict[str, CarrierConfig]:
-        """Configured carriers by slug; a carrier without credentials is left out."""
-        found: dict[str, CarrierConfig] = {}
-        if self.ups_client_id and self.ups_client_secret:
-            found["ups"] = CarrierConfig(
-                {
-                    "base_url": self._url(self.ups_base_url, ups.PRODUCTION_URL, ups.SANDBOX_URL),
-                    "client_id": self.ups_client_id,
-                    "client_secret": self.ups_client_secret,
-                    "merchant_id": self.ups_merchant_id,
-                },
-                self.ups_rate_limit,
-                self.ups_concurrency,
-            )
-        if self.fedex_api_key and self.fedex_secret_key:
-            found["fedex"] = CarrierConfig(
-                {
-                    "base_url": self._url(
-                        self.fedex_base_url, fedex.PRODUCTION_URL, fedex.SANDBOX_URL
-                    ),
-                    "api_key": self.fedex_api_key,
-                    "secret_key": self.fedex_secret_key,
-                },
-                self.fedex_rate_limit,
-                self.fedex_concurrency,
-            )
-        if self.usps_client_id and self.usps_client_secret:
-            found["usps"] = CarrierConfig(
-                {
-                    "base_url": self._url(
-                        self.usps_base_url, usps.PRODUCTION_URL, usps.SANDBOX_URL
-                    ),
-                    "client_id": self.usps_client_id,
-                    "client_secret": self.usps_client_secret,
-                },
-                self.usps_rate_limit,
-                self.usps_concurrency,
-            )
-        if self.dhl_api_key:
-            found["dhl"] = CarrierConfig(
-                {
-                    "base_url": self.dhl_base_url or dhl.PRODUCTION_URL,
-                    "api_key": self.dhl_api_key,
-                    "service": self.dhl_service,
-                },
-                self.dhl_rate_limit,
-                self.dhl_concurrency,
-            )
-        return found
-
-    def _url(self, given: str | None, production: str, sandbox: str) -> str:
-        return given or (sandbox if self.sandbox else production)

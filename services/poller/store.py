@@ -1,11 +1,11 @@
 """PostgreSQL access of the poller (schema ``poller``): shipments, scans, raw documents.
 
-Every state change is written with its outbox rows in one transaction.
+Each function runs on the connection it is given, in the caller's transaction: the use
+cases (:mod:`services.poller.service`) write every state change with its outbox rows in one.
 """
 
 import hashlib
 import json
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,9 +17,6 @@ from shared.infra import outbox
 from shared.infra.db import Connection
 
 SCHEMA = "poller"
-
-Decide = Callable[[Shipment, frozenset[str]], Result]
-"""``decide(shipment, known_fingerprints)``: the pure decision applied under the row lock."""
 
 
 def _shipment(row: asyncpg.Record) -> Shipment:
@@ -79,7 +76,7 @@ async def register(conn: Connection, result: Result) -> None:
 
 
 async def claim(
-    pool: asyncpg.Pool,
+    conn: Connection,
     carrier: str,
     limit: int,
     *,
@@ -89,7 +86,7 @@ async def claim(
 ) -> list[Shipment]:
     """Take up to ``limit`` due shipments of ``carrier``: they are not due again (for any
     replica) until ``now + lease``, by which time the poll has written its result."""
-    rows = await pool.fetch(
+    rows = await conn.fetch(
         """
         WITH due AS (
             SELECT shipment_id FROM shipments
@@ -112,38 +109,17 @@ async def claim(
     return [_shipment(row) for row in rows]
 
 
-async def apply(
-    pool: asyncpg.Pool,
-    shipment_id: str,
-    generation: int,
-    decide: Decide,
-    *,
-    source: str,
-    raw: bytes | None,
-    outcome: str,
-    now: datetime,
-) -> Result | None:
-    """Apply a carrier answer to one shipment under its row lock: new scans, events, the
-    next poll. None when the shipment was re-registered or stopped meanwhile."""
-    async with pool.acquire() as conn, conn.transaction():
-        shipment = await locked(conn, shipment_id)
-        if (
-            shipment is None
-            or shipment.generation != generation
-            or shipment.lifecycle is not Lifecycle.ACTIVE
-        ):
-            return None
-        known = await conn.fetch(
-            "SELECT fingerprint FROM scans WHERE shipment_id = $1 AND generation = $2",
-            shipment_id,
-            generation,
-        )
-        result = decide(shipment, frozenset(r["fingerprint"] for r in known))
-        await _save(conn, result, source=source, raw=raw, outcome=outcome, now=now)
-        return result
+async def known_fingerprints(conn: Connection, shipment_id: str, generation: int) -> frozenset[str]:
+    """The fingerprints of the scans stored for this registration of the shipment."""
+    rows = await conn.fetch(
+        "SELECT fingerprint FROM scans WHERE shipment_id = $1 AND generation = $2",
+        shipment_id,
+        generation,
+    )
+    return frozenset(r["fingerprint"] for r in rows)
 
 
-async def _save(
+async def save(
     conn: Connection,
     result: Result,
     *,
@@ -152,6 +128,8 @@ async def _save(
     outcome: str,
     now: datetime,
 ) -> None:
+    """Write a carrier answer's effects: new scans (with the document that showed them),
+    the shipment's state and next poll, the outbox rows."""
     s = result.shipment
     digest = await _raw(conn, s.carrier, source, raw, now) if result.scans and raw else None
     if result.scans:
@@ -228,10 +206,10 @@ async def _raw(
 
 
 async def active_with_number(
-    pool: asyncpg.Pool, carrier: str, tracking_number: str
+    conn: Connection, carrier: str, tracking_number: str
 ) -> list[tuple[str, int]]:
     """``(shipment_id, generation)`` of the polled shipments with this number."""
-    rows = await pool.fetch(
+    rows = await conn.fetch(
         "SELECT shipment_id, generation FROM shipments "
         "WHERE carrier = $1 AND tracking_number = $2 AND lifecycle = 'active'",
         carrier,
@@ -240,18 +218,18 @@ async def active_with_number(
     return [(r["shipment_id"], r["generation"]) for r in rows]
 
 
-async def active_by_status(pool: asyncpg.Pool) -> list[tuple[str, str, int]]:
+async def active_by_status(conn: Connection) -> list[tuple[str, str, int]]:
     """``(carrier, status, count)`` of the shipments still polled (``pending``: no status)."""
-    rows = await pool.fetch(
+    rows = await conn.fetch(
         "SELECT carrier, COALESCE(status, 'pending') AS status, count(*) AS n "
         "FROM shipments WHERE lifecycle = 'active' GROUP BY carrier, status"
     )
     return [(r["carrier"], r["status"], r["n"]) for r in rows]
 
 
-async def oldest_due(pool: asyncpg.Pool, carrier: str, now: datetime) -> datetime | None:
+async def oldest_due(conn: Connection, carrier: str, now: datetime) -> datetime | None:
     """The earliest ``next_poll_at`` of ``carrier`` that is already due, if any."""
-    value: datetime | None = await pool.fetchval(
+    value: datetime | None = await conn.fetchval(
         "SELECT min(next_poll_at) FROM shipments WHERE carrier = $1 AND next_poll_at <= $2",
         carrier,
         now,

@@ -11,9 +11,19 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from services.poller import scheduler, tracking_numbers
-from services.poller.carriers.base import ParsedShipment, Scan, sort_newest_first
+from services.poller import scheduler
+from services.poller.carriers.base import (
+    CarrierDown,
+    InvalidNumber,
+    NotFound,
+    ParsedShipment,
+    RateLimited,
+    Scan,
+    TrackOutcome,
+    sort_newest_first,
+)
 from services.poller.scheduler import PollingPolicy, PollState, Schedule, StopReason
+from services.poller.tracking_numbers import TrackingNumbers, compact
 from shared.contracts.envelope import CloudEvent, new_event
 from shared.contracts.events import (
     EventData,
@@ -98,7 +108,7 @@ def register(
     order_id: str,
     carrier: str,
     tracking_number: str,
-    known_carriers: frozenset[str],
+    numbers: TrackingNumbers,
     skip_check_digits: bool,
     previous: Shipment | None,
     now: datetime,
@@ -108,7 +118,7 @@ def register(
     A new number or carrier replaces the previous one and starts from scratch (a new
     generation); an invalid one is kept, not polled, and announced once.
     """
-    number = tracking_numbers.compact(tracking_number)
+    number = compact(tracking_number)
     if previous is not None and (previous.carrier, previous.tracking_number) == (carrier, number):
         return None
     shipment = Shipment(
@@ -120,10 +130,29 @@ def register(
         tracked_since=now,
         last_change_at=now,
     )
-    reason = _invalid_reason(carrier, number, known_carriers, skip_check_digits)
+    reason = _invalid_reason(carrier, number, numbers, skip_check_digits)
     if reason is None:
         return Result(shipment, next_poll_at=now)
     return _invalid(shipment, reason, _REASON_DETAIL[reason].format(carrier=carrier), now)
+
+
+def answer(
+    shipment: Shipment,
+    outcome: TrackOutcome,
+    known: frozenset[str],
+    policy: PollingPolicy,
+    now: datetime,
+) -> Result:
+    """What one carrier answer about the shipment's number (poll or push) does to it;
+    ``known``: the fingerprints of the scans already stored."""
+    if isinstance(outcome, ParsedShipment):
+        return observe(shipment, outcome, known, policy, now)
+    if isinstance(outcome, NotFound):
+        return not_found(shipment, outcome.detail, policy, now)
+    if isinstance(outcome, InvalidNumber):
+        return rejected(shipment, outcome.detail, policy, now)
+    retry_after = outcome.retry_after if isinstance(outcome, RateLimited | CarrierDown) else None
+    return failed(shipment, retry_after, policy, now)
 
 
 def observe(
@@ -300,11 +329,9 @@ def _digest(*parts: str) -> str:
 
 
 def _invalid_reason(
-    carrier: str, number: str, known_carriers: frozenset[str], skip_check_digits: bool
+    carrier: str, number: str, numbers: TrackingNumbers, skip_check_digits: bool
 ) -> InvalidNumberReason | None:
-    if carrier not in known_carriers:
-        return InvalidNumberReason.UNKNOWN_CARRIER
-    reason = tracking_numbers.validate(carrier, number)
+    reason = numbers.validate(carrier, number)
     if reason is InvalidNumberReason.CHECK_DIGIT and skip_check_digits:
         return None
     return reason

@@ -1,4 +1,4 @@
-"""The polling use case: claim due shipments, call the carrier, write what is new.
+"""The polling loops: claim due shipments, call the carrier, have the service write the answers.
 
 Per carrier, one loop claims a batch (``max_batch`` numbers: FedEx 30, others 1) once a
 concurrency slot, the circuit breaker and the rate limiter all allow a call, and polls it
@@ -8,33 +8,22 @@ shipment at once; the answer is written afterwards, one transaction per shipment
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import httpx
 
-from services.poller import store, tracking
 from services.poller.breaker import State
-from services.poller.carriers.base import (
-    CarrierDown,
-    InvalidNumber,
-    Malformed,
-    NotFound,
-    ParsedShipment,
-    ProblemCode,
-    RateLimited,
-    TrackOutcome,
-)
+from services.poller.carriers.base import CarrierDown, Malformed, ParsedShipment, ProblemCode
 from services.poller.gateway import Answer, CarrierGateway
 from services.poller.metrics import PollerMetrics
-from services.poller.scheduler import PollingPolicy
-from services.poller.tracking import Result, Shipment
-from shared.infra.clock import Clock
+from services.poller.service import PollerService
+from services.poller.tracking import Shipment
+from shared.infra.periodic import every, sleep_unless
 
 log = logging.getLogger(__name__)
 
@@ -52,47 +41,6 @@ class WorkerSettings:
     idle_interval: float
 
 
-def decide(outcome: TrackOutcome, policy: PollingPolicy, now: datetime) -> store.Decide:
-    """The pure decision one number's outcome makes about its shipment."""
-    if isinstance(outcome, ParsedShipment):
-        parsed = outcome
-
-        def observed(shipment: Shipment, known: frozenset[str]) -> Result:
-            return tracking.observe(shipment, parsed, known, policy, now)
-
-        return observed
-    if isinstance(outcome, NotFound | InvalidNumber):
-        detail = outcome.detail
-        verdict = tracking.not_found if isinstance(outcome, NotFound) else tracking.rejected
-
-        def answered(shipment: Shipment, _known: frozenset[str]) -> Result:
-            return verdict(shipment, detail, policy, now)
-
-        return answered
-    retry_after = outcome.retry_after if isinstance(outcome, RateLimited | CarrierDown) else None
-
-    def failed(shipment: Shipment, _known: frozenset[str]) -> Result:
-        return tracking.failed(shipment, retry_after, policy, now)
-
-    return failed
-
-
-def result_label(outcome: TrackOutcome, result: Result) -> str:
-    """The ``result`` label of the polls metric."""
-    if isinstance(outcome, ParsedShipment):
-        return "updated" if result.events else "unchanged"
-    if isinstance(outcome, NotFound):
-        return "not_found"
-    if isinstance(outcome, InvalidNumber):
-        return "invalid"
-    return "failed"
-
-
-def count_events(metrics: PollerMetrics, result: Result) -> None:
-    for event in result.events:
-        metrics.events.labels(event.type).inc()
-
-
 class CarrierWorker:
     """Polls one carrier's due shipments, ``concurrency`` calls at a time."""
 
@@ -100,18 +48,14 @@ class CarrierWorker:
         self,
         gateway: CarrierGateway,
         *,
-        pool: asyncpg.Pool,
-        policy: PollingPolicy,
-        clock: Clock,
+        service: PollerService,
         metrics: PollerMetrics,
         concurrency: int,
         settings: WorkerSettings,
     ) -> None:
         self.gateway = gateway
         self.carrier = gateway.carrier
-        self._pool = pool
-        self._policy = policy
-        self._clock = clock
+        self._service = service
         self._metrics = metrics
         self._settings = settings
         self._slots = asyncio.Semaphore(concurrency)
@@ -141,8 +85,7 @@ class CarrierWorker:
                 if not started:
                     self._slots.release()
             if not started:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self._settings.idle_interval)
+                await sleep_unless(stop, self._settings.idle_interval)
 
     async def _start_batch(self, stop: asyncio.Event) -> bool:
         """Claim a batch and poll it in the background; False when there is nothing to do."""
@@ -155,11 +98,9 @@ class CarrierWorker:
             return False
         batch: list[Shipment] = []
         try:
-            batch = await store.claim(
-                self._pool,
+            batch = await self._service.claim(
                 self.carrier,
                 self.gateway.client.max_batch,
-                now=self._clock.now(),
                 lease=self._settings.lease,
                 worker=self._settings.worker_id,
             )
@@ -192,28 +133,14 @@ class CarrierWorker:
     async def _record(self, shipment: Shipment, answer: Answer) -> None:
         """Write one shipment's answer (its own transaction, under its row lock)."""
         outcome = answer.outcomes.get(shipment.tracking_number) or Malformed("no outcome")
-        now = self._clock.now()
         try:
-            result = await store.apply(
-                self._pool,
-                shipment.shipment_id,
-                shipment.generation,
-                decide(outcome, self._policy, now),
-                source="poll",
-                raw=answer.raw,
-                outcome=type(outcome).__name__,
-                now=now,
-            )
+            await self._service.record_poll(shipment, outcome, answer.raw)
         except OUTAGES as exc:
             log.warning(
                 "could not record a poll; it is retried when the lease ends: %s",
                 type(exc).__name__,
                 extra={"shipment_id": shipment.shipment_id, "order_id": shipment.order_id},
             )
-            return
-        if result is not None:
-            count_events(self._metrics, result)
-            self._metrics.polls.labels(self.carrier, result_label(outcome, result)).inc()
 
     def _count_problems(self, answer: Answer) -> None:
         for outcome in answer.outcomes.values():
@@ -234,15 +161,13 @@ class Poller:
         workers: list[CarrierWorker],
         *,
         http: httpx.AsyncClient,
-        pool: asyncpg.Pool,
-        clock: Clock,
+        service: PollerService,
         metrics: PollerMetrics,
         stats_interval: float,
     ) -> None:
         self.workers = workers
         self._http = http
-        self._pool = pool
-        self._clock = clock
+        self._service = service
         self._metrics = metrics
         self._stats_interval = stats_interval
 
@@ -255,26 +180,23 @@ class Poller:
 
     async def refresh_gauges(self) -> None:
         """Shipments by status, poll lag and breaker state, from the database now."""
-        rows = await store.active_by_status(self._pool)
+        backlog = await self._service.backlog([w.carrier for w in self.workers])
         self._metrics.shipments.clear()
-        for carrier, status, count in rows:
+        for carrier, status, count in backlog.active:
             self._metrics.shipments.labels(carrier, status).set(count)
-        now = self._clock.now()
         for worker in self.workers:
-            oldest = await store.oldest_due(self._pool, worker.carrier, now)
-            lag = (now - oldest).total_seconds() if oldest else 0.0
-            self._metrics.poll_lag.labels(worker.carrier).set(lag)
+            self._metrics.poll_lag.labels(worker.carrier).set(backlog.lag[worker.carrier])
             closed = worker.gateway.breaker.state is State.CLOSED
             self._metrics.breaker_open.labels(worker.carrier).set(0 if closed else 1)
 
     async def _gauges(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.refresh_gauges()
-            except OUTAGES as exc:
-                log.warning("gauges not refreshed: %s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._stats_interval)
+        await every(self._stats_interval, stop, self._refresh_logged)
+
+    async def _refresh_logged(self) -> None:
+        try:
+            await self.refresh_gauges()
+        except OUTAGES as exc:
+            log.warning("gauges not refreshed: %s", type(exc).__name__)
 
 
 async def _unless_stopped(waiting: Coroutine[Any, Any, float], stop: asyncio.Event) -> float | None:

@@ -14,16 +14,19 @@ import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from services.sla.calendar import BusinessCalendar
 from services.sla.deadlines import (
+    customer_ship_promise,
     delivery_late_at,
     dispute_documents_deadline,
     dispute_documents_due_at,
+    dispute_documents_overdue_at,
+    dispute_late_report_from,
     expected_delivery_date,
     order_unconfirmed_at,
     ship_by_deadline,
@@ -31,7 +34,6 @@ from services.sla.deadlines import (
     tracking_stalled_at,
 )
 from services.sla.escalation import next_escalation
-from services.sla.localtime import shift
 from services.sla.rules import SlaRules
 from shared.contracts.events import (
     DisputeDocument,
@@ -41,14 +43,17 @@ from shared.contracts.events import (
     MissingShipment,
     Severity,
     SlaCarrierException,
+    SlaDelivered,
     SlaDeliveredDisputed,
     SlaDeliveryLate,
     SlaDisputeDocumentsDue,
     SlaDisputeDocumentsOverdue,
+    SlaDisputeDocumentsReceived,
     SlaKind,
     SlaOrderUnconfirmed,
     SlaResolved,
     SlaShipByMissed,
+    SlaShipPromiseMissed,
     SlaTrackingStalled,
 )
 from shared.contracts.statuses import TrackingStatus
@@ -95,6 +100,11 @@ def resolved_event_id(order_id: str, kind: SlaKind) -> str:
     return str(uuid.uuid5(_EVENT_IDS, f"{order_id}/{kind}/resolved"))
 
 
+def notice_event_id(order_id: str, kind: SlaKind, subject: str) -> str:
+    """The id of the notice ``kind`` about ``subject`` (a shipment or a case)."""
+    return str(uuid.uuid5(_EVENT_IDS, f"{order_id}/{kind}/{subject}"))
+
+
 class OrderState(StrEnum):
     """Where an order stands, for dashboards (``parcelwatch_sla_open_orders``)."""
 
@@ -107,6 +117,8 @@ class OrderState(StrEnum):
     DISPUTED = "disputed"
     RETURNED = "returned"
     CANCELLED = "cancelled"
+    DECLINED = "declined"
+    """The payment was declined: the order will not ship."""
 
 
 _LOST = re.compile(r"\b(lost|missing|cannot be located|not located)\b", re.IGNORECASE)
@@ -160,6 +172,12 @@ class ShipmentFacts:
     estimated_delivery: date | None = None
     delivered_at: datetime | None = None
     """As the carrier reported it in ``tracking.status_changed``."""
+    signed_by: str | None = None
+    delivery_reported: bool = False
+    """A ``tracking.status_changed`` into ``delivered`` came (with the carrier's delivery
+    time and signature, when it gives them)."""
+    window: "DeliveryWindow | None" = None
+    """The documents window fixed when the delivery was announced."""
 
     @property
     def trackable(self) -> bool:
@@ -185,6 +203,8 @@ class DisputeFacts:
     resolution: DisputeResolution | None = None
     expected_delivery: date | None = None
     documents_deadline: datetime | None = None
+    documents_noticed: bool = False
+    """``sla.dispute_documents_received`` was emitted for the case."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +227,7 @@ class OrderFacts:
     details: OrderDetails | None = None
     confirmed_at: datetime | None = None
     cancelled_at: datetime | None = None
+    payment_declined_at: datetime | None = None
     shipments: tuple[ShipmentFacts, ...] = ()
     disputes: tuple[DisputeFacts, ...] = ()
     breaches: Mapping[SlaKind, Breach] = field(default_factory=dict)
@@ -221,6 +242,7 @@ class Timers:
 
     confirmation_due_at: datetime | None = None
     ship_by_due_at: datetime | None = None
+    ship_promise_due_at: datetime | None = None
     delivery_due_at: datetime | None = None
     stall_due_at: datetime | None = None
     documents_reminder_at: datetime | None = None
@@ -231,6 +253,7 @@ class Timers:
 _TIMER_OF: dict[SlaKind, str] = {
     K.ORDER_UNCONFIRMED: "confirmation_due_at",
     K.SHIP_BY_MISSED: "ship_by_due_at",
+    K.SHIP_PROMISE_MISSED: "ship_promise_due_at",
     K.DELIVERY_LATE: "delivery_due_at",
     K.TRACKING_STALLED: "stall_due_at",
     K.DISPUTE_DOCUMENTS_DUE: "documents_reminder_at",
@@ -246,7 +269,10 @@ class Emission:
     data: EventData
     kind: SlaKind
     severity: Severity | None
-    """The tier of a breach event; ``None`` for ``sla.resolved``."""
+    """The tier of a breach event; ``None`` for ``sla.resolved`` and notices."""
+    notice: bool = False
+    subject: str = ""
+    """The shipment or case a notice is about."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,14 +285,29 @@ class DisputeDeadline:
 
 
 @dataclass(frozen=True, slots=True)
+class DeliveryWindow:
+    """The documents window of a delivered shipment, fixed when its delivery is announced,
+    so a later dispute is held to the date the customer was told."""
+
+    shipment_id: str
+    expected_delivery: date
+    deadline: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Assessment:
     state: OrderState
     ship_by_deadline: datetime | None = None
+    ship_promise: datetime | None = None
+    """The customer's promise (:func:`~services.sla.deadlines.customer_ship_promise`)."""
     timers: Timers = Timers()
     emissions: tuple[Emission, ...] = ()
     breaches: tuple[Breach, ...] = ()
     """Breach records raised, escalated or resolved by this assessment."""
     dispute_deadlines: tuple[DisputeDeadline, ...] = ()
+    delivery_windows: tuple[DeliveryWindow, ...] = ()
+    documents_noticed: tuple[str, ...] = ()
+    """Cases whose ``sla.dispute_documents_received`` this assessment emitted."""
 
 
 # --- the rules --------------------------------------------------------------------------
@@ -282,6 +323,7 @@ class _Context:
     seller_zone: ZoneInfo
     customer_zone: ZoneInfo
     ship_by_deadline: datetime | None
+    ship_promise: datetime | None
 
     def shipment(self, shipment_id: str | None) -> ShipmentFacts | None:
         return next((s for s in self.facts.shipments if s.shipment_id == shipment_id), None)
@@ -314,7 +356,8 @@ class _Context:
         }
 
     def documents_deadline(self, dispute: DisputeFacts) -> DisputeDeadline | None:
-        """The case's fixed deadline, or the one it gets if accepted now."""
+        """The case's fixed deadline, or the one it gets if accepted now: the window
+        announced with the delivery, else one computed from the shipment now."""
         if dispute.documents_deadline is not None and dispute.expected_delivery is not None:
             return DisputeDeadline(
                 dispute.case_id, dispute.expected_delivery, dispute.documents_deadline
@@ -322,13 +365,18 @@ class _Context:
         shipment = self.shipment(dispute.shipment_id)
         if shipment is None or shipment.status is not S.DELIVERED:
             return None
+        window = shipment.window or self.delivery_window(shipment)
+        return DisputeDeadline(dispute.case_id, window.expected_delivery, window.deadline)
+
+    def delivery_window(self, shipment: ShipmentFacts) -> DeliveryWindow:
+        """The documents window of a delivered shipment, computed now."""
         expected = expected_delivery_date(
             shipment.estimated_delivery, shipment.delivery_time, self.customer_zone
         )
         deadline = dispute_documents_deadline(
             expected, calendar=self.calendar, zone=self.seller_zone, rules=self.rules
         )
-        return DisputeDeadline(dispute.case_id, expected, deadline)
+        return DeliveryWindow(shipment.shipment_id, expected, deadline)
 
 
 @dataclass(frozen=True, slots=True)
@@ -415,6 +463,30 @@ class _ShipBy(_Rule):
         if deadline is not None and shipped_at <= deadline:
             return "shipped before the deadline; the scan was reported late"
         return "shipped"
+
+
+class _ShipPromise(_Rule):
+    """The customer's promise: the "not shipped yet" e-mail waits for it."""
+
+    kind = K.SHIP_PROMISE_MISSED
+
+    def watch(self, ctx: _Context) -> _Watch | None:
+        promise = ctx.ship_promise
+        if promise is None:
+            return None
+        shipped_at = ctx.shipped_at
+        if shipped_at is not None and shipped_at <= promise:
+            return None
+        return _Watch(ship_by_missed_at(promise, ctx.rules))
+
+    def event(self, ctx: _Context, subject: str | None, severity: Severity) -> EventData:
+        assert ctx.ship_promise is not None
+        return SlaShipPromiseMissed(
+            **ctx.common(severity), promised_by=ctx.ship_promise, large=ctx.details.large
+        )
+
+    def cleared(self, ctx: _Context, breach: Breach) -> str | None:
+        return None if ctx.shipped_at is None else "shipped"
 
 
 class _ParcelRule(_Rule):
@@ -516,41 +588,63 @@ class _DisputeRule(_Rule):
             key=lambda dispute: dispute.reported_at or ctx.now,
         )
 
-    def accepted(self, ctx: _Context) -> tuple[DisputeFacts, DisputeDeadline] | None:
-        """The case of the ``delivered_disputed`` breach, if it is still open."""
-        breach = ctx.facts.breaches.get(K.DELIVERED_DISPUTED)
-        dispute = ctx.dispute(breach.subject) if breach else None
-        if dispute is None or dispute.resolution is not None:
-            return None
-        deadline = ctx.documents_deadline(dispute)
-        return None if deadline is None else (dispute, deadline)
-
-    def payload(self, ctx: _Context, case_id: str | None, severity: Severity) -> dict[str, Any]:
-        dispute = ctx.dispute(case_id)
-        assert dispute is not None and dispute.shipment_id is not None
-        shipment = ctx.shipment(dispute.shipment_id)
-        deadline = ctx.documents_deadline(dispute)
-        assert shipment is not None and deadline is not None
-        return {
-            **ctx.common(severity),
-            "case_id": dispute.case_id,
-            "shipment_id": shipment.shipment_id,
-            "carrier": shipment.carrier,
-            "tracking_number": shipment.tracking_number,
-            "documents_due": deadline.deadline,
-        }
-
-    def missing(self, ctx: _Context, case_id: str | None) -> list[DisputeDocument]:
-        dispute = ctx.dispute(case_id)
-        assert dispute is not None
-        return sorted(REQUIRED_DOCUMENTS - dispute.documents)
-
     def cleared(self, ctx: _Context, breach: Breach) -> str | None:
         dispute = ctx.dispute(breach.subject)
         assert dispute is not None
         if dispute.resolution is not None:
             return f"dispute resolved: {dispute.resolution}"
-        return "documents received" if not self.missing(ctx, breach.subject) else None
+        return "documents received" if not missing_documents(ctx, breach.subject) else None
+
+
+def accepted_case(ctx: _Context) -> "_Accepted | None":
+    """The case of the ``delivered_disputed`` breach, if it is still open."""
+    breach = ctx.facts.breaches.get(K.DELIVERED_DISPUTED)
+    dispute = ctx.dispute(breach.subject) if breach else None
+    if breach is None or dispute is None or dispute.resolution is not None:
+        return None
+    deadline = ctx.documents_deadline(dispute)
+    return None if deadline is None else _Accepted(dispute, deadline, breach.raised_at)
+
+
+def dispute_payload(ctx: _Context, case_id: str | None, severity: Severity) -> dict[str, Any]:
+    """The fields every dispute event carries."""
+    dispute = ctx.dispute(case_id)
+    assert dispute is not None and dispute.shipment_id is not None
+    shipment = ctx.shipment(dispute.shipment_id)
+    deadline = ctx.documents_deadline(dispute)
+    assert shipment is not None and deadline is not None
+    return {
+        **ctx.common(severity),
+        "case_id": dispute.case_id,
+        "shipment_id": shipment.shipment_id,
+        "carrier": shipment.carrier,
+        "tracking_number": shipment.tracking_number,
+        "documents_due": deadline.deadline,
+    }
+
+
+def missing_documents(ctx: _Context, case_id: str | None) -> list[DisputeDocument]:
+    dispute = ctx.dispute(case_id)
+    assert dispute is not None
+    return sorted(REQUIRED_DOCUMENTS - dispute.documents)
+
+
+@dataclass(frozen=True, slots=True)
+class _Accepted:
+    """The open, accepted case: when it was accepted and its fixed deadline."""
+
+    dispute: DisputeFacts
+    deadline: DisputeDeadline
+    accepted_at: datetime
+
+    def late_report(self, ctx: _Context) -> bool:
+        """Accepted with less than one business day of the window left, or after it."""
+        return is_late_report(self.deadline.deadline, self.accepted_at, ctx.seller_zone)
+
+
+def is_late_report(deadline: datetime, accepted_at: datetime, zone: ZoneInfo) -> bool:
+    """Whether a dispute accepted at ``accepted_at`` is a late report for ``deadline``."""
+    return accepted_at >= dispute_late_report_from(deadline, zone)
 
 
 class _Disputed(_DisputeRule):
@@ -567,9 +661,12 @@ class _Disputed(_DisputeRule):
         deadline = ctx.documents_deadline(dispute)
         assert shipment is not None and deadline is not None
         return SlaDeliveredDisputed(
-            **self.payload(ctx, subject, severity),
+            **dispute_payload(ctx, subject, severity),
             delivered_at=shipment.delivery_time,
             expected_delivery=deadline.expected_delivery,
+            delivery_description=shipment.status_description,
+            signed_by=shipment.signed_by,
+            late_report=is_late_report(deadline.deadline, ctx.now, ctx.seller_zone),
         )
 
     def cleared(self, ctx: _Context, breach: Breach) -> str | None:
@@ -582,20 +679,25 @@ class _DocumentsDue(_DisputeRule):
     kind = K.DISPUTE_DOCUMENTS_DUE
 
     def watch(self, ctx: _Context) -> _Watch | None:
-        accepted = self.accepted(ctx)
-        if accepted is None or not self.missing(ctx, accepted[0].case_id):
+        accepted = accepted_case(ctx)
+        if accepted is None or not missing_documents(ctx, accepted.dispute.case_id):
             return None
-        dispute, deadline = accepted
-        if ctx.now > deadline.deadline:
+        if ctx.now > accepted.deadline.deadline or accepted.late_report(ctx):
             return None  # too late for a reminder: the overdue rule speaks
         reminder = dispute_documents_due_at(
-            deadline.expected_delivery, calendar=ctx.calendar, zone=ctx.seller_zone, rules=ctx.rules
+            accepted.deadline.expected_delivery,
+            calendar=ctx.calendar,
+            zone=ctx.seller_zone,
+            rules=ctx.rules,
         )
-        return _Watch(reminder, dispute.case_id)
+        if reminder <= accepted.accepted_at:
+            return None  # the request itself is fresh: no reminder in the same breath
+        return _Watch(reminder, accepted.dispute.case_id)
 
     def event(self, ctx: _Context, subject: str | None, severity: Severity) -> EventData:
         return SlaDisputeDocumentsDue(
-            **self.payload(ctx, subject, severity), missing_documents=self.missing(ctx, subject)
+            **dispute_payload(ctx, subject, severity),
+            missing_documents=missing_documents(ctx, subject),
         )
 
 
@@ -603,21 +705,28 @@ class _DocumentsOverdue(_DisputeRule):
     kind = K.DISPUTE_DOCUMENTS_OVERDUE
 
     def watch(self, ctx: _Context) -> _Watch | None:
-        accepted = self.accepted(ctx)
-        if accepted is None or not self.missing(ctx, accepted[0].case_id):
+        accepted = accepted_case(ctx)
+        if accepted is None or not missing_documents(ctx, accepted.dispute.case_id):
             return None
-        dispute, deadline = accepted
-        return _Watch(shift(deadline.deadline, timedelta(seconds=1)), dispute.case_id)
+        due_at = dispute_documents_overdue_at(
+            accepted.deadline.deadline,
+            accepted.accepted_at,
+            calendar=ctx.calendar,
+            zone=ctx.seller_zone,
+        )
+        return _Watch(due_at, accepted.dispute.case_id)
 
     def event(self, ctx: _Context, subject: str | None, severity: Severity) -> EventData:
         return SlaDisputeDocumentsOverdue(
-            **self.payload(ctx, subject, severity), missing_documents=self.missing(ctx, subject)
+            **dispute_payload(ctx, subject, severity),
+            missing_documents=missing_documents(ctx, subject),
         )
 
 
 RULES: tuple[_Rule, ...] = (
     _Unconfirmed(),
     _ShipBy(),
+    _ShipPromise(),
     _CarrierException(),
     _Late(),
     _Stalled(),
@@ -657,6 +766,7 @@ def assess(
 
     def resolve(breach: Breach, reason: str) -> None:
         changed[breach.kind] = replace(breach, resolved_at=now, resolution=reason)
+        shipment = next((s for s in facts.shipments if s.shipment_id == breach.subject), None)
         emissions.append(
             Emission(
                 resolved_event_id(facts.order_id, breach.kind),
@@ -666,22 +776,24 @@ def assess(
                     resolved_kind=breach.kind,
                     reason=reason,
                     resolved_at=now,
+                    latest_status=shipment.status if shipment else None,
                 ),
                 breach.kind,
                 None,
             )
         )
 
-    if facts.cancelled_at is not None:
+    stopped = _stopped(facts)
+    if stopped is not None:
+        state, why = stopped
         for breach in facts.breaches.values():
             if breach.resolved_at is None:
-                resolve(breach, "order cancelled")
-        return Assessment(
-            OrderState.CANCELLED, emissions=tuple(emissions), breaches=tuple(changed.values())
-        )
+                resolve(breach, why)
+        return Assessment(state, emissions=tuple(emissions), breaches=tuple(changed.values()))
 
     calendar = calendar_of(details)
     seller_zone = ZoneInfo(details.seller_time_zone)
+    confirmed_at = facts.confirmed_at
     ctx = _Context(
         facts=facts,
         details=details,
@@ -691,15 +803,18 @@ def assess(
         seller_zone=seller_zone,
         customer_zone=ZoneInfo(details.customer_time_zone),
         ship_by_deadline=None
-        if facts.confirmed_at is None
+        if confirmed_at is None
         else ship_by_deadline(
-            facts.confirmed_at,
-            large=details.large,
-            calendar=calendar,
-            zone=seller_zone,
-            rules=rules,
+            confirmed_at, large=details.large, calendar=calendar, zone=seller_zone, rules=rules
+        ),
+        ship_promise=None
+        if confirmed_at is None
+        else customer_ship_promise(
+            confirmed_at, large=details.large, calendar=calendar, zone=seller_zone, rules=rules
         ),
     )
+    windows = _delivery_windows(ctx)
+    emissions.extend(_delivered_notices(ctx, windows))
     timers: dict[str, datetime] = {}
     escalations: list[datetime] = []
     deadlines: list[DisputeDeadline] = []
@@ -753,13 +868,84 @@ def assess(
         )
         changed[rule.kind] = replace(breach, severity=escalation.severity, raised_at=now)
 
+    received = _documents_received(ctx)
+    if received is not None:
+        emissions.append(received)
+
     return Assessment(
         state=_state(facts),
         ship_by_deadline=ctx.ship_by_deadline,
+        ship_promise=ctx.ship_promise,
         timers=Timers(**timers, escalation_due_at=min(escalations, default=None)),
         emissions=tuple(emissions),
         breaches=tuple(changed.values()),
         dispute_deadlines=tuple(deadlines),
+        delivery_windows=tuple(windows),
+        documents_noticed=() if received is None else (received.subject,),
+    )
+
+
+def _stopped(facts: OrderFacts) -> tuple[OrderState, str] | None:
+    """An order that will not ship (cancelled, payment declined): its state and why."""
+    if facts.cancelled_at is not None:
+        return OrderState.CANCELLED, "order cancelled"
+    if facts.payment_declined_at is not None and facts.confirmed_at is None:
+        return OrderState.DECLINED, "payment declined"
+    return None
+
+
+def _delivery_windows(ctx: _Context) -> list[DeliveryWindow]:
+    """The documents windows to fix now: delivered shipments whose delivery was reported."""
+    return [
+        ctx.delivery_window(shipment)
+        for shipment in ctx.facts.shipments
+        if shipment.status is S.DELIVERED
+        and shipment.delivery_reported
+        and shipment.window is None
+        and shipment.delivery_time is not None
+    ]
+
+
+def _delivered_notices(ctx: _Context, windows: list[DeliveryWindow]) -> list[Emission]:
+    """``sla.delivered`` for each window fixed now, unless the customer already reported
+    a dispute (the dispute's messages then say more than the notice would)."""
+    if any(dispute.reported_at is not None for dispute in ctx.facts.disputes):
+        return []
+    notices = []
+    for window in windows:
+        shipment = ctx.shipment(window.shipment_id)
+        assert shipment is not None and shipment.delivery_time is not None
+        data = SlaDelivered(
+            **ctx.common(Severity.SELLER),
+            shipment_id=shipment.shipment_id,
+            carrier=shipment.carrier,
+            tracking_number=shipment.tracking_number,
+            delivered_at=shipment.delivery_time,
+            delivery_description=shipment.status_description,
+            signed_by=shipment.signed_by,
+            expected_delivery=window.expected_delivery,
+            documents_due=window.deadline,
+        )
+        event_id = notice_event_id(ctx.facts.order_id, K.DELIVERED, shipment.shipment_id)
+        notices.append(
+            Emission(event_id, data, K.DELIVERED, None, notice=True, subject=shipment.shipment_id)
+        )
+    return notices
+
+
+def _documents_received(ctx: _Context) -> Emission | None:
+    """``sla.dispute_documents_received`` once every document of the open case is in."""
+    accepted = accepted_case(ctx)
+    if accepted is None or accepted.dispute.documents_noticed:
+        return None
+    case_id = accepted.dispute.case_id
+    if missing_documents(ctx, case_id):
+        return None
+    late = accepted.late_report(ctx) or K.DISPUTE_DOCUMENTS_OVERDUE in ctx.facts.breaches
+    data = SlaDisputeDocumentsReceived(**dispute_payload(ctx, case_id, Severity.SELLER), late=late)
+    event_id = notice_event_id(ctx.facts.order_id, K.DISPUTE_DOCUMENTS_RECEIVED, case_id)
+    return Emission(
+        event_id, data, K.DISPUTE_DOCUMENTS_RECEIVED, None, notice=True, subject=case_id
     )
 
 

@@ -24,6 +24,13 @@ def _supported() -> dict[str, list[str]]:
     return holidays.list_supported_countries()
 
 
+def load_calendars() -> None:
+    """Load the ``holidays`` package's calendars now: the first use imports every country's
+    module (half a second, seconds on a busy machine), which the service does at start,
+    not on its first order event."""
+    _supported()
+
+
 @lru_cache(maxsize=4096)
 def _public_holidays(country: str, subdivision: str | None, year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year))

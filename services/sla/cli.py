@@ -13,7 +13,11 @@ from zoneinfo import ZoneInfo
 import click
 
 from services.sla.calendar import BusinessCalendar
-from services.sla.deadlines import dispute_documents_deadline, ship_by_deadline
+from services.sla.deadlines import (
+    customer_ship_promise,
+    dispute_documents_deadline,
+    ship_by_deadline,
+)
 from services.sla.localtime import UnknownTimeZone, time_zone
 from services.sla.rules import SlaRules
 
@@ -100,13 +104,27 @@ def sla() -> None:
 )
 @_seller_options
 @click.option("--large", is_flag=True, help="The order contains a large item.")
+@click.option(
+    "--audience",
+    type=click.Choice(["seller", "customer"]),
+    default="seller",
+    show_default=True,
+    help="seller: the deadline (13:00 cutoff) behind seller and ops breaches; customer: the "
+    "help page's promise, end of the first business day after the confirmation day.",
+)
 def ship_by(
-    confirmed_at: datetime, country: str, subdivision: str | None, zone: ZoneInfo, large: bool
+    confirmed_at: datetime,
+    country: str,
+    subdivision: str | None,
+    zone: ZoneInfo,
+    large: bool,
+    audience: str,
 ) -> None:
-    """The ship-by deadline of an order."""
+    """The ship-by deadline of an order, for the seller or as promised to the customer."""
+    deadline_of = ship_by_deadline if audience == "seller" else customer_ship_promise
     with _bad_input():
         calendar = BusinessCalendar(country, subdivision)
-        deadline = ship_by_deadline(
+        deadline = deadline_of(
             confirmed_at, large=large, calendar=calendar, zone=zone, rules=SlaRules()
         )
     click.echo(deadline.isoformat())

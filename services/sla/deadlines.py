@@ -4,7 +4,7 @@ Deadlines fall at 23:59:59 local time of a business day (see :func:`end_of_day`)
 durations are elapsed time, so they stay exact across DST changes.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.sla.calendar import BusinessCalendar
@@ -33,6 +33,26 @@ def ship_by_deadline(
         day0 = calendar.add_business_days(day0, 1)
     days = rules.ship_business_days_large if large else rules.ship_business_days
     return end_of_day(calendar.add_business_days(day0, days - 1), zone)
+
+
+def customer_ship_promise(
+    confirmed_at: datetime,
+    *,
+    large: bool,
+    calendar: BusinessCalendar,
+    zone: ZoneInfo,
+    rules: SlaRules,
+) -> datetime:
+    """What the help page tells the customer: "allow 1 business day from the order
+    confirmation" (2 for a large item).
+
+    23:59:59 in the seller's ``zone`` on the first (second) business day after the local
+    confirmation day, whatever the hour. Never earlier than :func:`ship_by_deadline`.
+    """
+    require_aware(confirmed_at, "confirmed_at")
+    days = rules.ship_business_days_large if large else rules.ship_business_days
+    confirmed_day = confirmed_at.astimezone(zone).date()
+    return end_of_day(calendar.add_business_days(confirmed_day, days), zone)
 
 
 def ship_by_missed_at(deadline: datetime, rules: SlaRules) -> datetime:
@@ -103,6 +123,27 @@ def dispute_documents_deadline(
     ``sla.dispute_documents_overdue`` fires once this instant has passed.
     """
     return end_of_day(_documents_day(expected_delivery, calendar, rules), zone)
+
+
+def dispute_late_report_from(documents_deadline: datetime, zone: ZoneInfo) -> datetime:
+    """From when a dispute is a *late report*: less than one business day of the window is
+    left (00:00 local on the deadline's day) or it has passed."""
+    return start_of_day(documents_deadline.astimezone(zone).date(), zone)
+
+
+def dispute_documents_overdue_at(
+    documents_deadline: datetime,
+    accepted_at: datetime,
+    *,
+    calendar: BusinessCalendar,
+    zone: ZoneInfo,
+) -> datetime:
+    """When missing documents are overdue: one second after the deadline, but never before
+    the end of the business day after the dispute was accepted, so a late report (asked
+    for the documents "as soon as possible") gets a business day before the reminder."""
+    accepted_day = accepted_at.astimezone(zone).date()
+    grace = end_of_day(calendar.add_business_days(accepted_day, 1), zone)
+    return shift(max(documents_deadline, grace), timedelta(seconds=1))
 
 
 def dispute_documents_due_at(

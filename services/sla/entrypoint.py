@@ -3,7 +3,9 @@
 import asyncio
 from pathlib import Path
 
-from services.sla import api
+from services.sla import analytics_api, api
+from services.sla.analytics_gauges import AnalyticsGauges
+from services.sla.calendar import load_calendars
 from services.sla.handlers import SlaHandlers
 from services.sla.marketplace import Calendars
 from services.sla.metrics import SlaMetrics
@@ -28,6 +30,7 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
     (the system clock unless ``CLOCK_SCALE`` accelerates time)."""
     clock = clock or settings.clock()
     service = await build_service(settings, name=NAME, migrations_dir=MIGRATIONS)
+    load_calendars()
     metrics = SlaMetrics(service.metrics.registry)
     sla = SlaService(
         rules=settings.rules,
@@ -42,10 +45,11 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
         clock, positions, lag=metrics.watermark_lag, interval=settings.watermark_interval
     )
     handlers = SlaHandlers(sla, watermark)
-    service.consume(topics.ORDERS, purpose=PURPOSES[topics.ORDERS], handlers=handlers.orders())
-    service.consume(
-        topics.TRACKING, purpose=PURPOSES[topics.TRACKING], handlers=handlers.tracking()
-    )
+    for topic, by_type in (
+        (topics.ORDERS, handlers.orders()),
+        (topics.TRACKING, handlers.tracking()),
+    ):
+        service.consume(topic, purpose=PURPOSES[topic], handlers=by_type, prepare=handlers.lock)
     sweeper = Sweeper(
         service.pool,
         sla,
@@ -57,6 +61,7 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
     )
     census = Census(service.pool, metrics, interval=settings.census_interval)
     gauges = ScorecardGauges(service.pool, clock, metrics, interval=settings.scorecard_interval)
+    analytics = AnalyticsGauges(service.pool, clock, metrics, interval=settings.analytics_interval)
 
     async def follow_consumers(stop: asyncio.Event) -> None:
         try:
@@ -64,6 +69,7 @@ async def build_app(settings: SlaSettings, clock: Clock | None = None) -> Servic
         finally:
             await positions.close()
 
-    service.tasks += [follow_consumers, sweeper.run, census.run, gauges.run]
+    service.tasks += [follow_consumers, sweeper.run, census.run, gauges.run, analytics.run]
     service.http.include_router(api.router(service.pool, clock, settings.api_token))
+    service.http.include_router(analytics_api.router(service.pool, clock, settings.api_token))
     return service

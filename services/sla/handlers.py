@@ -1,15 +1,17 @@
 """Consumers of ``orders.v1`` and ``tracking.v1``: record the fact, then reassess the order.
 
 Each handler runs inside the transaction that also claims the event id in the inbox, so
-the fact, the new SLA state and the events it causes commit together, once. Facts are
+the fact, the new SLA state, the events it causes and the carrier performance rollup
+commit together, once; the consumer's ``prepare`` (:meth:`SlaHandlers.lock`) has locked the
+order first. Facts are
 kept whatever order they arrive in (tracking before the order, a confirmation without the
 placement); rules that need the order's details wait for them.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from services.sla import store
+from services.sla import journeys, store
 from services.sla.calendar import UnknownCalendar
 from services.sla.service import SlaService
 from services.sla.tracking import derive_state, first_shipped_at, status_description
@@ -20,6 +22,7 @@ from shared.contracts.events import (
     DisputeResolved,
     OrderCancelled,
     OrderConfirmed,
+    OrderPaymentDeclined,
     OrderPlaced,
     ShipmentRegistered,
     TrackingEvent,
@@ -42,12 +45,18 @@ class SlaHandlers:
         self._sla = sla
         self._clock = clock
 
+    async def lock(self, conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
+        """Lock the orders of ``events`` (a batch: all at once, in one order), before their
+        handlers run: the consumers of both topics then never deadlock on each other."""
+        await store.lock_orders(conn, [event.data.order_id for event in events])
+
     def orders(self) -> dict[str, Handler]:
         return {
-            OrderPlaced.event_type: self._handler(self._order),
-            OrderConfirmed.event_type: self._handler(self._order),
+            OrderPlaced.event_type: self._handler(self._order, moves_journeys=True),
+            OrderConfirmed.event_type: self._handler(self._order, moves_journeys=True),
             OrderCancelled.event_type: self._handler(self._cancelled),
-            ShipmentRegistered.event_type: self._handler(self._registered),
+            OrderPaymentDeclined.event_type: self._handler(self._payment_declined),
+            ShipmentRegistered.event_type: self._handler(self._registered, moves_journeys=True),
             DeliveryDisputed.event_type: self._handler(self._disputed),
             DisputeDocumentsReceived.event_type: self._handler(self._documents),
             DisputeResolved.event_type: self._handler(self._resolved),
@@ -55,15 +64,23 @@ class SlaHandlers:
 
     def tracking(self) -> dict[str, Handler]:
         return {
-            TrackingEvent.event_type: self._handler(self._scan),
-            TrackingStatusChanged.event_type: self._handler(self._status_changed),
-            TrackingNumberInvalid.event_type: self._handler(self._invalid_number),
+            TrackingEvent.event_type: self._handler(self._scan, moves_journeys=True),
+            TrackingStatusChanged.event_type: self._handler(
+                self._status_changed, moves_journeys=True
+            ),
+            TrackingNumberInvalid.event_type: self._handler(
+                self._invalid_number, moves_journeys=True
+            ),
         }
 
-    def _handler(self, record: _Record) -> Handler:
+    def _handler(self, record: _Record, *, moves_journeys: bool = False) -> Handler:
+        """Record, reassess; ``moves_journeys``: the fact may change how a carrier journey
+        counts (lane, carrier, scans, estimate, delivery)."""
+
         async def handle(conn: Connection, event: CloudEvent[Any]) -> None:
-            await store.lock_order(conn, event.data.order_id)
             await record(conn, event)
+            if moves_journeys:
+                await journeys.refresh(conn, event.data.order_id)
             await self._sla.reassess(conn, [event.data.order_id], self._clock.now())
 
         return handle
@@ -82,6 +99,11 @@ class SlaHandlers:
 
     async def _cancelled(self, conn: Connection, event: CloudEvent[OrderCancelled]) -> None:
         await store.save_cancellation(conn, event.data.order_id, event.data.cancelled_at)
+
+    async def _payment_declined(
+        self, conn: Connection, event: CloudEvent[OrderPaymentDeclined]
+    ) -> None:
+        await store.save_payment_declined(conn, event.data)
 
     async def _registered(self, conn: Connection, event: CloudEvent[ShipmentRegistered]) -> None:
         await store.save_registration(conn, event.data)

@@ -4,8 +4,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from services.sla.assessment import OrderState
 
-OPEN_STATES: tuple[OrderState, ...] = tuple(s for s in OrderState if s is not OrderState.CANCELLED)
-"""The states an open order can be in: every state but cancelled."""
+OPEN_STATES: tuple[OrderState, ...] = tuple(
+    s for s in OrderState if s not in (OrderState.CANCELLED, OrderState.DECLINED)
+)
+"""The states an open order can be in: every state but cancelled and payment declined."""
 
 
 class SlaMetrics:
@@ -30,6 +32,13 @@ class SlaMetrics:
         self.resolved = Counter(
             "parcelwatch_sla_resolved_total",
             "SLA situations that cleared, by the kind that cleared.",
+            ["kind"],
+            registry=registry,
+        )
+        self.notices = Counter(
+            "parcelwatch_sla_notices_total",
+            "Notices emitted (a delivery with its documents window, a dispute's documents "
+            "all in), by kind.",
             ["kind"],
             registry=registry,
         )
@@ -58,5 +67,48 @@ class SlaMetrics:
             "on_time_delivery, dispute) over the trailing 7d and 30d windows; NaN while no "
             "order counts (refreshed every SLA_SCORECARD_INTERVAL).",
             ["rate", "window"],
+            registry=registry,
+        )
+        self.carrier_transit = Gauge(
+            "parcelwatch_sla_carrier_transit_seconds",
+            "Carrier transit time, first carrier scan to delivery, of the journeys that ended "
+            "in the last 7 days (quantile 0.5 and 0.9; NaN without a delivery; refreshed every "
+            "SLA_ANALYTICS_INTERVAL).",
+            ["carrier", "quantile"],
+            registry=registry,
+        )
+        self.carrier_first_scan = Gauge(
+            "parcelwatch_sla_carrier_first_scan_seconds",
+            "Time from the label to the first carrier scan, of the journeys that ended in the "
+            "last 7 days (quantile 0.5 and 0.9).",
+            ["carrier", "quantile"],
+            registry=registry,
+        )
+        self.carrier_ratio = Gauge(
+            "parcelwatch_sla_carrier_ratio",
+            "Carrier rates over the journeys that ended in the last 7 days: on_time (against "
+            "the first estimate), exception, delivery_attempt, return_to_sender; NaN while "
+            "none counts.",
+            ["carrier", "rate"],
+            registry=registry,
+        )
+        self.carrier_journeys = Gauge(
+            "parcelwatch_sla_carrier_journeys",
+            "Journeys that ended (delivered or returned to sender) in the last 7 days.",
+            ["carrier"],
+            registry=registry,
+        )
+        self.breaches_last_day = Gauge(
+            "parcelwatch_sla_breaches_last_day",
+            "Breaches first raised (change=opened) and resolved (change=resolved) in the last "
+            "24 hours, by kind.",
+            ["kind", "change"],
+            registry=registry,
+        )
+        self.disputes_last_week = Gauge(
+            "parcelwatch_sla_disputes_last_week",
+            "Delivered-but-disputed reports (change=reported) and resolutions "
+            "(change=resolved) in the last 7 days.",
+            ["change"],
             registry=registry,
         )

@@ -48,7 +48,9 @@ class SlaService:
             (new_event(e.data, SOURCE, event_id=e.event_id, time=now) for e in emissions),
         )
         for emission in emissions:
-            if emission.severity is None:
+            if emission.notice:
+                self._metrics.notices.labels(emission.kind.value).inc()
+            elif emission.severity is None:
                 self._metrics.resolved.labels(emission.kind.value).inc()
             else:
                 self._metrics.breaches.labels(emission.kind.value, emission.severity.value).inc()

@@ -64,6 +64,12 @@ class SlaSettings(ServiceSettings):
         validation_alias="SLA_SCORECARD_INTERVAL",
         description="Seconds between two refreshes of the marketplace scorecard gauges.",
     )
+    analytics_interval: float = Field(
+        60.0,
+        gt=0,
+        validation_alias="SLA_ANALYTICS_INTERVAL",
+        description="Seconds between two refreshes of the carrier performance and trend gauges.",
+    )
     marketplace_calendars: dict[str, CalendarOverrides] = Field(
         default_factory=dict,
         validation_alias="SLA_MARKETPLACE_CALENDARS",

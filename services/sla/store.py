@@ -1,11 +1,11 @@
 """PostgreSQL access of the sla service (schema ``sla``): facts in, assessments out.
 
-Every function takes a connection inside the caller's transaction. Writers of one order
-first call :func:`lock_order`, so the consumers of both topics and the sweeper never
-work on the same order at the same time.
+Every function takes a connection inside the caller's transaction. Writers first lock
+the orders they write (:func:`lock_orders`, or the sweeper's claims), so the consumers of
+both topics and the sweeper never work on the same order at the same time.
 """
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from services.sla.assessment import (
     Assessment,
     Breach,
+    DeliveryWindow,
     DisputeFacts,
     OrderDetails,
     OrderFacts,
@@ -26,6 +27,7 @@ from shared.contracts.events import (
     DisputeResolution,
     DisputeResolved,
     OrderConfirmed,
+    OrderPaymentDeclined,
     OrderPlaced,
     Severity,
     ShipmentRegistered,
@@ -40,12 +42,17 @@ from shared.infra.db import Connection
 # --- facts from events ------------------------------------------------------------------
 
 
-async def lock_order(conn: Connection, order_id: str) -> None:
-    """Create the order's row if this is its first event, and lock it."""
+async def lock_orders(conn: Connection, order_ids: Collection[str]) -> None:
+    """Create the rows of orders seen for the first time, and lock every one, in order-id
+    order: two transactions locking overlapping sets this way never deadlock."""
+    ids = sorted(set(order_ids))
     await conn.execute(
-        "INSERT INTO orders (order_id) VALUES ($1) ON CONFLICT (order_id) DO NOTHING", order_id
+        "INSERT INTO orders (order_id) SELECT unnest($1::text[]) ON CONFLICT (order_id) DO NOTHING",
+        ids,
     )
-    await conn.execute("SELECT 1 FROM orders WHERE order_id = $1 FOR UPDATE", order_id)
+    await conn.execute(
+        "SELECT 1 FROM orders WHERE order_id = ANY($1::text[]) ORDER BY order_id FOR UPDATE", ids
+    )
 
 
 async def save_order(conn: Connection, data: OrderPlaced | OrderConfirmed) -> None:
@@ -54,7 +61,8 @@ async def save_order(conn: Connection, data: OrderPlaced | OrderConfirmed) -> No
     await conn.execute(
         "UPDATE orders SET seller_id = $2, seller_country = $3, seller_subdivision = $4,"
         " seller_time_zone = $5, customer_time_zone = $6, marketplace = $7, large = $8,"
-        " placed_at = $9, confirmed_at = COALESCE(confirmed_at, $10) WHERE order_id = $1",
+        " placed_at = $9, confirmed_at = COALESCE(confirmed_at, $10), customer_country = $11"
+        " WHERE order_id = $1",
         data.order_id,
         data.seller.id,
         data.seller.country,
@@ -65,6 +73,7 @@ async def save_order(conn: Connection, data: OrderPlaced | OrderConfirmed) -> No
         any(item.large for item in data.items),
         data.placed_at,
         confirmed_at,
+        data.customer.country,
     )
 
 
@@ -73,6 +82,15 @@ async def save_cancellation(conn: Connection, order_id: str, cancelled_at: datet
         "UPDATE orders SET cancelled_at = COALESCE(cancelled_at, $2) WHERE order_id = $1",
         order_id,
         cancelled_at,
+    )
+
+
+async def save_payment_declined(conn: Connection, data: OrderPaymentDeclined) -> None:
+    await conn.execute(
+        "UPDATE orders SET payment_declined_at = COALESCE(payment_declined_at, $2)"
+        " WHERE order_id = $1",
+        data.order_id,
+        data.declined_at,
     )
 
 
@@ -119,17 +137,21 @@ async def save_invalid_number(conn: Connection, data: TrackingNumberInvalid) -> 
 
 
 async def save_status_change(conn: Connection, data: TrackingStatusChanged, at: datetime) -> None:
-    """Keep the carrier's first and latest estimates and reported delivery time (the
-    status itself comes from the scans)."""
+    """Keep the carrier's first and latest estimates, reported delivery time and signature,
+    and when the delivery was reported (the status itself comes from the scans)."""
     await _shipment(conn, data, data.occurred_at or at)
     await conn.execute(
         "UPDATE shipments SET estimated_delivery = COALESCE($3, estimated_delivery),"
         " first_estimated_delivery = COALESCE(first_estimated_delivery, $3),"
-        " delivered_at = COALESCE($4, delivered_at) WHERE order_id = $1 AND shipment_id = $2",
+        " delivered_at = COALESCE($4, delivered_at), signed_by = COALESCE($5, signed_by),"
+        " delivery_reported_at = COALESCE(delivery_reported_at, $6)"
+        " WHERE order_id = $1 AND shipment_id = $2",
         data.order_id,
         data.shipment_id,
         data.estimated_delivery,
         data.delivered_at,
+        data.signed_by,
+        at if data.status is TrackingStatus.DELIVERED else None,
     )
 
 
@@ -317,6 +339,7 @@ def _facts(row: Any, children: dict[str, list[Any]]) -> OrderFacts:
         details=details,
         confirmed_at=row["confirmed_at"],
         cancelled_at=row["cancelled_at"],
+        payment_declined_at=row["payment_declined_at"],
         shipments=tuple(
             ShipmentFacts(
                 shipment_id=s["shipment_id"],
@@ -331,6 +354,13 @@ def _facts(row: Any, children: dict[str, list[Any]]) -> OrderFacts:
                 shipped_at=s["shipped_at"],
                 estimated_delivery=s["estimated_delivery"],
                 delivered_at=s["delivered_at"],
+                signed_by=s["signed_by"],
+                delivery_reported=s["delivery_reported_at"] is not None,
+                window=None
+                if s["window_deadline"] is None
+                else DeliveryWindow(
+                    s["shipment_id"], s["window_expected_delivery"], s["window_deadline"]
+                ),
             )
             for s in sorted(children["shipments"], key=lambda s: s["first_seen_at"])
         ),
@@ -343,6 +373,7 @@ def _facts(row: Any, children: dict[str, list[Any]]) -> OrderFacts:
                 resolution=DisputeResolution(d["resolution"]) if d["resolution"] else None,
                 expected_delivery=d["expected_delivery"],
                 documents_deadline=d["documents_deadline"],
+                documents_noticed=d["documents_noticed_at"] is not None,
             )
             for d in children["disputes"]
         ),
@@ -352,25 +383,28 @@ def _facts(row: Any, children: dict[str, list[Any]]) -> OrderFacts:
 
 _SAVE_ORDERS = """
 UPDATE orders AS o SET
-    state = u.state, ship_by_deadline = u.ship_by_deadline,
+    state = u.state, ship_by_deadline = u.ship_by_deadline, ship_promise = u.ship_promise,
     confirmation_due_at = u.confirmation_due_at, ship_by_due_at = u.ship_by_due_at,
+    ship_promise_due_at = u.ship_promise_due_at,
     delivery_due_at = u.delivery_due_at, stall_due_at = u.stall_due_at,
     documents_reminder_at = u.documents_reminder_at,
     documents_overdue_at = u.documents_overdue_at, escalation_due_at = u.escalation_due_at,
     updated_at = now()
 FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[],
             $6::timestamptz[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[],
-            $10::timestamptz[])
+            $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
     AS u(order_id, state, ship_by_deadline, confirmation_due_at, ship_by_due_at,
          delivery_due_at, stall_due_at, documents_reminder_at, documents_overdue_at,
-         escalation_due_at)
+         escalation_due_at, ship_promise, ship_promise_due_at)
 WHERE o.order_id = u.order_id
 """
 
 _SAVE_BREACHES = """
-INSERT INTO breaches (order_id, kind, severity, raised_at, subject, resolved_at, resolution)
-SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[],
-                     $6::timestamptz[], $7::text[])
+INSERT INTO breaches (order_id, kind, severity, raised_at, subject, resolved_at, resolution,
+                      opened_at)
+SELECT *, u.raised_at FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[],
+                                  $5::text[], $6::timestamptz[], $7::text[])
+    AS u(order_id, kind, severity, raised_at, subject, resolved_at, resolution)
 ON CONFLICT (order_id, kind) DO UPDATE SET
     severity = EXCLUDED.severity, raised_at = EXCLUDED.raised_at,
     resolved_at = EXCLUDED.resolved_at, resolution = EXCLUDED.resolution
@@ -395,11 +429,13 @@ async def save(conn: Connection, assessed: Sequence[tuple[str, Assessment]]) -> 
             a.timers.documents_reminder_at,
             a.timers.documents_overdue_at,
             a.timers.escalation_due_at,
+            a.ship_promise,
+            a.timers.ship_promise_due_at,
         )
         for order_id, a in assessed
     ]
     if orders:
-        await conn.execute(_SAVE_ORDERS, *_columns(orders, 10))
+        await conn.execute(_SAVE_ORDERS, *_columns(orders, 12))
     breaches = [
         (
             order_id,
@@ -425,4 +461,21 @@ async def save(conn: Connection, assessed: Sequence[tuple[str, Assessment]]) -> 
             "UPDATE disputes SET expected_delivery = $3, documents_deadline = $4"
             " WHERE order_id = $1 AND case_id = $2",
             deadlines,
+        )
+    windows = [
+        (order_id, w.shipment_id, w.expected_delivery, w.deadline)
+        for order_id, a in assessed
+        for w in a.delivery_windows
+    ]
+    if windows:
+        await conn.executemany(
+            "UPDATE shipments SET window_expected_delivery = $3, window_deadline = $4"
+            " WHERE order_id = $1 AND shipment_id = $2",
+            windows,
+        )
+    noticed = [(order_id, case_id) for order_id, a in assessed for case_id in a.documents_noticed]
+    if noticed:
+        await conn.executemany(
+            "UPDATE disputes SET documents_noticed_at = now() WHERE order_id = $1 AND case_id = $2",
+            noticed,
         )

@@ -18,6 +18,7 @@ from shared.contracts.common import (
     Identifier,
     Item,
     Location,
+    PlainText,
     Seller,
     UtcDatetime,
 )
@@ -60,6 +61,23 @@ class OrderConfirmed(_OrderDetails):
     event_type: ClassVar[str] = "order.confirmed"
 
     confirmed_at: UtcDatetime
+
+
+class OrderPaymentDeclined(EventData):
+    """The customer's bank or card issuer declined the payment: the order will not be
+    confirmed (the customer may place it again)."""
+
+    event_type: ClassVar[str] = "order.payment_declined"
+    topic: ClassVar[str] = topics.ORDERS
+
+    declined_at: UtcDatetime
+    reason_code: Annotated[
+        str, Field(pattern=r"^[a-z0-9_]{1,64}$", examples=["insufficient_funds"])
+    ]
+    """The payment provider's decline code, for machines and dashboards."""
+    reason: PlainText
+    """The reason as the customer may read it ("Your bank declined the payment: insufficient
+    funds."), in the customer's language."""
 
 
 class OrderCancelled(EventData):
@@ -201,6 +219,7 @@ class SlaKind(StrEnum):
     """What an SLA event is about; ``sla.resolved`` names the kind that cleared."""
 
     SHIP_BY_MISSED = "ship_by_missed"
+    SHIP_PROMISE_MISSED = "ship_promise_missed"
     DELIVERY_LATE = "delivery_late"
     TRACKING_STALLED = "tracking_stalled"
     CARRIER_EXCEPTION = "carrier_exception"
@@ -208,6 +227,12 @@ class SlaKind(StrEnum):
     DISPUTE_DOCUMENTS_DUE = "dispute_documents_due"
     DISPUTE_DOCUMENTS_OVERDUE = "dispute_documents_overdue"
     ORDER_UNCONFIRMED = "order_unconfirmed"
+    DELIVERED = "delivered"
+    DISPUTE_DOCUMENTS_RECEIVED = "dispute_documents_received"
+
+
+NOTICES: frozenset[SlaKind] = frozenset({SlaKind.DELIVERED, SlaKind.DISPUTE_DOCUMENTS_RECEIVED})
+"""Kinds that report a fact rather than a breach: emitted once, never escalated or resolved."""
 
 
 class _SlaEvent(EventData):
@@ -244,6 +269,19 @@ class SlaShipByMissed(_SlaEvent):
     missing: MissingShipment
     carrier: CarrierSlug | None = None
     tracking_number: TrackingNumber | None = None
+
+
+class SlaShipPromiseMissed(_SlaEvent):
+    """The customer's promise passed without a shipped scan: the help page's "allow 1
+    business day from the order confirmation" (2 with a large item), i.e. the end of the
+    first (second) business day after the confirmation day in the seller's zone. Later than
+    (or equal to) the seller's ship-by deadline, which drives ``sla.ship_by_missed``."""
+
+    event_type: ClassVar[str] = "sla.ship_promise_missed"
+    kind: ClassVar[SlaKind] = SlaKind.SHIP_PROMISE_MISSED
+
+    promised_by: UtcDatetime
+    large: bool = False
 
 
 class SlaDeliveryLate(_ParcelBreach):
@@ -286,6 +324,25 @@ class _DisputeEvent(_SlaEvent):
     documents_due: UtcDatetime
 
 
+class SlaDelivered(_SlaEvent):
+    """The carrier delivered a parcel of the order (a notice, not a breach). Fixes the
+    window in which a customer who does not have it can send the dispute documents."""
+
+    event_type: ClassVar[str] = "sla.delivered"
+    kind: ClassVar[SlaKind] = SlaKind.DELIVERED
+
+    shipment_id: Identifier
+    carrier: CarrierSlug
+    tracking_number: TrackingNumber
+    delivered_at: UtcDatetime
+    delivery_description: str | None = None
+    """What the carrier said about the delivery ("Delivered, Left at Front Door")."""
+    signed_by: str | None = None
+    expected_delivery: date
+    documents_due: UtcDatetime
+    """The end of the window to send the documents if the parcel is not there."""
+
+
 class SlaDeliveredDisputed(_DisputeEvent):
     """Delivered according to the carrier, not received according to the customer."""
 
@@ -294,6 +351,12 @@ class SlaDeliveredDisputed(_DisputeEvent):
 
     delivered_at: UtcDatetime | None
     expected_delivery: date
+    delivery_description: str | None = None
+    """What the carrier said about the delivery ("Delivered, Left at Front Door")."""
+    signed_by: str | None = None
+    late_report: bool = False
+    """Reported after the documents window, or with less than one business day of it
+    left: operations decide, the customer is asked for the documents as soon as possible."""
 
 
 class SlaDisputeDocumentsDue(_DisputeEvent):
@@ -312,6 +375,17 @@ class SlaDisputeDocumentsOverdue(_DisputeEvent):
     kind: ClassVar[SlaKind] = SlaKind.DISPUTE_DOCUMENTS_OVERDUE
 
     missing_documents: list[DisputeDocument]
+
+
+class SlaDisputeDocumentsReceived(_DisputeEvent):
+    """Every document of the accepted case is in (a notice): the claim can go ahead."""
+
+    event_type: ClassVar[str] = "sla.dispute_documents_received"
+    kind: ClassVar[SlaKind] = SlaKind.DISPUTE_DOCUMENTS_RECEIVED
+
+    late: bool = False
+    """The case was reported late or the documents came after the deadline: operations
+    decide what happens next."""
 
 
 class SlaOrderUnconfirmed(_SlaEvent):
@@ -333,6 +407,8 @@ class SlaResolved(EventData):
     resolved_kind: SlaKind
     reason: Annotated[str, Field(min_length=1, max_length=200)]
     resolved_at: UtcDatetime
+    latest_status: TrackingStatus | None = None
+    """For a parcel breach, the status of its shipment when it cleared."""
 
 
 # --- notifications.v1 ------------------------------------------------------------------
@@ -377,6 +453,7 @@ class NotificationFailed(_NotificationOutcome):
 EVENT_TYPES: tuple[type[EventData], ...] = (
     OrderPlaced,
     OrderConfirmed,
+    OrderPaymentDeclined,
     OrderCancelled,
     ShipmentRegistered,
     DeliveryDisputed,
@@ -386,12 +463,15 @@ EVENT_TYPES: tuple[type[EventData], ...] = (
     TrackingStatusChanged,
     TrackingNumberInvalid,
     SlaShipByMissed,
+    SlaShipPromiseMissed,
     SlaDeliveryLate,
     SlaTrackingStalled,
     SlaCarrierException,
+    SlaDelivered,
     SlaDeliveredDisputed,
     SlaDisputeDocumentsDue,
     SlaDisputeDocumentsOverdue,
+    SlaDisputeDocumentsReceived,
     SlaOrderUnconfirmed,
     SlaResolved,
     NotificationSent,

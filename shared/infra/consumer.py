@@ -1,10 +1,11 @@
 """Consumer discipline: decode, dedup, apply in one transaction, then commit the offset.
 
 Records come from Kafka in batches (what one fetch holds, up to ``MAX_BATCH``). A batch is
-applied in one transaction: one inbox claim of every event id, then each handler in
-order. If anything in it fails, the transaction rolls back and the batch is applied again
-one record at a time, each in its own transaction, where errors are classified
-(arroyo-style):
+applied in one transaction: one inbox claim of every event id, the service's ``prepare``
+with the new events (say, to lock the rows they touch, in one consistent order), then
+each handler in order. If anything in it fails, the transaction rolls back and the batch
+is applied again one record at a time, each in its own transaction, where errors are
+classified (arroyo-style):
 - poison — the message itself is wrong (invalid event, a handler's ``PoisonMessage``):
   dead-lettered at once, the partition moves on;
 - transient — an outage (database or network): retried with capped exponential backoff
@@ -12,11 +13,12 @@ one record at a time, each in its own transaction, where errors are classified
 - anything else — a bug or an unforeseen input: retried a few times, then dead-lettered.
 The offsets of a batch are committed once, after every record in it reached its outcome;
 a crash in between redelivers the batch, and the inbox turns it into duplicates.
+Handlers count their metrics with :func:`~shared.infra.aftercommit.after_commit`: once
+their transaction committed, never for one rolled back.
 """
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -30,7 +32,8 @@ from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
 
 from shared.contracts.envelope import CloudEvent, InvalidEvent, decode
-from shared.infra import inbox
+from shared.infra import aftercommit, inbox
+from shared.infra.backoff import backoff
 from shared.infra.crash import crash_point
 from shared.infra.db import Connection
 from shared.infra.deadletter import DeadLetters
@@ -40,6 +43,8 @@ from shared.infra.metrics import InfraMetrics
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Connection, CloudEvent[Any]], Awaitable[None]]
+Prepare = Callable[[Connection, Sequence[CloudEvent[Any]]], Awaitable[None]]
+"""Runs in the transaction before the handlers, with the events they are about to apply."""
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -91,12 +96,14 @@ class EventConsumer:
         handlers: Mapping[str, Handler],
         dead_letters: DeadLetters,
         metrics: InfraMetrics,
+        prepare: Prepare | None = None,
         max_attempts: int = 5,
         backoff_initial: float = 0.2,
         backoff_max: float = 30.0,
     ) -> None:
         self._pool = pool
         self._handlers = handlers
+        self._prepare = prepare
         self._dead_letters = dead_letters
         self._metrics = metrics
         self._max_attempts = max_attempts
@@ -143,16 +150,21 @@ class EventConsumer:
 
     async def _apply_all(self, work: Sequence[_Work]) -> list[Outcome]:
         """The fast path: every event of the batch in one transaction, or none."""
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as conn, aftercommit.collecting(), conn.transaction():
             new = await inbox.claim_all(conn, [(w.event.id, w.record.topic) for w in work])
             outcomes = []
+            fresh = []
             for item in work:
                 if item.event.id in new:
                     new.discard(item.event.id)  # a second copy in the batch is a duplicate
-                    await item.handler(conn, item.event)
+                    fresh.append(item)
                     outcomes.append(Outcome.PROCESSED)
                 else:
                     outcomes.append(Outcome.DUPLICATE)
+            if fresh and self._prepare is not None:
+                await self._prepare(conn, [item.event for item in fresh])
+            for item in fresh:
+                await item.handler(conn, item.event)
         crash_point("consumer.after_commit")
         return outcomes
 
@@ -186,9 +198,11 @@ class EventConsumer:
             await asyncio.sleep(self._backoff(attempt))
 
     async def _apply(self, item: _Work) -> Outcome:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with self._pool.acquire() as conn, aftercommit.collecting(), conn.transaction():
             if not await inbox.claim(conn, item.event.id, item.record.topic):
                 return Outcome.DUPLICATE
+            if self._prepare is not None:
+                await self._prepare(conn, [item.event])
             await item.handler(conn, item.event)
         crash_point("consumer.after_commit")
         return Outcome.PROCESSED
@@ -209,8 +223,7 @@ class EventConsumer:
             await asyncio.sleep(self._backoff(attempt))
 
     def _backoff(self, attempt: int) -> float:
-        ceiling = min(self._backoff_max, self._backoff_initial * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)
+        return backoff(attempt, self._backoff_initial, self._backoff_max)
 
 
 async def _lenient_headers(

@@ -1,12 +1,12 @@
 """Periodic pruning of the inbox and of published outbox rows."""
 
 import asyncio
-import contextlib
 import logging
 
 import asyncpg
 
 from shared.infra import inbox, outbox
+from shared.infra.periodic import every
 
 log = logging.getLogger(__name__)
 
@@ -34,12 +34,12 @@ class Housekeeper:
             )
 
     async def run(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                removed = await self.prune_once()
-                if any(removed):
-                    log.info("pruned inbox and outbox", extra={"removed": removed})
-            except _ERRORS as exc:
-                log.warning("housekeeping skipped: %s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._interval)
+        await every(self._interval, stop, self._prune_logged)
+
+    async def _prune_logged(self) -> None:
+        try:
+            removed = await self.prune_once()
+            if any(removed):
+                log.info("pruned inbox and outbox", extra={"removed": removed})
+        except _ERRORS as exc:
+            log.warning("housekeeping skipped: %s", type(exc).__name__)

@@ -23,6 +23,7 @@ from shared.contracts.envelope import CloudEvent
 from shared.infra.crash import crash_point
 from shared.infra.db import Connection
 from shared.infra.metrics import InfraMetrics
+from shared.infra.periodic import sleep_unless
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +51,20 @@ async def enqueue(conn: Connection, schema: str, events: Iterable[CloudEvent[Any
     rows = [(e.id, e.data.topic, e.key, e.to_json()) for e in events]
     if not rows:
         return
-    await conn.executemany(
-        "INSERT INTO outbox (event_id, topic, key, payload) VALUES ($1, $2, $3, $4) "
-        "ON CONFLICT (event_id) DO NOTHING",
-        rows,
+    ids, topics, keys, payloads = zip(*rows, strict=True)
+    await conn.execute(  # one round trip: the rows, in the given order, and the wake-up
+        "WITH added AS (INSERT INTO outbox (event_id, topic, key, payload)"
+        " SELECT id, topic, key, payload"
+        " FROM unnest($1::text[], $2::text[], $3::bytea[], $4::bytea[])"
+        " WITH ORDINALITY AS r(id, topic, key, payload, n) ORDER BY n"
+        " ON CONFLICT (event_id) DO NOTHING)"
+        " SELECT pg_notify($5, '')",
+        ids,
+        topics,
+        keys,
+        payloads,
+        channel(schema),
     )
-    await conn.execute("SELECT pg_notify($1, '')", channel(schema))
 
 
 def _leader_lock(schema: str) -> int:
@@ -144,18 +153,18 @@ class OutboxRelay:
             except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
                 self._metrics.outbox_errors.inc()
                 log.warning("outbox relay interrupted: %s", type(exc).__name__)
-                await _sleep_unless(stop, self._retry_interval)
+                await sleep_unless(stop, self._retry_interval)
             except Exception:
                 self._metrics.outbox_errors.inc()
                 log.exception("outbox relay failed; retrying")
-                await _sleep_unless(stop, self._retry_interval)
+                await sleep_unless(stop, self._retry_interval)
 
     async def _lead(self, stop: asyncio.Event) -> None:
         async with self._pool.acquire() as leader:
             if not await leader.fetchval(
                 "SELECT pg_try_advisory_lock($1)", _leader_lock(self._schema)
             ):
-                await _sleep_unless(stop, self._idle_interval)
+                await sleep_unless(stop, self._idle_interval)
                 return
             await leader.add_listener(channel(self._schema), self._on_notify)
             try:
@@ -189,11 +198,6 @@ async def prune(conn: Connection, older_than_days: int) -> int:
         older_than_days,
     )
     return int(status.split()[-1])
-
-
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
 
 
 async def _wait_any(stop: asyncio.Event, wake: asyncio.Event, seconds: float) -> None:

@@ -24,7 +24,7 @@ from pydantic_settings import SettingsConfigDict
 from shared.contracts.topics import all_with_dead_letters
 from shared.infra import db, migrations
 from shared.infra.clock import ClockSettings
-from shared.infra.consumer import EventConsumer, Handler, subscribe
+from shared.infra.consumer import EventConsumer, Handler, Prepare, subscribe
 from shared.infra.deadletter import DeadLetters, Sealer, sealer_from
 from shared.infra.housekeeping import Housekeeper
 from shared.infra.http import health_app, http_server
@@ -120,9 +120,17 @@ class Service:
             for subscriber in self.broker.subscribers:
                 await subscriber.stop()
 
-    def consume(self, topic: str, *, purpose: str, handlers: Mapping[str, Handler]) -> None:
+    def consume(
+        self,
+        topic: str,
+        *,
+        purpose: str,
+        handlers: Mapping[str, Handler],
+        prepare: Prepare | None = None,
+    ) -> None:
         """Subscribe ``handlers`` (by event type) to contract topic ``topic`` in consumer
-        group ``<service>.<purpose>``, with dedup, dead letters and retries."""
+        group ``<service>.<purpose>``, with dedup, dead letters and retries; ``prepare``
+        runs in each transaction before the handlers (see :class:`EventConsumer`)."""
         group_id = self.group_id(purpose)
         consumer = EventConsumer(
             pool=self.pool,
@@ -135,6 +143,7 @@ class Service:
                 sealer=self.sealer,
             ),
             metrics=self.metrics,
+            prepare=prepare,
         )
         subscribe(
             self.broker,

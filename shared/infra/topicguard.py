@@ -33,7 +33,6 @@ must tolerate events out of order (a status never goes backwards).
 """
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
@@ -42,6 +41,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import Counter
 
 from shared.infra.kafka import ensure_topics, partitions_of
+from shared.infra.periodic import every
 from shared.infra.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -191,10 +191,10 @@ class TopicGuard:
     async def run(self, stop: asyncio.Event) -> None:
         """Check until ``stop`` is set; a broker that does not answer is checked again
         later (a paused broker is not a lost one)."""
-        while not stop.is_set():
-            try:
-                await self.check_once()
-            except Exception as exc:
-                log.warning("topic check failed: %s", type(exc).__name__)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._interval)
+        await every(self._interval, stop, self._check_logged)
+
+    async def _check_logged(self) -> None:
+        try:
+            await self.check_once()
+        except Exception as exc:
+            log.warning("topic check failed: %s", type(exc).__name__)

@@ -15,7 +15,6 @@ rather than guess.
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -28,6 +27,7 @@ from prometheus_client import Gauge
 
 from shared.infra.clock import Clock
 from shared.infra.kafka import partitions_of
+from shared.infra.periodic import every
 from shared.infra.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -127,10 +127,7 @@ class Watermark:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Refresh every ``interval`` seconds until ``stop`` is set."""
-        while not stop.is_set():
-            await self.refresh()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), self._interval)
+        await every(self._interval, stop, self.refresh)
 
 
 class KafkaPositions:

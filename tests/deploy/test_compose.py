@@ -7,31 +7,22 @@ from typing import Any
 import click
 import pytest
 import yaml
-from pydantic_settings import BaseSettings
 
 from parcelwatch.cli import main as cli
+from parcelwatch.dev.emulator.settings import EmulatorSettings
+from parcelwatch.dev.simulator.runner import SimulatorSettings
 from parcelwatch.registry import SERVICES
-from parcelwatch.simulator.runner import SimulatorSettings
-from services.poller.emulator.settings import EmulatorSettings
+from tests.support.settings import env_names
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _env_names(settings: type[BaseSettings]) -> set[str]:
-    """The environment variables a settings class reads (aliases, else prefix + name)."""
-    prefix = settings.model_config.get("env_prefix", "")
-    return {
-        (f.validation_alias if isinstance(f.validation_alias, str) else prefix + name).upper()
-        for name, f in settings.model_fields.items()
-    }
-
-
-SERVICE_SETTINGS = {name: _env_names(type(e.settings())) for name, e in SERVICES.items()}
+SERVICE_SETTINGS = {name: env_names(type(e.settings())) for name, e in SERVICES.items()}
 SETTINGS: dict[str, set[str]] = {
     **SERVICE_SETTINGS,
     "setup": set().union(*SERVICE_SETTINGS.values()),  # topics, then every service's migrations
-    "carriers": _env_names(EmulatorSettings),
-    "simulator": _env_names(SimulatorSettings),
+    "carriers": env_names(EmulatorSettings),
+    "simulator": env_names(SimulatorSettings),
 }
 """What each of our processes reads from its environment."""
 
@@ -51,8 +42,9 @@ def _cli_command(args: list[str]) -> click.Command:
     rest = list(args)
     while isinstance(command, click.Group):
         name = rest.pop(0)
-        assert name in command.commands, f"no command {name!r} in {args}"
-        command = command.commands[name]
+        found = command.get_command(click.Context(command), name)
+        assert found is not None, f"no command {name!r} in {args}"
+        command = found
     command.make_context(command.name or "", rest)
     return command
 
@@ -83,9 +75,15 @@ def test_our_services_build_from_the_dockerfile_and_run_real_commands(
     for service in _ours(compose).values():
         assert (ROOT / service["build"]["context"] / service["build"]["dockerfile"]) == dockerfile
     for line in dockerfile.read_text().splitlines():
-        if line.startswith("COPY "):
+        if line.startswith("COPY ") and "--from=" not in line:
             for source in line.split()[1:-1]:
                 assert (ROOT / source).exists(), source
+    stages = re.findall(r"^FROM \S+ AS (\w+)$", dockerfile.read_text(), re.MULTILINE)
+    for name, service in _ours(compose).items():
+        # Only the emulator and the simulator run the development tools' image.
+        uses_dev_tools = service.get("command", [""])[0] == "dev"
+        assert service["build"]["target"] == ("dev" if uses_dev_tools else "production"), name
+        assert service["build"]["target"] in stages, name
     for name in SERVICES:
         assert compose["services"][name]["command"] == ["run", name]
     for service in _ours(compose).values():

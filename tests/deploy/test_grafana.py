@@ -46,10 +46,10 @@ def dashboards() -> dict[str, dict[str, Any]]:
     return {path.stem: json.loads(path.read_text()) for path in DASHBOARDS}
 
 
-def test_the_four_dashboards_are_provisioned_with_distinct_uids(
+def test_the_five_dashboards_are_provisioned_with_distinct_uids(
     dashboards: dict[str, dict[str, Any]],
 ) -> None:
-    assert set(dashboards) == {"pipeline", "carriers", "sla", "notifications"}
+    assert set(dashboards) == {"pipeline", "carriers", "sla", "notifications", "analytics"}
     uids = [d["uid"] for d in dashboards.values()]
     assert len(set(uids)) == len(uids)
     (provider,) = yaml.safe_load(

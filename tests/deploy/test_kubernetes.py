@@ -10,15 +10,12 @@ import yaml
 
 from parcelwatch.registry import SERVICES
 from shared.contracts.topics import all_with_dead_letters
+from tests.support.settings import env_names
 from tests.support.tools import require
 
 K8S = Path(__file__).resolve().parents[2] / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.33.0"
-SETTINGS = {
-    str(field.validation_alias or name).upper()
-    for entry in SERVICES.values()
-    for name, field in type(entry.settings()).model_fields.items()
-}
+SETTINGS = set().union(*(env_names(type(entry.settings())) for entry in SERVICES.values()))
 
 
 def _render(target: str) -> list[dict[str, Any]]:

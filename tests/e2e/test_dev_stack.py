@@ -1,50 +1,40 @@
 """``parcelwatch dev up``: the embedded stack starts, serves health, and stops cleanly."""
 
-import os
+import shutil
 import signal
-import subprocess
-import sys
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
 import psutil
 
-from parcelwatch.devstack.processes import free_port, port_open
+from parcelwatch.dev.stack import postgres
+from parcelwatch.dev.stack.processes import port_open
+from tests.support.dev_up import environment, free_ports, start
+from tests.support.modes import changed_modes, modes_along
 
 SERVICES = ("POLLER", "SLA", "NOTIFIER")
 
 
-def test_dev_up_starts_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Path) -> None:
-    ports = {
-        "DEV_POSTGRES_PORT": free_port(),
-        "DEV_BROKER_PORT": free_port(),
-        "DEV_EMULATOR_PORT": free_port(),
-        "DEV_MAIL_SMTP_PORT": free_port(),
-        "DEV_MAIL_HTTP_PORT": free_port(),
-        "DEV_OPS_PORT": free_port(),
-        **{f"{name}_HTTP_PORT": free_port() for name in SERVICES},
-    }
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS")
-    }
-    env.update({k: str(v) for k, v in ports.items()})
-    env["PARCELWATCH_VAR_DIR"] = str(tmp_path / "var")
-    stack = subprocess.Popen(
-        [sys.executable, "-m", "parcelwatch.cli", "dev", "up"],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+def test_dev_up_starts_everything_and_ctrl_c_leaves_nothing_behind() -> None:
+    """Run from a private (0700) folder, like a clone in a home folder: it works, the banner
+    says where the database files are, and no folder's permissions change."""
+    private = Path(tempfile.mkdtemp(prefix="pw-clone-"))
     try:
-        assert stack.stdout is not None
-        started = time.monotonic()
-        banner = []
-        for line in stack.stdout:
-            banner.append(line)
-            if line.startswith("Ctrl-C stops it"):
-                break
+        _run_dev_up(private / "var")
+    finally:
+        postgres.discard(private / "var" / "postgres")
+        shutil.rmtree(private)
+
+
+def _run_dev_up(var: Path) -> None:
+    modes_before = modes_along(var.parent)
+    ports = free_ports()
+    env = environment(ports, var)
+    started = time.monotonic()
+    stack, banner = start(env)
+    try:
         assert time.monotonic() - started < 60, "the stack must start within a minute"
         assert stack.poll() is None, "".join(banner)
         for name in SERVICES:
@@ -71,3 +61,8 @@ def test_dev_up_starts_everything_and_ctrl_c_leaves_nothing_behind(tmp_path: Pat
         time.sleep(0.1)
     assert not [c for c in children if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
     assert not [p for p in ports.values() if port_open("127.0.0.1", p)]
+    data = next(line.split(": ", 1)[1].strip() for line in banner if "database files:" in line)
+    assert Path(data) == postgres.data_location(var / "postgres")
+    if postgres.running_as_root():  # its user cannot enter the private folder
+        assert Path(data).parent == postgres.DATA_ROOT
+    assert changed_modes(modes_before, modes_along(var.parent)) == []

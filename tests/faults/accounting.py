@@ -32,12 +32,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from parcelwatch.simulator.runner import SimulatorSettings
-from parcelwatch.simulator.stories import Story, plan
+from parcelwatch.dev.emulator.scenarios import Scenario, scenario_of
+from parcelwatch.dev.simulator.runner import SimulatorSettings
+from parcelwatch.dev.simulator.stories import Story, plan
 from services.notifier.chat import TITLES
 from services.notifier.headers import message_id
 from services.notifier.kinds import MessageKind
-from services.poller.emulator.scenarios import Scenario, scenario_of
 from shared.contracts.events import (
     DeliveryDisputed,
     DisputeDocumentsReceived,

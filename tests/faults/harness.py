@@ -24,8 +24,9 @@ import httpx
 import psutil  # type: ignore[import-untyped]
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from parcelwatch.devstack.processes import free_port, port_open
-from parcelwatch.simulator.stories import Story
+from parcelwatch.dev.simulator.stories import Story
+from parcelwatch.dev.stack import postgres
+from parcelwatch.dev.stack.processes import free_port, port_open
 from services.notifier import entrypoint as notifier
 from services.poller import entrypoint as poller
 from services.sla import entrypoint as sla
@@ -186,6 +187,7 @@ class DevStack:
                 child.kill()
             self.process.kill()
             self.process.wait()
+        postgres.discard(self.var / "postgres")  # the stack's data: wherever it was kept
         return (self.var / "dev-up.out").read_text(errors="replace")
 
     @property

@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import psutil  # type: ignore[import-untyped]
 
-from parcelwatch.devstack import postgres as embedded
-from parcelwatch.devstack.processes import port_open, wait_for_port
+from parcelwatch.dev.stack import postgres as embedded
+from parcelwatch.dev.stack.processes import port_open, wait_for_port
 from tests.faults.harness import SERVICES, DevStack
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from parcelwatch.devstack.processes import free_port
+from parcelwatch.dev.stack.processes import free_port
 
 
 class Behaviour(StrEnum):

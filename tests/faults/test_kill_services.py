@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from parcelwatch.simulator.stories import Story
+from parcelwatch.dev.simulator.stories import Story
 from tests.faults.accounting import QUICK_STORIES, expect_simulated
 from tests.faults.harness import (
     CLOCK_SCALE,

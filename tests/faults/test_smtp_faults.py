@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from parcelwatch.simulator.personas import CUSTOMERS, SELLERS
+from parcelwatch.dev.simulator.personas import CUSTOMERS, SELLERS
 from services.notifier.headers import message_id
 from services.notifier.outcomes import notification_id
 from shared.contracts import topics

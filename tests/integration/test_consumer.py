@@ -3,7 +3,7 @@ batches (one transaction, one offset commit) and their fallback to one record at
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -14,7 +14,14 @@ from faststream.kafka import KafkaBroker
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.topics import dead_letter
 from shared.infra import db, migrations
-from shared.infra.consumer import EventConsumer, Handler, Outcome, PoisonMessage, subscribe
+from shared.infra.consumer import (
+    EventConsumer,
+    Handler,
+    Outcome,
+    PoisonMessage,
+    Prepare,
+    subscribe,
+)
 from shared.infra.db import Connection
 from shared.infra.deadletter import DeadLetters
 from shared.infra.kafka import Record, create_broker
@@ -109,13 +116,18 @@ async def test_broken_messages_are_dead_lettered_and_the_partition_keeps_flowing
 
 
 def _consumer(
-    pool: asyncpg.Pool, broker: KafkaBroker, handler: Handler, metrics: InfraMetrics
+    pool: asyncpg.Pool,
+    broker: KafkaBroker,
+    handler: Handler,
+    metrics: InfraMetrics,
+    prepare: Prepare | None = None,
 ) -> EventConsumer:
     return EventConsumer(
         pool=pool,
         handlers={"order.cancelled": handler},
         dead_letters=DeadLetters(broker, service="test", group_id="test.group", metrics=metrics),
         metrics=metrics,
+        prepare=prepare,
         backoff_initial=0.01,
     )
 
@@ -205,6 +217,49 @@ async def test_a_failing_batch_is_rolled_back_and_applied_one_record_at_a_time_i
         "batch": 1,
         "transient": 1,
     }
+
+
+async def test_prepare_gets_the_new_events_before_their_handlers_in_their_transaction(
+    pool: asyncpg.Pool, kafka_settings: KafkaSettings
+) -> None:
+    bootstrap = kafka_settings.kafka_bootstrap_servers
+    topic = unique("orders")
+    await create_topics(bootstrap, topic, dead_letter(topic), partitions=1)
+    e1, e2, e3, e4 = (events.cancelled("o-1", n) for n in range(1, 5))
+    await produce(bootstrap, topic, *(e.to_json() for e in (e1, e1, e2, e3, e2, e4)), key=b"o-1")
+    records = await _records(bootstrap, topic, expect=6)
+    calls: list[list[str]] = []
+    outages = 1  # the second batch's transaction
+
+    async def prepare(conn: Connection, batch: Sequence[CloudEvent[Any]]) -> None:
+        calls.append([e.id for e in batch])
+        await conn.executemany(
+            "INSERT INTO effects VALUES ($1, 'prepared')", [(e.id,) for e in batch]
+        )
+
+    async def handler(conn: Connection, event: CloudEvent[Any]) -> None:
+        nonlocal outages
+        prepared = await conn.fetchval(
+            "SELECT count(*) FROM effects WHERE event_id = $1 AND reason = 'prepared'", event.id
+        )
+        assert prepared == 1, f"{event.id} prepared {prepared} times in this transaction"
+        await _record_effect(conn, event)
+        if event.id == e4.id and outages:
+            outages -= 1
+            raise ConnectionResetError("database connection lost")
+
+    broker = create_broker(kafka_settings, client_id="test")
+    consumer = _consumer(pool, broker, handler, InfraMetrics("test"), prepare)
+    assert await consumer.process(records[:2]) == [Outcome.PROCESSED, Outcome.DUPLICATE]
+    second = [Outcome.PROCESSED, Outcome.PROCESSED, Outcome.DUPLICATE, Outcome.PROCESSED]
+    assert await consumer.process(records[2:]) == second
+
+    # Duplicates are left out; the failed batch's call rolled back; then one event a call.
+    assert calls == [[e1.id], [e2.id, e3.id, e4.id], [e2.id], [e3.id], [e4.id]]
+    rows = await pool.fetch("SELECT event_id, reason FROM effects ORDER BY event_id, reason")
+    assert [(r["event_id"], r["reason"]) for r in rows] == [
+        (e.id, reason) for e in (e1, e2, e3, e4) for reason in ("prepared", e.data.reason)
+    ]
 
 
 async def test_a_header_that_is_not_utf8_neither_blocks_nor_loses_the_partition(

@@ -1,5 +1,6 @@
 """The outbox relay against a real broker and PostgreSQL, including a real crash."""
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -117,3 +118,21 @@ async def test_enqueue_keeps_an_event_id_once(pool: asyncpg.Pool) -> None:
         await outbox.enqueue(conn, SCHEMA, [event])
         await outbox.enqueue(conn, SCHEMA, [event])
         assert await conn.fetchval("SELECT count(*) FROM outbox") == 1
+
+
+async def test_enqueue_keeps_the_given_order_and_wakes_the_relay(pool: asyncpg.Pool) -> None:
+    made = [events.cancelled(f"o-{n}") for n in (5, 1, 3)]
+    woken = asyncio.Event()
+
+    def wake(*_: object) -> None:
+        woken.set()
+
+    async with pool.acquire() as listener, pool.acquire() as conn:
+        await listener.add_listener(outbox.channel(SCHEMA), wake)
+        async with conn.transaction():
+            await outbox.enqueue(conn, SCHEMA, [made[0], made[1], made[0], made[2]])
+        await asyncio.wait_for(woken.wait(), 10)
+        await listener.remove_listener(outbox.channel(SCHEMA), wake)
+        rows = await conn.fetch("SELECT event_id, key, payload FROM outbox ORDER BY id")
+    assert [r["event_id"] for r in rows] == [e.id for e in made]
+    assert [(r["key"], r["payload"]) for r in rows] == [(e.key, e.to_json()) for e in made]

@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 from pydantic import Field
 
-from parcelwatch.devstack.processes import free_port
+from parcelwatch.dev.stack.processes import free_port
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent
 from shared.infra.db import Connection

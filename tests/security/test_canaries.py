@@ -15,7 +15,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from pydantic import SecretStr
 
-from services.notifier.capture.smtp import MAX_MESSAGE_BYTES, CaptureHandler, SmtpCapture
+from parcelwatch.dev.capture.smtp import MAX_MESSAGE_BYTES, CaptureHandler, SmtpCapture
 from shared.infra.deadletter import SEALED, Sealer
 from tests.integration.notifier.harness import Harness, eventually, rig, serving
 from tests.integration.notifier.scenario import new_order_id, order_placed, trigger
@@ -152,7 +152,7 @@ async def drive(stack: Harness) -> None:
     delivered, refused = new_order_id(), new_order_id()
     await stack.publish(
         order_placed(delivered, customer_email=CUSTOMER),
-        trigger("ship_by_missed", delivered),  # customer, seller, ops chat
+        trigger("tracking_stalled", delivered),  # customer, seller, ops chat
         order_placed(refused, customer_email=REJECTED),
         trigger("shipped", refused),
     )

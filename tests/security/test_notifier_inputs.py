@@ -10,8 +10,8 @@ import pytest
 import pytest_asyncio
 from aiokafka import AIOKafkaProducer
 
-from services.notifier.capture.smtp import CaptureHandler
-from services.notifier.capture.view import MessageView
+from parcelwatch.dev.capture.smtp import CaptureHandler
+from parcelwatch.dev.capture.view import MessageView
 from shared.contracts.envelope import MAX_EVENT_BYTES
 from tests.integration.notifier.harness import Harness, eventually, notifier_stack
 from tests.integration.notifier.scenario import (
@@ -76,7 +76,7 @@ async def test_control_characters_in_names_never_make_a_header(stack: Harness) -
             customer={"name": INJECTION},
             seller={"name": "Shop\u2028Bcc: seller-victim@evil.example\u202e\r\nReply-To: x@y.z"},
         ),
-        trigger("ship_by_missed", order_id),
+        trigger("tracking_stalled", order_id),  # customer, seller, ops chat
     )
     rows = await stack.settled(order_id, 3)
     assert set(rows.values()) == {"sent"}, rows
@@ -129,7 +129,7 @@ async def test_markup_in_every_customer_supplied_field_is_escaped(stack: Harness
     await stack.publish(
         hostile_order(
             order_id,
-            customer={"name": MARKUP["customer"]},
+            customer={"name": MARKUP["customer"], "given_name": MARKUP["customer"]},
             seller={"name": MARKUP["seller"]},
             titles=[MARKUP["title"]],
         ),

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from services.poller.emulator.scenarios import Scenario
+from parcelwatch.dev.emulator.scenarios import Scenario
 from shared.contracts import topics
 from shared.infra.kafka import ensure_topics
 from tests.integration.notifier.harness import eventually
@@ -33,14 +33,16 @@ pytestmark = pytest.mark.asyncio
 
 TOKEN = uuid.uuid4().hex[:12]
 SECRETS = {
-    "ups_client_secret": f"ups-secret-canary-{TOKEN}",
-    "fedex_secret_key": f"fedex-secret-canary-{TOKEN}",
-    "usps_client_secret": f"usps-secret-canary-{TOKEN}",
-    "dhl_api_key": f"dhl-key-canary-{TOKEN}",
-    "ups_webhook_credential": f"webhook-canary-{TOKEN}",
+    "ups": {
+        "client_secret": f"ups-secret-canary-{TOKEN}",
+        "webhook_credential": f"webhook-canary-{TOKEN}",
+    },
+    "fedex": {"secret_key": f"fedex-secret-canary-{TOKEN}"},
+    "usps": {"client_secret": f"usps-secret-canary-{TOKEN}"},
+    "dhl": {"api_key": f"dhl-key-canary-{TOKEN}"},
 }
 CUSTOMER = f"cust.canary.{TOKEN}@example.com"
-CANARIES = (*SECRETS.values(), CUSTOMER, TOKEN)
+CANARIES = (*(s for carrier in SECRETS.values() for s in carrier.values()), CUSTOMER, TOKEN)
 
 
 def hits(text: str) -> list[str]:
@@ -58,7 +60,7 @@ async def test_poller_leaks_no_carrier_secret_or_address(
         parcel("dhl", Scenario.ON_TIME),
     ]
     async with emulator() as emulated, fresh_database(postgres) as url:
-        settings = poller_settings(url, broker, emulated, unique("pc") + ".", **SECRETS)
+        settings = poller_settings(url, broker, emulated, unique("pc") + ".", carriers=SECRETS)
         await ensure_topics(settings, topics.all_with_dead_letters())
         service = await start(settings, emulated.clock)
         async with running(service):

@@ -15,7 +15,8 @@ from services.notifier.transports.base import PermanentSendError
 from services.notifier.transports.http_api import HttpApiTransport
 from services.notifier.transports.webhook import WebhookTransport
 from services.poller.carriers.base import Malformed
-from services.poller.carriers.dhl.client import DhlClient, DhlSettings
+from services.poller.carriers.dhl.client import DhlClient
+from services.poller.carriers.dhl.settings import DhlClientSettings
 from services.poller.entrypoint import carrier_http_client
 from services.poller.metrics import PollerMetrics
 from services.poller.settings import PollerSettings
@@ -111,13 +112,12 @@ async def test_email_api_does_not_follow_a_redirect(servers: tuple[Server, Serve
 
 async def test_carrier_client_does_not_follow_a_redirect(servers: tuple[Server, Server]) -> None:
     redirector, target = servers
-    settings = PollerSettings.model_validate(
-        {"dhl_base_url": f"http://127.0.0.1:{redirector.port}", "dhl_api_key": KEY}
-    )
+    settings = PollerSettings.model_validate({})
     http = carrier_http_client(settings, PollerMetrics(CollectorRegistry()))
     assert http.follow_redirects is False
     try:
-        client = DhlClient(DhlSettings(base_url=settings.dhl_base_url or "", api_key=KEY), http)
+        dhl = DhlClientSettings(base_url=f"http://127.0.0.1:{redirector.port}", api_key=KEY)
+        client = DhlClient(dhl, http)
         outcomes = await client.track(["1234567890"])
     finally:
         await http.aclose()

@@ -20,18 +20,22 @@ from shared.contracts.events import (
     NotificationSent,
     OrderCancelled,
     OrderConfirmed,
+    OrderPaymentDeclined,
     OrderPlaced,
     Severity,
     ShipmentRegistered,
     SlaCarrierException,
+    SlaDelivered,
     SlaDeliveredDisputed,
     SlaDeliveryLate,
     SlaDisputeDocumentsDue,
     SlaDisputeDocumentsOverdue,
+    SlaDisputeDocumentsReceived,
     SlaKind,
     SlaOrderUnconfirmed,
     SlaResolved,
     SlaShipByMissed,
+    SlaShipPromiseMissed,
     SlaTrackingStalled,
     TrackingEvent,
     TrackingNumberInvalid,
@@ -86,6 +90,12 @@ def one_of_each() -> list[EventData]:
         placed,
         OrderConfirmed(**placed.model_dump(), confirmed_at=at),
         OrderCancelled(order_id="o-1", cancelled_at=at),
+        OrderPaymentDeclined(
+            order_id="o-1",
+            declined_at=at,
+            reason_code="card_expired",
+            reason="Your card has expired.",
+        ),
         ShipmentRegistered(order_id="o-1", registered_at=at, **parcel),
         DeliveryDisputed(order_id="o-1", shipment_id="sh-1", case_id="case-1", reported_at=at),
         DisputeDocumentsReceived(
@@ -125,6 +135,7 @@ def one_of_each() -> list[EventData]:
         SlaShipByMissed(
             order_id="o-1", deadline=at, missing=MissingShipment.NEVER_SCANNED, **breach
         ),
+        SlaShipPromiseMissed(order_id="o-1", promised_by=at, large=True, **breach),
         SlaDeliveryLate(
             order_id="o-1",
             latest_status=TrackingStatus.IN_TRANSIT,
@@ -142,13 +153,25 @@ def one_of_each() -> list[EventData]:
             **parcel,
             **breach,
         ),
+        SlaDelivered(
+            order_id="o-1",
+            delivered_at=at,
+            delivery_description="Delivered, left at front door",
+            signed_by="RIVERA",
+            expected_delivery=date(2026, 11, 27),
+            documents_due=at,
+            **parcel,
+            **breach,
+        ),
         SlaDeliveredDisputed(
             order_id="o-1",
             delivered_at=at,
             expected_delivery=date(2026, 11, 27),
+            late_report=True,
             **dispute,
             **breach,
         ),
+        SlaDisputeDocumentsReceived(order_id="o-1", late=False, **dispute, **breach),
         SlaDisputeDocumentsDue(
             order_id="o-1", missing_documents=[DisputeDocument.PHOTO_ID], **dispute, **breach
         ),
@@ -159,9 +182,10 @@ def one_of_each() -> list[EventData]:
         SlaResolved(
             order_id="o-1",
             seller_id="s-1",
-            resolved_kind=SlaKind.SHIP_BY_MISSED,
-            reason="shipped",
+            resolved_kind=SlaKind.TRACKING_STALLED,
+            reason="new scan (in_transit)",
             resolved_at=at,
+            latest_status=TrackingStatus.IN_TRANSIT,
         ),
         NotificationSent(
             order_id="o-1",

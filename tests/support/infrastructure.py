@@ -13,9 +13,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from parcelwatch.devstack.broker import EmbeddedBroker
-from parcelwatch.devstack.postgres import EmbeddedPostgres
-from parcelwatch.devstack.processes import free_port
+from parcelwatch.dev.stack.broker import EmbeddedBroker
+from parcelwatch.dev.stack.postgres import EmbeddedPostgres
+from parcelwatch.dev.stack.processes import free_port
 
 KAFKA_IMAGE = "confluentinc/cp-kafka:7.6.0"  # Apache Kafka 3.6, run in KRaft mode
 POSTGRES_IMAGE = "postgres:17"
@@ -79,7 +79,9 @@ def database(workdir: Path) -> Iterator[Database]:
         with PostgresContainer(POSTGRES_IMAGE, driver=None) as postgres:
             yield Database(postgres.get_connection_url(), "testcontainers")
     else:
-        embedded = EmbeddedPostgres(workdir / "postgres", free_port(), durable=False)
+        embedded = EmbeddedPostgres(
+            workdir / "postgres", free_port(), durable=False, temporary=True
+        )
         embedded.start(workdir / "postgres.log")
         try:
             yield Database(embedded.url(), "embedded")

@@ -22,10 +22,13 @@ from services.notifier.entrypoint import Dependencies
 from services.notifier.entrypoint import build_app as build_notifier
 from services.notifier.handlers import Intake, subscriptions
 from services.notifier.settings import NotifierSettings
+from services.poller.carriers.registry import tracking_numbers
 from services.poller.entrypoint import PollerDeps
 from services.poller.entrypoint import build_app as build_poller
 from services.poller.handlers import shipment_handlers
 from services.poller.metrics import PollerMetrics
+from services.poller.scheduler import PollingPolicy
+from services.poller.service import PollerService
 from services.poller.settings import PollerSettings
 from services.sla.entrypoint import build_app as build_sla
 from services.sla.handlers import SlaHandlers
@@ -92,39 +95,65 @@ def _events_of_order_late() -> list[Step]:
     ]
 
 
-async def _apply(pool: asyncpg.Pool, handler: Any, event: CloudEvent[Any]) -> None:
+async def _apply(
+    pool: asyncpg.Pool, handler: Any, event: CloudEvent[Any], prepare: Any = None
+) -> None:
+    """As the consumer applies an event: ``prepare`` (if any), then the handler."""
     async with pool.acquire() as conn, conn.transaction():
+        if prepare is not None:
+            await prepare(conn, [event])
         await handler(conn, event)
 
 
-async def _seed_sla(service: Service, clock: FakeClock) -> None:
+@dataclass
+class SlaDriver:
+    """The sla service's handlers and sweeper, driven by hand on a FakeClock."""
+
+    pool: asyncpg.Pool
+    handlers: dict[str, Any]
+    lock: Any
+    sweeper: Sweeper
+
+    async def apply(self, event: CloudEvent[Any]) -> None:
+        await _apply(self.pool, self.handlers[event.type], event, self.lock)
+
+
+def sla_driver(service: Service, clock: FakeClock) -> SlaDriver:
     metrics = SlaMetrics(CollectorRegistry())
     sla = SlaService(rules=SlaRules(), calendars=Calendars(), metrics=metrics)
     handlers = SlaHandlers(sla, clock)
-    by_type = handlers.orders() | handlers.tracking()
     sweeper = Sweeper(
         service.pool, sla, clock, metrics, watermark=caught_up(clock), batch_size=50, interval=1
     )
+    return SlaDriver(service.pool, handlers.orders() | handlers.tracking(), handlers.lock, sweeper)
+
+
+async def _seed_sla(service: Service, clock: FakeClock) -> None:
+    driver = sla_driver(service, clock)
     late = _events_of_order_late()
     steps = [(T0, placed(UNSHIPPED)), (T0, confirmed(UNSHIPPED)), *late[:3], (DETECTION, None)]
     steps += late[3:]
     for when, event in steps:
         clock.set(when)
         if event is None:
-            await sweeper.sweep()
+            await driver.sweeper.sweep()
         else:
-            await _apply(service.pool, by_type[event.type], event)
+            await driver.apply(event)
     clock.set(NOW)
-    await sweeper.sweep()
+    await driver.sweeper.sweep()
 
 
 async def _seed_poller(service: Service, clock: FakeClock) -> None:
     clock.set(T0)
     handle = shipment_handlers(
-        clock=clock,
-        known_carriers=frozenset({"ups"}),
-        skip_check_digits=False,
-        metrics=PollerMetrics(CollectorRegistry()),
+        PollerService(
+            service.pool,
+            clock=clock,
+            policy=PollingPolicy(),
+            numbers=tracking_numbers(),
+            skip_check_digits=False,
+            metrics=PollerMetrics(CollectorRegistry()),
+        )
     )
     await _apply(service.pool, handle["shipment.registered"], registered(LATE))
     for status, at, text in (
@@ -173,8 +202,11 @@ async def _seed_notifier(world: World, settings: NotifierSettings) -> None:
 
 
 @contextlib.asynccontextmanager
-async def world(database_url: str, token: str | None = None) -> AsyncIterator[World]:
-    """The three services on ``database_url`` (HTTP apps not served), data seeded."""
+async def world(
+    database_url: str, token: str | None = None, *, seed: bool = True
+) -> AsyncIterator[World]:
+    """The three services on ``database_url`` (HTTP apps not served), data seeded unless
+    ``seed`` is false."""
     common: dict[str, Any] = {
         "database_url": database_url,
         "database_pool_max": 4,
@@ -189,9 +221,10 @@ async def world(database_url: str, token: str | None = None) -> AsyncIterator[Wo
     notifier = await build_notifier(notifier_settings, Dependencies(clock=clock))
     built = World(poller, sla, notifier, clock)
     try:
-        await _seed_sla(sla, clock)
-        await _seed_poller(poller, clock)
-        await _seed_notifier(built, notifier_settings)
+        if seed:
+            await _seed_sla(sla, clock)
+            await _seed_poller(poller, clock)
+            await _seed_notifier(built, notifier_settings)
         clock.set(NOW)
         yield built
     finally:

@@ -1,16 +1,6 @@
 "use strict";
 // The ops page: fills the tables from /api/overview and the order timeline from
-// /api/timeline. Text goes in with textContent only (no HTML from the data).
-
-const time = (iso) => (iso ? new Date(iso).toISOString().replace("T", " ").slice(0, 16) + "Z" : "—");
-const pct = (rate) => (rate === null || rate === undefined ? "—" : (100 * rate).toFixed(1) + " %");
-
-function cell(row, text, className) {
-  const td = row.insertCell();
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
-}
+// /api/timeline (the charts are charts.js'). Text goes in with textContent only.
 
 function orderLink(row, orderId) {
   const a = document.createElement("a");
@@ -33,8 +23,7 @@ function fill(id, section, render) {
 
 function ratios(row, w) {
   for (const name of ["late_shipment", "valid_tracking", "on_time_delivery", "dispute"]) {
-    const r = w[name];
-    cell(row, pct(r.rate) + " (" + r.numerator + "/" + r.denominator + ")");
+    cell(row, ratio(w[name]));
   }
 }
 
@@ -57,11 +46,11 @@ async function overview() {
     cell(row, d.documents.join(", ") || "none");
   });
   fill("carriers", data.carriers, (row, c) => {
-    cell(row, c.carrier);
+    cell(row, carrierName(c.carrier));
     cell(row, String(c.calls));
     cell(row, pct(c.error_rate), c.error_rate > 0.1 ? "bad" : "");
     cell(row, c.mean_latency_seconds === null ? "—" : c.mean_latency_seconds.toFixed(2) + " s");
-    cell(row, c.poll_lag_seconds.toFixed(0) + " s");
+    cell(row, duration(c.poll_lag_seconds));
     cell(row, c.circuit_open ? "open" : "closed", c.circuit_open ? "bad" : "");
   });
   const cards = data.marketplace.error ? data.scorecards : {

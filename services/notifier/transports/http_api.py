@@ -1,10 +1,12 @@
 """E-mail through an HTTP e-mail API (httpx): one JSON POST per message.
 
-The body carries the sender, the recipient, subject, both parts and the headers that
-matter (``Message-ID``, ``Auto-Submitted``, ``Content-Language``); the request carries
+The body carries the sender, the recipient, subject, both parts, the attachments (base64)
+and the headers that matter (``Message-ID``, ``Auto-Submitted``, ``Content-Language``); the
+request carries
 an ``Idempotency-Key`` so that a retried POST is delivered once by APIs that honour it.
 """
 
+import base64
 from email.headerregistry import Address
 from email.message import EmailMessage
 from typing import Any
@@ -18,10 +20,10 @@ PASSED_HEADERS = ("Message-ID", "Auto-Submitted", "Content-Language")
 
 
 def api_payload(email: EmailMessage) -> dict[str, Any]:
-    """The JSON body for ``email`` (multipart/alternative, text + HTML)."""
+    """The JSON body for ``email`` (text + HTML, and its attachments if any)."""
     text = email.get_body(("plain",))
     html = email.get_body(("html",))
-    return {
+    payload: dict[str, Any] = {
         "from": _party(email["From"].addresses[0]),
         "to": [_party(address) for address in email["To"].addresses],
         "subject": str(email["Subject"]),
@@ -29,6 +31,17 @@ def api_payload(email: EmailMessage) -> dict[str, Any]:
         "html": html.get_content() if html is not None else None,
         "headers": {name: str(email[name]) for name in PASSED_HEADERS if email[name]},
     }
+    attachments = [
+        {
+            "filename": part.get_filename(),
+            "content_type": part.get_content_type(),
+            "content": base64.b64encode(part.get_content()).decode("ascii"),
+        }
+        for part in email.iter_attachments()
+    ]
+    if attachments:
+        payload["attachments"] = attachments
+    return payload
 
 
 def _party(address: Address) -> dict[str, str]:

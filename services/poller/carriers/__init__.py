@@ -1,25 +1,5 @@
-"""Carrier adapters, one subpackage per carrier slug; adding a carrier means adding a folder.
+"""Carrier adapters, one folder per carrier slug, listed in :mod:`.registry`.
 
-Each subpackage exposes ``PLUGIN``, a :class:`~services.poller.carriers.base.CarrierPlugin`.
+The modules here are pure (``base``, ``codes``, ``payload``, ``timestamps``, ``render``,
+``settings``) except ``http``, the clients' plumbing, and ``plugin``, which names the client.
 """
-
-import importlib
-import pkgutil
-from collections.abc import Mapping
-from functools import cache
-from typing import Any
-
-from services.poller.carriers.base import CarrierPlugin
-
-
-@cache
-def registry() -> Mapping[str, CarrierPlugin[Any]]:
-    """Every carrier plugin found in this package, keyed by slug."""
-    plugins: dict[str, CarrierPlugin[Any]] = {}
-    for module in pkgutil.iter_modules(__path__):
-        if not module.ispkg:
-            continue
-        plugin = getattr(importlib.import_module(f"{__name__}.{module.name}"), "PLUGIN", None)
-        if isinstance(plugin, CarrierPlugin):
-            plugins[plugin.slug] = plugin
-    return plugins

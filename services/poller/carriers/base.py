@@ -4,18 +4,16 @@ Everything here is pure data. A carrier folder maps its own JSON onto these type
 the poller only ever sees these.
 """
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Generic, Protocol, TypeVar
+from typing import Protocol
 
-import httpx
-from pydantic import BaseModel
-
+from services.poller.carriers import timestamps
 from services.poller.carriers.timestamps import Stamp
 from shared.contracts.common import Location
-from shared.contracts.statuses import TrackingStatus
+from shared.contracts.statuses import TrackingStatus, advances
 
 
 class ProblemCode(StrEnum):
@@ -193,27 +191,6 @@ class CarrierClient(Protocol):
         ...
 
 
-SettingsT = TypeVar("SettingsT", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class CarrierPlugin(Generic[SettingsT]):
-    """What a carrier folder registers: its slug, pure parser, settings and client."""
-
-    slug: str
-    parse: Parser
-    settings: type[SettingsT]
-    client: Callable[[SettingsT, httpx.AsyncClient], CarrierClient]
-
-    def build_client(
-        self, settings: SettingsT | Mapping[str, object], http: httpx.AsyncClient
-    ) -> CarrierClient:
-        """Build the client from a settings model or a plain mapping of its fields."""
-        if not isinstance(settings, self.settings):
-            settings = self.settings.model_validate(settings)
-        return self.client(settings, http)
-
-
 @dataclass
 class ShipmentDraft:
     """Mutable collector a mapper fills before :func:`finish` sorts and derives status."""
@@ -234,8 +211,25 @@ class ShipmentDraft:
         if item not in self.problems:
             self.problems.append(item)
 
+    def estimate(
+        self,
+        candidates: Iterable[str | None],
+        parse_date: Callable[[str], date | None] = timestamps.iso_date,
+    ) -> None:
+        """Set the estimated delivery from the first given candidate, in the carrier's order
+        of preference; an unparseable one is a problem."""
+        text = next((c for c in candidates if c), None)
+        if text is None:
+            return
+        self.estimated_delivery = parse_date(text)
+        if self.estimated_delivery is None:
+            self.problem(
+                ProblemCode.UNPARSEABLE_TIME, f"estimated delivery {text!r} not understood"
+            )
+
     def finish(self) -> ParsedShipment:
-        """Sort events newest first and derive the shipment status."""
+        """Sort events newest first and derive the shipment status; a signer is kept only
+        for a delivered parcel (a return's receiver at the shipper is not the customer)."""
         events = sort_newest_first(self.events)
         if self.delivered is None:
             self.delivered = _newest_delivered(events)
@@ -247,14 +241,16 @@ class ShipmentDraft:
             )
         if self.delivered is not None and self.delivered.local is not None:
             self.problem(ProblemCode.NAIVE_TIME, "delivery time is local wall time (zone unknown)")
+        status = derive_status(self.current, events, self.fallback)
+        delivered = status is TrackingStatus.DELIVERED or self.delivered is not None
         return ParsedShipment(
             carrier=self.carrier,
             tracking_number=self.tracking_number,
-            status=derive_status(self.current, events, self.fallback),
+            status=status,
             estimated_delivery=self.estimated_delivery,
             delivered_at=self.delivered.utc if self.delivered else None,
             delivered_at_local=self.delivered.local if self.delivered else None,
-            signed_by=self.signed_by,
+            signed_by=self.signed_by if delivered else None,
             events=tuple(events),
             problems=tuple(self.problems),
         )
@@ -283,15 +279,22 @@ def derive_status(
     events: Sequence[Scan],
     fallback: TrackingStatus | None = None,
 ) -> TrackingStatus:
-    """The carrier's current status, else the newest event that says something, else fallback.
+    """The status the whole history gives; the carrier's summary only when no scan says one.
 
-    Events mapped to ``unknown`` (informational or unmapped scans) never set the status.
+    Scans are replayed oldest first and each moves the status where
+    :func:`~shared.contracts.statuses.advances` allows it, as the poller does with new scans:
+    the newest meaningful scan wins over a stale summary field (``current``, else
+    ``fallback``), and a late scan never moves a parcel backwards. Scans mapped to
+    ``unknown`` (informational or unmapped) never set it.
     """
+    status: TrackingStatus | None = None
+    for event in reversed(events):
+        if event.status is not TrackingStatus.UNKNOWN and advances(status, event.status):
+            status = event.status
+    if status is not None:
+        return status
     if current not in (None, TrackingStatus.UNKNOWN):
         return current
-    for event in events:
-        if event.status is not TrackingStatus.UNKNOWN:
-            return event.status
     return fallback or TrackingStatus.UNKNOWN
 
 

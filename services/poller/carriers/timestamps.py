@@ -66,7 +66,9 @@ def compact_date(text: str) -> date | None:
 
 
 def compact_datetime(day: str, time: str) -> str | None:
-    """``YYYYMMDD`` + ``HHMMSS`` (left-padded when shorter) to a naive ISO string."""
+    """``YYYYMMDD`` + ``HHMMSS`` (left-padded when shorter; ``HH:MM:SS``, as real UPS answers
+    write ``gmtTime``, too) to a naive ISO string."""
+    time = time.replace(":", "")
     if not time.isdigit() or len(time) > 6:
         return None
     try:

@@ -6,21 +6,23 @@ import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
 
-from parcelwatch.devstack.processes import free_port
-from services.notifier.capture.smtp import CaptureHandler, SmtpCapture
-from services.notifier.capture.store import MailStore
-from services.notifier.capture.view import MessageView, parse
-from services.notifier.capture.web import inbox_app
-from services.notifier.entrypoint import build_app
+from parcelwatch.dev.capture.smtp import CaptureHandler, SmtpCapture
+from parcelwatch.dev.capture.store import MailStore
+from parcelwatch.dev.capture.view import MessageView, parse
+from parcelwatch.dev.capture.web import inbox_app
+from parcelwatch.dev.stack.processes import free_port
+from services.notifier.entrypoint import Dependencies, build_app
 from services.notifier.settings import NotifierSettings
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent
+from shared.infra.clock import Clock
 from shared.infra.http import http_server
 from shared.infra.kafka import ensure_topics
 from shared.infra.service import Service
@@ -29,6 +31,21 @@ from tests.support.kafka import unique
 from tests.support.services import running
 
 T = TypeVar("T")
+
+SAMPLE_TIME = datetime(2025, 3, 10, 15, 0, tzinfo=UTC)
+"""Where the notifier's clock starts: just after the sample events (services.notifier.samples),
+so their deadlines are ahead, on a weekday morning in the sample customers' zones (no quiet
+hours), whatever the time the tests run."""
+
+
+class SampleClock:
+    """Real time, running from :data:`SAMPLE_TIME`."""
+
+    def __init__(self, start: datetime = SAMPLE_TIME) -> None:
+        self._offset = start - datetime.now(UTC)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._offset
 
 
 async def admin(url: str, statement: str) -> None:
@@ -160,9 +177,10 @@ async def rig(
 
 
 @contextlib.asynccontextmanager
-async def serving(parts: Rig) -> AsyncIterator[Harness]:
-    """The notifier of ``parts``' settings, running in-process until exit."""
-    service = await build_app(parts.settings)
+async def serving(parts: Rig, clock: Clock | None = None) -> AsyncIterator[Harness]:
+    """The notifier of ``parts``' settings, running in-process until exit, on ``clock``
+    (a :class:`SampleClock` unless given)."""
+    service = await build_app(parts.settings, Dependencies(clock=clock or SampleClock()))
     async with running(service):
         yield Harness(service, parts.settings, parts.store, parts.smtp, parts.producer)
 

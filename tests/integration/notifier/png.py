@@ -60,3 +60,17 @@ def non_white_share(png: bytes, *, threshold: int = 240) -> float:
         1 for row in rows for x in range(0, len(row), step) if min(row[x : x + colour]) < threshold
     )
     return dark / (width * height)
+
+
+def colours_in(png: bytes, box: tuple[int, int, int, int]) -> int:
+    """How many distinct colours the ``(x, y, width, height)`` part of the image has."""
+    width, _, rows = pixels(png)
+    step = len(rows[0]) // width
+    x, y, w, h = box
+    return len(
+        {
+            row[i : i + min(step, 3)]
+            for row in rows[y : y + h]
+            for i in range(x * step, (x + w) * step, step)
+        }
+    )

@@ -12,7 +12,11 @@ from tests.support.kafka import unique
 
 PLACED_AT = datetime(2025, 3, 4, 15, 0, tzinfo=UTC)
 
-SITUATION = {kind.value.split("_", 1)[1]: kind for kind in MessageKind}
+SITUATION = {kind.value.split("_", 1)[1]: kind for kind in MessageKind} | {
+    "ship_promise_missed": MessageKind.CUSTOMER_SHIP_BY_MISSED,
+    "ship_by_missed": MessageKind.SELLER_SHIP_BY_MISSED,
+    "documents_received": MessageKind.CUSTOMER_DOCUMENTS_RECEIVED,
+}
 """Situation name (``shipped``, ``ship_by_missed``…) -> a kind it triggers."""
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from services.notifier.capture.smtp import CaptureHandler
+from parcelwatch.dev.capture.smtp import CaptureHandler
 from tests.integration.notifier.harness import Harness, eventually, notifier_stack
 from tests.integration.notifier.scenario import (
     SELLER_TIER,
@@ -101,7 +101,8 @@ async def test_a_permanent_refusal_fails_the_message_and_the_partition_keeps_flo
     refused = f"reject.{order_id}@example.com"
     await stack.publish(
         order_placed(order_id, customer_email=refused),
-        trigger("ship_by_missed", order_id, **SELLER_TIER),
+        trigger("ship_by_missed", order_id, **SELLER_TIER),  # the seller's deadline
+        trigger("ship_promise_missed", order_id),  # the customer's promise
         trigger("documents_due", order_id),  # same topic, same key: the next in the partition
     )
     assert await stack.settled(order_id, 4) == {

@@ -12,9 +12,9 @@ import pytest
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 from pydantic import SecretStr
 
-from parcelwatch.devstack.processes import free_port
-from services.notifier.capture.smtp import CaptureHandler, SmtpCapture
-from services.notifier.capture.store import MailStore
+from parcelwatch.dev.capture.smtp import CaptureHandler, SmtpCapture
+from parcelwatch.dev.capture.store import MailStore
+from parcelwatch.dev.stack.processes import free_port
 from services.notifier.transports.base import TransientSendError
 from services.notifier.transports.smtp import SmtpConfig, SmtpTransport
 

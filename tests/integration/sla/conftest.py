@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest_asyncio
 
-from parcelwatch.devstack.processes import free_port
+from parcelwatch.dev.stack.processes import free_port
 from services.sla.settings import SlaSettings
 from shared.contracts import topics
 from shared.infra.kafka import ensure_topics

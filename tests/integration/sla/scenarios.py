@@ -24,6 +24,7 @@ from shared.contracts.events import (
     InvalidNumberReason,
     OrderCancelled,
     OrderConfirmed,
+    OrderPaymentDeclined,
     OrderPlaced,
     ShipmentRegistered,
     TrackingEvent,
@@ -57,6 +58,9 @@ DOCUMENTS_DUE = at("2026-12-01T23:59:59-05:00")
 REMINDER = at("2026-11-30T00:00:00-05:00")
 OVERDUE = DOCUMENTS_DUE + SECOND
 ESCALATE_AFTER = 24 * HOUR
+# the customer was told to allow until the end of Tuesday (the first business day after)
+PROMISE = at("2026-11-24T23:59:59-05:00")
+PROMISE_DETECTION = PROMISE + 2 * HOUR  # also DETECTION + ESCALATE_AFTER
 
 Expected = tuple[str, str]
 """An sla.v1 event as ``(type, severity)``, or ``("sla.resolved", resolved kind)``."""
@@ -123,6 +127,16 @@ def confirmed(
 
 def cancelled(order_id: str, when: datetime) -> CloudEvent[Any]:
     return _event(OrderCancelled(order_id=order_id, cancelled_at=when), "cancelled")
+
+
+def payment_declined(order_id: str, when: datetime) -> CloudEvent[Any]:
+    data = OrderPaymentDeclined(
+        order_id=order_id,
+        declined_at=when,
+        reason_code="insufficient_funds",
+        reason="Your bank declined the payment: insufficient funds.",
+    )
+    return _event(data, "declined")
 
 
 PARCEL = {"shipment_id": "sh-1", "carrier": "ups", "tracking_number": "1Z999AA10123456784"}
@@ -250,7 +264,8 @@ def order_unconfirmed(order_id: str) -> Scenario:
 
 
 def ship_by_no_tracking_number(order_id: str) -> Scenario:
-    """Confirmed without a placement event, never registered: missed, then escalated."""
+    """Confirmed without a placement event, never registered: missed, then escalated; the
+    customer's promise passes at the same instant as the escalation."""
 
     def check(events: list[CloudEvent[Any]]) -> None:
         data = _data(events, "sla.ship_by_missed")
@@ -259,7 +274,9 @@ def ship_by_no_tracking_number(order_id: str) -> Scenario:
             DEADLINE,
             None,
         )
-        assert [e.data.severity for e in events] == ["seller", "ops"]
+        missed = [e.data.severity for e in events if e.type == "sla.ship_by_missed"]
+        assert missed == ["seller", "ops"]
+        assert _data(events, "sla.ship_promise_missed").promised_by == PROMISE
 
     return Scenario(
         "ship_by_no_tracking_number",
@@ -271,10 +288,49 @@ def ship_by_no_tracking_number(order_id: str) -> Scenario:
             Step(DETECTION + ESCALATE_AFTER - SECOND, expect=(seller("ship_by_missed"),)),
             Step(
                 DETECTION + ESCALATE_AFTER,
-                expect=(seller("ship_by_missed"), ops("ship_by_missed")),
+                expect=(
+                    seller("ship_by_missed"),
+                    ops("ship_by_missed"),
+                    seller("ship_promise_missed"),
+                ),
             ),
         ),
         check,
+    )
+
+
+def confirmed_at_ten_shipped_next_afternoon(order_id: str) -> Scenario:
+    """The seller's deadline is missed, the customer's promise is kept: no promise breach."""
+    missed = (seller("ship_by_missed"),)
+    shipped = (*missed, resolved("ship_by_missed"))
+    afternoon = at("2026-11-24T15:00:00-05:00")
+    return Scenario(
+        "confirmed_at_ten_shipped_next_afternoon",
+        order_id,
+        (
+            Step(T0, send=(placed(order_id), confirmed(order_id), registered(order_id))),
+            Step(DETECTION, expect=missed),
+            Step(
+                afternoon + HOUR,
+                send=(scan(order_id, S.IN_TRANSIT, afternoon, "Picked up"),),
+                expect=shipped,
+            ),
+            Step(PROMISE_DETECTION, expect=shipped),
+        ),
+    )
+
+
+def payment_declined_order(order_id: str) -> Scenario:
+    """Declined ten minutes after being placed: no reminder, no deadline, ever."""
+    return Scenario(
+        "payment_declined_order",
+        order_id,
+        (
+            Step(T0, send=(placed(order_id),), expect=()),
+            Step(T0 + 10 * 60 * SECOND, send=(payment_declined(order_id, T0 + 600 * SECOND),)),
+            Step(T0 + 30 * 60 * SECOND, expect=()),
+            Step(PROMISE_DETECTION, expect=()),
+        ),
     )
 
 
@@ -483,17 +539,23 @@ def delivered_disputed(order_id: str) -> Scenario:
             "dispute resolved: refund",
         ]
 
-    opened = (seller("delivered_disputed"),)
+    announced = (seller("delivered"),)
+    opened = (*announced, seller("delivered_disputed"))
     reminded = (*opened, seller("dispute_documents_due"))
     overdue = (*reminded, seller("dispute_documents_overdue"))
-    received = (*overdue, resolved("dispute_documents_due"), resolved("dispute_documents_overdue"))
+    received = (
+        *overdue,
+        resolved("dispute_documents_due"),
+        resolved("dispute_documents_overdue"),
+        seller("dispute_documents_received"),
+    )
     return Scenario(
         "delivered_disputed",
         order_id,
         (
             Step(T0, send=(confirmed(order_id), registered(order_id))),
             Step(SHIPPED + HOUR, send=(scan(order_id, S.IN_TRANSIT, SHIPPED),), expect=()),
-            Step(DELIVERED_AT + HOUR, send=_delivered(order_id), expect=()),
+            Step(DELIVERED_AT + HOUR, send=_delivered(order_id), expect=announced),
             Step(REPORTED, send=(disputed(order_id),), expect=opened),
             Step(
                 REMINDER - HOUR,
@@ -512,6 +574,45 @@ def delivered_disputed(order_id: str) -> Scenario:
                 OVERDUE + 2 * HOUR,
                 send=(dispute_resolved(order_id, OVERDUE + 2 * HOUR),),
                 expect=(*received, resolved("delivered_disputed")),
+            ),
+        ),
+        check,
+    )
+
+
+def dispute_reported_late(order_id: str) -> Scenario:
+    """Reported two days after the window: a late report (no reminder, nothing overdue in the
+    same breath); overdue one business day later, and nothing closes until the resolution."""
+    reported = at("2026-12-03T10:00:00-05:00")  # Thursday
+    overdue_at = at("2026-12-05T00:00:00-05:00")  # one second after Friday's end
+
+    def check(events: list[CloudEvent[Any]]) -> None:
+        data = _data(events, "sla.delivered_disputed")
+        assert (data.late_report, data.documents_due) == (True, DOCUMENTS_DUE)
+
+    announced = (seller("delivered"),)
+    opened = (*announced, seller("delivered_disputed"))
+    overdue = (*opened, seller("dispute_documents_overdue"))
+    escalated = (*overdue, ops("dispute_documents_overdue"))
+    return Scenario(
+        "dispute_reported_late",
+        order_id,
+        (
+            Step(T0, send=(confirmed(order_id), registered(order_id))),
+            Step(SHIPPED + HOUR, send=(scan(order_id, S.IN_TRANSIT, SHIPPED),), expect=()),
+            Step(DELIVERED_AT + HOUR, send=_delivered(order_id), expect=announced),
+            Step(reported, send=(disputed(order_id, reported),), expect=opened),
+            Step(overdue_at - SECOND, expect=opened),
+            Step(overdue_at, expect=overdue),
+            Step(overdue_at + ESCALATE_AFTER, expect=escalated),
+            Step(
+                overdue_at + ESCALATE_AFTER + HOUR,
+                send=(dispute_resolved(order_id, overdue_at + ESCALATE_AFTER + HOUR),),
+                expect=(
+                    *escalated,
+                    resolved("delivered_disputed"),
+                    resolved("dispute_documents_overdue"),
+                ),
             ),
         ),
         check,
@@ -593,6 +694,8 @@ def never_backwards(order_id: str) -> Scenario:
 ALL: tuple[Callable[[str], Scenario], ...] = (
     order_unconfirmed,
     ship_by_no_tracking_number,
+    confirmed_at_ten_shipped_next_afternoon,
+    payment_declined_order,
     ship_by_never_scanned_then_shipped,
     ship_by_invalid_number_large_item,
     ship_by_scan_reported_late,
@@ -601,6 +704,7 @@ ALL: tuple[Callable[[str], Scenario], ...] = (
     tracking_stalled,
     carrier_exception,
     delivered_disputed,
+    dispute_reported_late,
     dispute_before_delivery,
     cancelled_order,
     never_backwards,

@@ -3,6 +3,7 @@
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 import pytest
@@ -16,6 +17,7 @@ from services.sla.metrics import SlaMetrics
 from services.sla.rules import SlaRules
 from services.sla.service import SlaService
 from services.sla.sweeper import Census, Sweeper
+from shared.contracts.envelope import CloudEvent
 from shared.infra import db, migrations
 from shared.infra.settings import DatabaseSettings
 from shared.infra.watermark import Position, Watermark, WatermarkUnknown
@@ -47,10 +49,14 @@ class Setup:
         )
 
     async def confirm(self, *order_ids: str) -> None:
-        handle = self.handlers.orders()["order.confirmed"]
         for order_id in order_ids:
-            async with self.pool.acquire() as conn, conn.transaction():
-                await handle(conn, confirmed(order_id))
+            await self.apply(confirmed(order_id))
+
+    async def apply(self, event: CloudEvent[Any]) -> None:
+        """As the consumer applies it: the order locked, then the handler."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self.handlers.lock(conn, [event])
+            await self.handlers.orders()[event.type](conn, event)
 
     async def outbox(self) -> list[str]:
         rows = await self.pool.fetch("SELECT event_id FROM outbox ORDER BY id")
@@ -116,7 +122,7 @@ async def test_sweep_skips_an_order_another_transaction_holds(setup: Setup) -> N
     await setup.confirm("o-held", "o-free")
     setup.clock.set(DETECTION)
     async with setup.pool.acquire() as holder, holder.transaction():
-        await store.lock_order(holder, "o-held")
+        await store.lock_orders(holder, ["o-held"])
         assert await setup.sweeper().sweep() == 1
     assert len(await setup.outbox()) == 1
     assert await setup.sweeper().sweep() == 1
@@ -191,9 +197,7 @@ async def test_sweeper_waits_while_the_consumers_are_behind_or_unreadable(setup:
 
 async def test_census_counts_open_orders_by_state(setup: Setup) -> None:
     await setup.confirm("o-1", "o-2")
-    handle = setup.handlers.orders()["order.placed"]
-    async with setup.pool.acquire() as conn, conn.transaction():
-        await handle(conn, placed("o-3"))
+    await setup.apply(placed("o-3"))
     await Census(setup.pool, setup.metrics, interval=1).count()
 
     def gauge(state: str) -> float | None:

@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from parcelwatch.simulator.runner import SimulatorSettings
-from services.poller.emulator.settings import EmulatorSettings
+from parcelwatch.dev.emulator.settings import EmulatorSettings
+from parcelwatch.dev.simulator.runner import SimulatorSettings
 from services.poller.settings import PollerSettings
 from services.sla.settings import SlaSettings
 from shared.infra.clock import ClockSettings, ScaledClock, SystemClock

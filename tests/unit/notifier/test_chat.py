@@ -51,7 +51,7 @@ def test_chat_payload_links_the_tracking_number() -> None:
     kind = K.OPS_DELIVERED_DISPUTED
     dumped = json.dumps(chat_payload(kind, sample_context(kind), LINKS))
     assert (
-        "<https://tools.usps.com/go/TrackConfirmAction?tLabels=9400%201118%209922%203197%204284%2090"
+        "<https://tools.usps.com/go/TrackConfirmAction?tLabels=9400111899223197428490"
         "|9400 1118 9922 3197 4284 90>" in dumped
     )
 

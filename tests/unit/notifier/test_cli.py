@@ -20,7 +20,9 @@ def test_preview_renders_french_html_when_asked() -> None:
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("<!DOCTYPE html>")
     assert '<html lang="fr"' in result.stdout
-    assert "(800) 222-1811" in result.stdout
+    # the French sample customer lives in France: the carrier's contact page, no US number
+    assert "https://www.usps.com/help/contact-us.htm" in result.stdout
+    assert "(800)" not in result.stdout
 
 
 def test_preview_prints_json_when_the_kind_is_an_ops_alert() -> None:

@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from services.notifier.links import LinkSettings, tracking_link
+from services.notifier.links import LinkSettings, link_locale, tracking_link
 
 DEFAULTS = LinkSettings()
 
@@ -22,8 +22,18 @@ DEFAULTS = LinkSettings()
         ),
         (
             "dhl",
-            "1234567890",
-            "https://www.dhl.com/us-en/home/tracking/tracking-parcel.html?submit=1&tracking-id=1234567890",
+            "1234567890",  # a DHL Express waybill: the Express page
+            "https://www.dhl.com/us-en/home/tracking/tracking-express.html?submit=1&tracking-id=1234567890",
+        ),
+        (
+            "dhl",
+            "JJD0123456789",  # a DHL Express piece id
+            "https://www.dhl.com/us-en/home/tracking/tracking-express.html?submit=1&tracking-id=JJD0123456789",
+        ),
+        (
+            "dhl",
+            "GM2951234567890123",  # DHL eCommerce: the parcel page
+            "https://www.dhl.com/us-en/home/tracking/tracking-parcel.html?submit=1&tracking-id=GM2951234567890123",
         ),
     ],
 )
@@ -34,7 +44,6 @@ def test_link_follows_the_carrier_template(carrier: str, number: str, expected: 
 @pytest.mark.parametrize(
     ("number", "encoded"),
     [
-        ("9400 1118 9922", "9400%201118%209922"),
         ("1Z&tracknum=evil", "1Z%26tracknum%3Devil"),
         ("a/b?c#d", "a%2Fb%3Fc%23d"),
         ('"><script>', "%22%3E%3Cscript%3E"),
@@ -47,9 +56,29 @@ def test_link_url_encodes_the_number_when_it_has_odd_characters(number: str, enc
     assert link == f"https://www.fedex.com/fedextrack/?trknbr={encoded}"
 
 
+def test_link_uses_the_compact_number_without_spaces() -> None:
+    assert tracking_link("usps", " 9400 1118\t9922 ", DEFAULTS) == (
+        "https://tools.usps.com/go/TrackConfirmAction?tLabels=940011189922"
+    )
+
+
+@pytest.mark.parametrize(
+    ("locale", "country", "loc"),
+    [
+        ("fr-FR", "FR", "fr_FR"),
+        ("fr", "FR", "fr_FR"),
+        ("fr-CA", "CA", "fr_CA"),
+        ("en", "US", "en_US"),
+    ],
+)
+def test_ups_links_speak_the_customers_locale(locale: str, country: str, loc: str) -> None:
+    link = tracking_link("ups", "1Z999AA10123456784", DEFAULTS, link_locale(locale, country))
+    assert link == f"https://www.ups.com/track?loc={loc}&tracknum=1Z999AA10123456784"
+
+
 def test_link_uses_the_template_from_settings() -> None:
     settings = LinkSettings(templates={"ups": "https://track.example.com/ups/{n}?src=mail"})
-    assert tracking_link("ups", "1Z 1", settings) == "https://track.example.com/ups/1Z%201?src=mail"
+    assert tracking_link("ups", "1Z 1", settings) == "https://track.example.com/ups/1Z1?src=mail"
     assert tracking_link("fedex", "794612345678", settings) is None
 
 

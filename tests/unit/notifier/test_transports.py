@@ -70,6 +70,16 @@ def test_api_payload_carries_both_parts_and_the_identifying_headers() -> None:
     }
 
 
+def test_api_payload_carries_attachments_in_base64() -> None:
+    message = email()
+    message.add_attachment(b"%PDF-1.3 x", maintype="application", subtype="pdf", filename="d.pdf")
+    payload = api_payload(message)
+    assert payload["attachments"] == [
+        {"filename": "d.pdf", "content_type": "application/pdf", "content": "JVBERi0xLjMgeA=="}
+    ]
+    assert payload["text"] == "Hello\n"
+
+
 async def test_http_api_posts_json_with_bearer_token_and_idempotency_key() -> None:
     seen: list[httpx.Request] = []
 

@@ -18,7 +18,8 @@ from services.poller.carriers.base import (
     RateLimited,
     TrackOutcome,
 )
-from services.poller.carriers.ups.client import UpsClient, UpsSettings
+from services.poller.carriers.ups.client import UpsClient
+from services.poller.carriers.ups.settings import UpsClientSettings
 from services.poller.gateway import CarrierGateway, RetryPolicy, http_hooks
 from services.poller.metrics import PollerMetrics
 from services.poller.ratelimit import RateLimiter, parse_rates
@@ -147,7 +148,7 @@ async def test_the_tracking_response_body_is_kept_and_token_requests_are_counted
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(carrier), event_hooks=http_hooks(metrics)
     ) as http:
-        settings = UpsSettings(
+        settings = UpsClientSettings(
             base_url="https://ups.test", client_id="i", client_secret=SecretStr("s")
         )
         gateway = _gateway(UpsClient(settings, http), FakeTime(), metrics=metrics)

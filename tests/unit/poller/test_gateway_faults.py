@@ -18,7 +18,8 @@ from services.poller.carriers.base import (
     ParsedShipment,
     TrackOutcome,
 )
-from services.poller.carriers.ups.client import UpsClient, UpsSettings
+from services.poller.carriers.ups.client import UpsClient
+from services.poller.carriers.ups.settings import UpsClientSettings
 from services.poller.gateway import CarrierGateway, RetryPolicy, http_hooks
 from services.poller.metrics import PollerMetrics
 from services.poller.ratelimit import RateLimiter, parse_rates
@@ -86,7 +87,9 @@ async def test_a_body_that_trickles_forever_is_cut_off_at_the_deadline() -> None
 
     registry = CollectorRegistry()
     metrics = PollerMetrics(registry)
-    settings = UpsSettings(base_url="https://ups.test", client_id="i", client_secret=SecretStr("s"))
+    settings = UpsClientSettings(
+        base_url="https://ups.test", client_id="i", client_secret=SecretStr("s")
+    )
     async with httpx.AsyncClient(
         transport=httpx.MockTransport(carrier), timeout=5.0, event_hooks=http_hooks(metrics)
     ) as http:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from services.poller.carriers import registry
 from services.poller.carriers.base import (
     AuthFailed,
     CarrierDown,
@@ -19,6 +18,7 @@ from services.poller.carriers.base import (
     ProblemCode,
     scan_time,
 )
+from services.poller.carriers.registry import registry
 from shared.contracts.statuses import TrackingStatus as S
 
 SAMPLES = Path(__file__).resolve().parents[3] / ".." / "shared" / "carriers" / "samples"
@@ -107,7 +107,7 @@ def test_fedex_reused_number_keeps_the_newest_result() -> None:
     assert shipment.signed_by == "D.HERRERA"
     codes = {e.carrier_code: e.status for e in shipment.events}
     assert codes["DE:08"] is S.DELIVERY_ATTEMPTED
-    assert codes["DE:A47"] is S.EXCEPTION
+    assert codes["DE:A47"] is S.DELIVERY_ATTEMPTED  # redirected to a FedEx location to collect
     assert ProblemCode.DUPLICATE_RESULTS in {p.code for p in shipment.problems}
 
 

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from services.poller.carriers.base import ParsedShipment, Scan
+from services.poller.carriers.registry import tracking_numbers
 from services.poller.scheduler import PollingPolicy
 from services.poller.tracking import (
     Lifecycle,
@@ -27,7 +28,7 @@ NUMBER = "1Z5R89390357567127"
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=80)
 POLICY = PollingPolicy()
-CARRIERS = frozenset({"ups", "fedex", "usps", "dhl"})
+NUMBERS = tracking_numbers()
 
 
 def _scan(status: S, hours: float, code: str = "", text: str = "") -> Scan:
@@ -229,7 +230,7 @@ def _register(number: str = NUMBER, carrier: str = "ups", **kwargs: Any) -> Resu
         order_id="o-1",
         carrier=carrier,
         tracking_number=number,
-        known_carriers=CARRIERS,
+        numbers=NUMBERS,
         skip_check_digits=kwargs.pop("skip_check_digits", False),
         previous=kwargs.pop("previous", None),
         now=T0,

@@ -1,7 +1,10 @@
 import pytest
 
-from services.poller.tracking_numbers import Match, detect, validate
+from services.poller.carriers.registry import tracking_numbers
+from services.poller.tracking_numbers import Match
 from shared.contracts.events import InvalidNumberReason
+
+detect, validate = tracking_numbers().detect, tracking_numbers().validate
 
 # Test numbers of jkeen/tracking_number_data @ b79ce4bf (valid / invalid per format).
 VALID = [

@@ -5,8 +5,8 @@ from typing import Any
 
 from services.poller.carriers.base import ParsedShipment, ProblemCode
 from services.poller.carriers.ups.mapper import parse
+from services.poller.carriers.ups.webhook import TrackAlert, parse_alert
 from services.poller.tracking import fingerprint
-from services.poller.webhook import TrackAlert, parse_alert
 from shared.contracts.statuses import TrackingStatus
 
 NUMBER = "1Z5R89390357567127"

@@ -119,10 +119,49 @@ def test_command_prints_one_line_error_and_exits_2_when_input_is_bad(
     assert run(*args) == (2, "", message + "\n")
 
 
+NY_ARGS = ["--country", "US", "--subdivision", "NY", "--timezone", "America/New_York"]
+
+
+@pytest.mark.parametrize(
+    ("confirmed_at", "large", "seller", "customer"),
+    [
+        # Monday 10:00: the seller ships by Monday's end, the customer is told Tuesday's.
+        ("2026-11-23T10:00:00-05:00", False, "2026-11-23T23:59:59-05:00",
+         "2026-11-24T23:59:59-05:00"),
+        # Monday 14:05 (after the cutoff): both end on Tuesday.
+        ("2026-11-23T14:05:00-05:00", False, "2026-11-24T23:59:59-05:00",
+         "2026-11-24T23:59:59-05:00"),
+        # Wednesday before Thanksgiving (Thursday 26th): Friday 27th for the customer.
+        ("2026-11-25T09:00:00-05:00", False, "2026-11-25T23:59:59-05:00",
+         "2026-11-27T23:59:59-05:00"),
+        # Saturday: Monday for both.
+        ("2026-11-28T09:00:00-05:00", False, "2026-11-30T23:59:59-05:00",
+         "2026-11-30T23:59:59-05:00"),
+        # A large item, Monday 10:00: two business days after the confirmation day.
+        ("2026-11-23T10:00:00-05:00", True, "2026-11-24T23:59:59-05:00",
+         "2026-11-25T23:59:59-05:00"),
+    ],
+)  # fmt: skip
+def test_ship_by_prints_the_seller_deadline_or_the_customer_promise(
+    confirmed_at: str, large: bool, seller: str, customer: str
+) -> None:
+    args = ["ship-by", "--confirmed-at", confirmed_at, *NY_ARGS, *(["--large"] if large else [])]
+    assert run(*args) == (0, seller + "\n", "")
+    assert run(*args, "--audience", "seller") == (0, seller + "\n", "")
+    assert run(*args, "--audience", "customer") == (0, customer + "\n", "")
+
+
 def test_ship_by_help_lists_options() -> None:
     code, out, _ = run("ship-by", "--help")
     assert code == 0
-    for option in ("--confirmed-at", "--country", "--subdivision", "--timezone", "--large"):
+    for option in (
+        "--confirmed-at",
+        "--country",
+        "--subdivision",
+        "--timezone",
+        "--large",
+        "--audience",
+    ):
         assert option in out
 
 

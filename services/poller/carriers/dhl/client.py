@@ -4,26 +4,12 @@ import asyncio
 from collections.abc import Sequence
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr
 
 from services.poller.carriers import http as carrier_http
 from services.poller.carriers.base import TrackOutcome
 from services.poller.carriers.dhl.mapper import parse
+from services.poller.carriers.dhl.settings import DhlClientSettings
 from services.poller.carriers.http import CallFailedError, Clock
-
-PRODUCTION_URL = "https://api-eu.dhl.com"
-"""DHL offers no external test environment; point this at an emulator for tests."""
-
-
-class DhlSettings(BaseModel):
-    """The consumer key (not the secret) and the host."""
-
-    model_config = ConfigDict(frozen=True)
-
-    base_url: str = PRODUCTION_URL
-    api_key: SecretStr
-    service: str | None = None
-    """Optional ``service`` filter (express, parcel-de, ecommerce…): avoids ID clashes."""
 
 
 class DhlClient:
@@ -32,7 +18,11 @@ class DhlClient:
     max_batch = 1
 
     def __init__(
-        self, settings: DhlSettings, http: httpx.AsyncClient, *, clock: Clock = carrier_http.utc_now
+        self,
+        settings: DhlClientSettings,
+        http: httpx.AsyncClient,
+        *,
+        clock: Clock = carrier_http.utc_now,
     ) -> None:
         self._settings = settings
         self._http = http

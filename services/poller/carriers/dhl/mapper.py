@@ -61,8 +61,7 @@ def _shipment(shipment: Shipment, number: str) -> NumberOutcome:
     if shipment.return_flag:
         draft.current = TrackingStatus.RETURNED_TO_SENDER
     draft.events = [_scan(event, draft) for event in shipment.events]
-    if shipment.estimated_time_of_delivery:
-        draft.estimated_delivery = timestamps.iso_date(shipment.estimated_time_of_delivery)
+    draft.estimate(_estimates(shipment))
     pod = shipment.details.proof_of_delivery if shipment.details else None
     if pod is not None:
         if pod.timestamp:
@@ -72,12 +71,17 @@ def _shipment(shipment: Shipment, number: str) -> NumberOutcome:
 
 
 def _status(event: Event, draft: ShipmentDraft) -> TrackingStatus:
-    code = (event.status_code or "").casefold()
-    if code not in statuses.KNOWN_CODES:
-        draft.problem(ProblemCode.UNMAPPED_CODE, f"dhl statusCode={event.status_code}")
-        return TrackingStatus.UNKNOWN
-    text = " ".join(filter(None, (event.status, event.status_detailed, event.description)))
-    return statuses.refine(code, text.upper())
+    found = statuses.status_of(
+        event.status_code, (event.status, event.status_detailed, event.description)
+    )
+    if found is not None:
+        return found
+    draft.problem(
+        ProblemCode.UNMAPPED_CODE,
+        f"dhl statusCode={event.status_code} status={event.status}"
+        + (f": {event.description}" if event.description else ""),
+    )
+    return TrackingStatus.UNKNOWN
 
 
 def _scan(event: Event, draft: ShipmentDraft) -> Scan:
@@ -93,6 +97,16 @@ def _scan(event: Event, draft: ShipmentDraft) -> Scan:
         location=location(address.address_locality, None, address.postal_code, address.country_code)
         if address
         else None,
+    )
+
+
+def _estimates(shipment: Shipment) -> tuple[str | None, ...]:
+    """``estimatedTimeOfDelivery``, else the end (or start) of ``estimatedDeliveryTimeFrame``."""
+    frame = shipment.estimated_delivery_time_frame
+    return (
+        shipment.estimated_time_of_delivery,
+        frame.estimated_through if frame else None,
+        frame.estimated_from if frame else None,
     )
 
 

@@ -39,11 +39,17 @@ class Details(Payload):
     proof_of_delivery: ProofOfDelivery | None = None
 
 
+class TimeFrame(Payload):
+    estimated_from: Text = None
+    estimated_through: Text = None
+
+
 class Shipment(Payload):
     id: Text = None
     status: Event | None = None
     events: list[Event] = []
     estimated_time_of_delivery: Text = None
+    estimated_delivery_time_frame: TimeFrame | None = None
     return_flag: bool | None = None
     details: Details | None = None
 

@@ -1,35 +1,41 @@
-"""DHL statuses (REFERENCE §4.4): the coarse ``statusCode`` refined by the event text."""
+"""DHL codes (``codes.csv``, documented in docs/carriers/dhl.md).
 
+DHL Unified's ``statusCode`` is coarse (five values for every business unit: "OUT FOR
+DELIVERY" and returns come as ``transit``), so an event's status comes from, in order: a
+status identifier (Parcel NL/Benelux style, ``NOT_HOME``) in ``status``,
+``statusDetailed`` or ``description``; a return phrase in that text; a ``delivered`` or
+``pre-transit`` statusCode; any other phrase (pickup, attempt, out for delivery, label);
+the statusCode itself. Phrases are also looked for in identifiers the table does not list,
+their underscores read as spaces: ``NOT_HOME_…`` is an attempt, ``…_RETURN_TO_SHIPPER`` a
+return.
+"""
+
+from pathlib import Path
+
+from services.poller.carriers import codes
 from services.poller.carriers.base import ErrorCodes
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
-KNOWN_CODES = frozenset({"pre-transit", "transit", "delivered", "failure", "unknown"})
+TABLE = codes.load(Path(__file__).with_name("codes.csv"))
 
-OUT_FOR_DELIVERY_TEXT = ("OUT FOR DELIVERY", "WITH DELIVERY COURIER")
-PICKUP_TEXT = ("READY FOR PICKUP", "AVAILABLE FOR PICKUP", "PARCEL LOCKER", "SERVICE POINT")
-ATTEMPT_TEXT = ("ATTEMPT", "NOT DELIVERED")
-LABEL_TEXT = ("LABEL CREATED", "SHIPMENT INFORMATION RECEIVED")
+_FIRM_CODES = frozenset({TrackingStatus.DELIVERED, TrackingStatus.LABEL_CREATED})
+"""statusCode statuses that no phrase other than a return overrides."""
 
 
-def _has(text: str, needles: tuple[str, ...]) -> bool:
-    return any(needle in text for needle in needles)
-
-
-def refine(code: str, text: str) -> S:
-    """Status of a known ``statusCode`` given the upper-cased status and description text."""
-    if "RETURN" in text and ("SENDER" in text or "SHIPPER" in text):
-        return S.RETURNED_TO_SENDER
-    if code == "delivered":
-        return S.DELIVERED
-    if code == "pre-transit":
-        return S.LABEL_CREATED
-    if _has(text, PICKUP_TEXT):
-        return S.AVAILABLE_FOR_PICKUP
-    if code == "transit":
-        return S.OUT_FOR_DELIVERY if _has(text, OUT_FOR_DELIVERY_TEXT) else S.IN_TRANSIT
-    if code == "failure":
-        return S.DELIVERY_ATTEMPTED if _has(text, ATTEMPT_TEXT) else S.EXCEPTION
-    return S.LABEL_CREATED if _has(text, LABEL_TEXT) else S.UNKNOWN
+def status_of(code: str | None, texts: tuple[str | None, ...]) -> TrackingStatus | None:
+    """The status of one DHL event; None when no row decides it."""
+    for text in texts:
+        found = TABLE.status("status", text)
+        if found is not None:
+            return found
+    joined = " ".join(text for text in texts if text).upper().replace("_", " ")
+    phrases = [row.status for row in TABLE.of("text") if row.code in joined]
+    if TrackingStatus.RETURNED_TO_SENDER in phrases:
+        return TrackingStatus.RETURNED_TO_SENDER
+    by_code = TABLE.status("statusCode", code)
+    if by_code in _FIRM_CODES or not phrases:
+        return by_code
+    return phrases[0]
 
 
 ERRORS = ErrorCodes(

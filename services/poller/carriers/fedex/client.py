@@ -3,29 +3,16 @@
 from collections.abc import Sequence
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr
 
 from services.poller.carriers import http as carrier_http
 from services.poller.carriers.fedex.mapper import parse
+from services.poller.carriers.fedex.settings import FedexClientSettings
 from services.poller.carriers.http import AccessToken, OAuthClient
 
-PRODUCTION_URL = "https://apis.fedex.com"
-SANDBOX_URL = "https://apis-sandbox.fedex.com"
 MAX_BATCH = 30
 
 
-class FedexSettings(BaseModel):
-    """Track API key pair and host (production or the virtualized sandbox)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    base_url: str = PRODUCTION_URL
-    api_key: str
-    secret_key: SecretStr
-    locale: str = "en_US"
-
-
-class FedexClient(OAuthClient[FedexSettings]):
+class FedexClient(OAuthClient[FedexClientSettings]):
     """Tracks FedEx numbers in batches of up to 30; batches are sent concurrently."""
 
     max_batch = MAX_BATCH

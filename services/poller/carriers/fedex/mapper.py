@@ -1,7 +1,7 @@
 """Pure mapping of FedEx Track API responses to normalized results (REFERENCE §2.3-2.4)."""
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import ValidationError
 
@@ -102,7 +102,7 @@ def _result(result: TrackResult, number: str) -> ShipmentDraft:
     if result.latest_status_detail is not None:
         draft.current = _latest_status(result.latest_status_detail, result, draft)
     draft.events = [_scan(event, draft) for event in result.scan_events]
-    draft.estimated_delivery = _estimated(result, draft)
+    draft.estimate(_estimates(result))
     delivered = _date_time(result, "ACTUAL_DELIVERY")
     if delivered is not None:
         draft.delivered = _stamp(delivered, draft)
@@ -113,14 +113,15 @@ def _result(result: TrackResult, number: str) -> ShipmentDraft:
 
 
 def _status(
-    code: str | None, derived: str | None, attempt: bool, text: str, draft: ShipmentDraft
+    code: str | None,
+    derived: str | None,
+    reasons: tuple[str | None, ...],
+    text: str,
+    draft: ShipmentDraft,
 ) -> TrackingStatus:
-    if code == statuses.DELIVERY_EXCEPTION and attempt:
-        return TrackingStatus.DELIVERY_ATTEMPTED
-    if code in statuses.BY_EVENT_TYPE:
-        return statuses.BY_EVENT_TYPE[code]
-    if derived in statuses.BY_DERIVED_CODE:
-        return statuses.BY_DERIVED_CODE[derived]
+    found = statuses.status_of(code, derived, reasons)
+    if found is not None:
+        return found
     draft.problem(ProblemCode.UNMAPPED_CODE, f"fedex code={code} derived={derived}: {text}")
     return TrackingStatus.UNKNOWN
 
@@ -128,11 +129,18 @@ def _status(
 def _latest_status(
     latest: LatestStatusDetail, result: TrackResult, draft: ShipmentDraft
 ) -> TrackingStatus:
+    """The summary; a delivery exception after an attempt (``deliveryAttempts`` > 0) whose
+    reason the table does not know is an attempt."""
+    reasons = tuple(a.reason for a in latest.ancillary_details)
+    status = _status(latest.code, latest.derived_code, reasons, latest.description or "", draft)
     attempts = result.delivery_details.delivery_attempts if result.delivery_details else None
-    attempt = any(a.reason in statuses.ATTEMPT_REASONS for a in latest.ancillary_details) or (
-        attempts is not None and attempts.isdigit() and int(attempts) > 0
-    )
-    return _status(latest.code, latest.derived_code, attempt, latest.description or "", draft)
+    if status is TrackingStatus.EXCEPTION and latest.code == "DE" and _positive(attempts):
+        return TrackingStatus.DELIVERY_ATTEMPTED
+    return status
+
+
+def _positive(count: str | None) -> bool:
+    return count is not None and count.isdigit() and int(count) > 0
 
 
 def _scan(event: ScanEvent, draft: ShipmentDraft) -> Scan:
@@ -141,11 +149,7 @@ def _scan(event: ScanEvent, draft: ShipmentDraft) -> Scan:
         description = f"{description} ({event.exception_description})".strip()
     code = event.event_type or ""
     status = _status(
-        event.event_type,
-        event.derived_status_code,
-        event.exception_code in statuses.ATTEMPT_REASONS,
-        description,
-        draft,
+        event.event_type, event.derived_status_code, (event.exception_code,), description, draft
     )
     stamp = _stamp(event.date, draft) if event.date else Stamp(None, None)
     where = event.scan_location
@@ -177,21 +181,18 @@ def _date_time(result: TrackResult, kind: str) -> str | None:
     return next((d.date_time for d in result.date_and_times if d.type == kind), None)
 
 
-def _estimated(result: TrackResult, draft: ShipmentDraft) -> date | None:
-    """Estimated window, else standard transit window end, else ESTIMATED_DELIVERY."""
+def _estimates(result: TrackResult) -> tuple[str | None, ...]:
+    """This parcel's estimate: the estimated delivery window, else ``dateAndTimes`` of type
+    ESTIMATED_DELIVERY; the service's standard transit window only when neither is given
+    and FedEx does not say the estimate is unavailable."""
+    commit = result.service_commit_message
+    unavailable = commit is not None and commit.type == statuses.ESTIMATE_UNAVAILABLE
     estimated = result.estimated_delivery_time_window
     standard = result.standard_transit_time_window
     window = estimated.window if estimated else None
-    candidates = (
+    return (
         window.ends if window else None,
         window.begins if window else None,
-        standard.window.ends if standard and standard.window else None,
         _date_time(result, "ESTIMATED_DELIVERY"),
+        standard.window.ends if standard and standard.window and not unavailable else None,
     )
-    text = next((c for c in candidates if c), None)
-    if text is None:
-        return None
-    parsed = timestamps.iso_date(text)
-    if parsed is None:
-        draft.problem(ProblemCode.UNPARSEABLE_TIME, f"estimated delivery {text!r} not understood")
-    return parsed

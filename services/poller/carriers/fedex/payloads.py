@@ -63,8 +63,14 @@ class DeliveryDetails(Payload):
     delivery_attempts: Text = None
 
 
+class ServiceCommitMessage(Payload):
+    type: Text = None
+    message: Text = None
+
+
 class TrackResult(Payload):
     error: Message | None = None
+    service_commit_message: ServiceCommitMessage | None = None
     latest_status_detail: LatestStatusDetail | None = None
     scan_events: list[ScanEvent] = []
     date_and_times: list[DateAndTime] = []

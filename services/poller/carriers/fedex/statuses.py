@@ -1,40 +1,41 @@
-"""FedEx event codes (REFERENCE §2.4): specific ``eventType`` first, derived code second."""
+"""FedEx codes (``codes.csv``, documented in docs/carriers/fedex.md).
 
+A scan's status comes from, in order: its exception reason (``exceptionCode``, or
+``ancillaryDetails[].reason`` on ``latestStatusDetail``) when the scan is a delivery or
+shipment exception (``DE``/``SE``) and the reason puts it in a family of its own (the
+customer was not available, a redirection to a FedEx location, a return to the shipper);
+its ``eventType`` (FedEx's Tracking Status Codes); its derived code, which is coarse (an
+``OD`` or ``HP`` scan carries derived ``IT``) and only a fallback.
+"""
+
+from pathlib import Path
+
+from services.poller.carriers import codes
 from services.poller.carriers.base import ErrorCodes
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
+
+TABLE = codes.load(Path(__file__).with_name("codes.csv"))
+
+EXCEPTION_EVENTS = frozenset({"DE", "SE"})
+"""Event types whose exception reason may say more than "exception"."""
 
 DELAY_CODES = frozenset({"DY", "DD", "PD", "CD"})
 
-BY_EVENT_TYPE: dict[str, S] = {
-    "OC": S.LABEL_CREATED,
-    **dict.fromkeys(
-        (
-            "PU", "PX", "AA", "AC", "AE", "AF", "AO", "AP", "AR", "AX", "CC", "CH", "CP",
-            "DP", "DS", "EA", "EO", "EP", "FD", "IT", "IX", "LO", "OF", "OX", "PF", "PL",
-            "PM", "SF", "SP", "TR", *DELAY_CODES,
-        ),
-        S.IN_TRANSIT,
-    ),
-    **dict.fromkeys(("OD", "ED", "AD"), S.OUT_FOR_DELIVERY),
-    **dict.fromkeys(("HP", "HL"), S.AVAILABLE_FOR_PICKUP),
-    "DL": S.DELIVERED,
-    **dict.fromkeys(("SE", "DE"), S.EXCEPTION),
-    "RS": S.RETURNED_TO_SENDER,
-    "CA": S.CANCELLED,
-    # Return-label link events: known codes that say nothing about this parcel.
-    **dict.fromkeys(("RP", "LP", "RG", "RD"), S.UNKNOWN),
-}  # fmt: skip
+ESTIMATE_UNAVAILABLE = "ESTIMATED_DELIVERY_DATE_UNAVAILABLE"
+"""``serviceCommitMessage.type`` when FedEx has no delivery date for the parcel."""
 
-BY_DERIVED_CODE: dict[str, S] = {
-    "IN": S.LABEL_CREATED,
-    **dict.fromkeys(("PU", "IT", "DY", "RL"), S.IN_TRANSIT),
-    "DL": S.DELIVERED,
-    "DE": S.EXCEPTION,
-}
 
-DELIVERY_EXCEPTION = "DE"
-ATTEMPT_REASONS = frozenset({"08", "15"})
-"""Exception reasons seen with DE that mean "customer not available / business closed"."""
+def status_of(
+    event_type: str | None, derived: str | None, reasons: tuple[str | None, ...]
+) -> TrackingStatus | None:
+    """The status of one scan (or of ``latestStatusDetail``); None when no row decides."""
+    if event_type in EXCEPTION_EVENTS:
+        for reason in reasons:
+            refined = TABLE.status("reason", reason)
+            if refined is not None:
+                return refined
+    return TABLE.status("eventType", event_type) or TABLE.status("derivedCode", derived)
+
 
 NOT_FOUND_ERRORS = frozenset(
     {"TRACKING.TRACKINGNUMBER.NOTFOUND", "TRACKING.DATA.NOTFOUND", "NOT.FOUND.ERROR"}

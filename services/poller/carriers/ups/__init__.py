@@ -1,7 +1,2 @@
-"""UPS tracking adapter: payloads, pure mapping and the HTTP client."""
-
-from services.poller.carriers.base import CarrierPlugin
-from services.poller.carriers.ups.client import UpsClient, UpsSettings
-from services.poller.carriers.ups.mapper import CARRIER, parse
-
-PLUGIN = CarrierPlugin(slug=CARRIER, parse=parse, settings=UpsSettings, client=UpsClient)
+"""UPS tracking adapter: number formats, settings, payloads, pure mapping, the HTTP client,
+the Track Alert parser and the plugin that registers them (`plugin.py`)."""

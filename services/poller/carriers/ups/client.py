@@ -5,30 +5,14 @@ import uuid
 from collections.abc import Sequence
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr
 
 from services.poller.carriers import http as carrier_http
 from services.poller.carriers.http import AccessToken, OAuthClient
 from services.poller.carriers.ups.mapper import parse
-
-PRODUCTION_URL = "https://onlinetools.ups.com"
-SANDBOX_URL = "https://wwwcie.ups.com"
+from services.poller.carriers.ups.settings import UpsClientSettings
 
 
-class UpsSettings(BaseModel):
-    """Credentials and host (production or CIE sandbox, without ``/api``)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    base_url: str = PRODUCTION_URL
-    client_id: str
-    client_secret: SecretStr
-    merchant_id: str | None = None
-    transaction_src: str = "parcelwatch"
-    locale: str = "en_US"
-
-
-class UpsClient(OAuthClient[UpsSettings]):
+class UpsClient(OAuthClient[UpsClientSettings]):
     """Tracks UPS numbers; no batching, so numbers are fetched concurrently."""
 
     parse = staticmethod(parse)

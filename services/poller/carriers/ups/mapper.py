@@ -1,7 +1,7 @@
 """Pure mapping of UPS Track API responses to normalized results (REFERENCE §1.3-1.4)."""
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -71,9 +71,9 @@ def _warnings(shipment: Shipment) -> str:
 def _package(package: Package, tracking_number: str) -> NumberOutcome:
     draft = ShipmentDraft(CARRIER, tracking_number)
     if package.current_status is not None:
-        draft.current, _ = _status(package.current_status, draft)
+        draft.current, _ = _status(_summary(package.current_status), draft)
     draft.events = [_scan(activity, draft) for activity in package.activity]
-    draft.estimated_delivery = _estimated(package, draft)
+    draft.estimate(_estimates(package), timestamps.compact_date)
     if not any(e.status is TrackingStatus.DELIVERED for e in draft.events):
         draft.delivered = _delivered(package)
     if package.delivery_information is not None:
@@ -82,16 +82,24 @@ def _package(package: Package, tracking_number: str) -> NumberOutcome:
 
 
 def _status(status: Status, draft: ShipmentDraft) -> tuple[TrackingStatus, bool]:
-    code = status.status_code
-    if code is not None and code.isdigit() and int(code) in statuses.BY_STATUS_CODE:
-        return statuses.BY_STATUS_CODE[int(code)], int(code) in statuses.DELAY_CODES
-    if status.type in statuses.BY_TYPE:
-        return statuses.BY_TYPE[status.type], False
+    found = statuses.status_of(status.type, status.code, status.status_code)
+    if found is not None:
+        return found, statuses.is_delay(status.status_code)
     draft.problem(
         ProblemCode.UNMAPPED_CODE,
-        f"ups type={status.type} statusCode={code}: {status.description or ''}".strip(),
+        f"ups type={status.type} code={status.code} statusCode={status.status_code}: "
+        f"{status.description or ''}".strip(),
     )
     return TrackingStatus.UNKNOWN, False
+
+
+def _summary(status: Status) -> Status:
+    """Real answers give ``currentStatus`` its Status/Description code in ``code`` ("011")
+    and no ``statusCode``: three digits there are that code, not a scan or exception code."""
+    code = status.code or ""
+    if status.status_code is None and len(code) == 3 and code.isdigit():
+        return status.model_copy(update={"status_code": code, "code": None})
+    return status
 
 
 def _scan(activity: Activity, draft: ShipmentDraft) -> Scan:
@@ -141,15 +149,10 @@ def _activity_time(activity: Activity) -> Stamp | None:
     return Stamp(None, local)
 
 
-def _estimated(package: Package, draft: ShipmentDraft) -> date | None:
+def _estimates(package: Package) -> tuple[str | None, ...]:
+    """Rescheduled (``RDD``), else scheduled (``SDD``); ``DEL`` is the delivery date."""
     by_type = {d.type: d.date for d in package.delivery_date if d.type and d.date}
-    text = by_type.get("RDD") or by_type.get("SDD")
-    if text is None:
-        return None
-    parsed = timestamps.compact_date(text)
-    if parsed is None:
-        draft.problem(ProblemCode.UNPARSEABLE_TIME, f"delivery date {text!r} not understood")
-    return parsed
+    return by_type.get("RDD"), by_type.get("SDD")
 
 
 def _delivered(package: Package) -> Stamp | None:

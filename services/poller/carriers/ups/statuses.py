@@ -1,59 +1,56 @@
-"""UPS status codes (REFERENCE §1.4): ``statusCode`` first, then the activity ``type``."""
+"""UPS codes (``codes.csv``, documented in docs/carriers/ups.md).
 
+An activity's status comes from, in order: its exception code (``status.code`` of a type
+``X`` activity) when UPS's exception list puts it in a family of its own (a failed
+attempt, a return, a hold for pickup, a delay); its ``statusCode`` (UPS's
+Status/Description Codes, compared as integers: ``'003'`` is 3); its activity ``type``,
+except ``D``, which Track Alert also uses for "out for delivery".
+"""
+
+from pathlib import Path
+
+from services.poller.carriers import codes
 from services.poller.carriers.base import ErrorCodes
-from shared.contracts.statuses import TrackingStatus as S
+from shared.contracts.statuses import TrackingStatus
 
-
-def _codes(status: S, *codes: int | range) -> dict[int, S]:
-    table: dict[int, S] = {}
-    for code in codes:
-        table.update({c: status for c in (code if isinstance(code, range) else (code,))})
-    return table
-
+TABLE = codes.load(Path(__file__).with_name("codes.csv"))
 
 DELAY_CODES = frozenset({32, 46, 48, 51, 52, 53, 86, 90})
-"""In-transit codes that only say the parcel is late."""
+"""``statusCode``s that only say the parcel is late (UPS: "Delay", "Adverse Weather…")."""
 
-BY_STATUS_CODE: dict[int, S] = {
-    **_codes(S.LABEL_CREATED, 3, 44, 45, 77, 79, 80, 157, 166, 65, 131, 135),
-    **_codes(
-        S.IN_TRANSIT,
-        5, 10, 12, 14, 16, 25, 38, 39, 47, 57, 70, 71, 73, 74, 75, 84, 87, 92,
-        134, 137, 138, 158, 159, 160, 164, 165, 167, 168, 169,
-        *DELAY_CODES,
-    ),
-    **_codes(S.OUT_FOR_DELIVERY, 6, 21, 37, 72, 78, 89, 91, 146, 162),
-    **_codes(S.AVAILABLE_FOR_PICKUP, 17, 40, 144, 161),
-    **_codes(S.DELIVERY_ATTEMPTED, 22, 23, 24, 60, 61, 62, 66, 145),
-    **_codes(S.DELIVERED, 11, 26, 143),
-    **_codes(
-        S.EXCEPTION,
-        13, 29, 30, 49, 50, 58, 59, 64, 68, 69, 76, 83, 85,
-        123, 124, 125, 126, 132, 139, 141, 147, 149,
-    ),
-    **_codes(S.RETURNED_TO_SENDER, 33, 34, 35, 36, 67, 81, 118, 119),
-    **_codes(S.CANCELLED, 7),
-    # Requests, confirmations and updates: an event, but never a status move.
-    **_codes(
-        S.UNKNOWN,
-        18, 19, 20, 27, 28, 41, 42, 43, 54, 55, 56, 63, 82, 88, 93, 94,
-        range(95, 118), range(120, 123), range(127, 131), 133, 136, 140, 142,
-        range(153, 157),
-    ),
-    **_codes(S.UNKNOWN, 0, 148, 163),
-}  # fmt: skip
+AMBIGUOUS_TYPES = frozenset({"D"})
+"""Types that decide nothing alone: ``D`` also covers "out for delivery" in Track Alert."""
 
-BY_TYPE: dict[str, S] = {
-    "M": S.LABEL_CREATED,
-    "I": S.IN_TRANSIT,
-    "D": S.DELIVERED,
-    "X": S.EXCEPTION,
-    "MV": S.CANCELLED,
-    "U": S.UNKNOWN,
-    "NA": S.UNKNOWN,
-}
-"""Fallback when ``statusCode`` is missing or not in the table. ``D`` also covers
-"out for delivery" in Track Alert, so it is used only when ``statusCode`` says nothing."""
+
+def status_of(
+    activity_type: str | None, code: str | None, status_code: str | None
+) -> TrackingStatus | None:
+    """The status of one UPS activity; None when no table row decides it."""
+    if activity_type == "X":
+        refined = TABLE.status("exceptionCode", _numeric(code))
+        if refined not in (None, TrackingStatus.EXCEPTION):
+            return refined
+    by_code = TABLE.status("statusCode", _numeric(status_code))
+    if by_code is not None:
+        return by_code
+    if activity_type in AMBIGUOUS_TYPES:
+        return None
+    return TABLE.status("type", activity_type)
+
+
+def is_delay(status_code: str | None) -> bool:
+    """Whether ``statusCode`` is one of the delay-only codes."""
+    number = _numeric(status_code)
+    return number is not None and number.isdigit() and int(number) in DELAY_CODES
+
+
+def _numeric(code: str | None) -> str | None:
+    """``'003'`` → ``'3'``; non-numeric codes unchanged."""
+    if code is None:
+        return None
+    code = code.strip()
+    return str(int(code)) if code.isdigit() else code
+
 
 ERRORS = ErrorCodes(
     "UPS",

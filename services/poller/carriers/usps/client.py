@@ -3,27 +3,14 @@
 from collections.abc import Sequence
 
 import httpx
-from pydantic import BaseModel, ConfigDict, SecretStr
 
 from services.poller.carriers import http as carrier_http
 from services.poller.carriers.http import AccessToken, OAuthClient
 from services.poller.carriers.usps.mapper import parse
-
-PRODUCTION_URL = "https://apis.usps.com"
-SANDBOX_URL = "https://apis-tem.usps.com"
+from services.poller.carriers.usps.settings import UspsClientSettings
 
 
-class UspsSettings(BaseModel):
-    """Credentials and host (production or the TEM test environment)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    base_url: str = PRODUCTION_URL
-    client_id: str
-    client_secret: SecretStr
-
-
-class UspsClient(OAuthClient[UspsSettings]):
+class UspsClient(OAuthClient[UspsClientSettings]):
     """Tracks USPS numbers with ``expand=DETAIL``; the quota is tight, so call sparingly."""
 
     parse = staticmethod(parse)

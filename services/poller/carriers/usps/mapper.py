@@ -1,7 +1,7 @@
 """Pure mapping of USPS Tracking v3 responses to normalized results (REFERENCE §3.3-3.4)."""
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -17,7 +17,12 @@ from services.poller.carriers.base import (
 )
 from services.poller.carriers.timestamps import Stamp
 from services.poller.carriers.usps import statuses
-from services.poller.carriers.usps.payloads import ErrorResponse, TrackingEvent, TrackingResponse
+from services.poller.carriers.usps.payloads import (
+    DeliveryDateExpectation,
+    ErrorResponse,
+    TrackingEvent,
+    TrackingResponse,
+)
 from shared.contracts.statuses import TrackingStatus
 
 CARRIER = "usps"
@@ -33,11 +38,11 @@ def parse(body: object, requested: Sequence[str] = ()) -> ParseResult:
     scans = [(_scan(event, draft), event) for event in response.tracking_events]
     draft.events = [scan for scan, _ in scans]
     draft.fallback = _category(response.status_category, draft)
-    draft.estimated_delivery = _estimated(response, draft)
+    draft.estimate(_estimates(response))
     delivered = [(s, e) for s, e in scans if s.status is TrackingStatus.DELIVERED]
     if delivered:
         _, event = max(delivered, key=lambda pair: scan_time(pair[0]) or datetime.min)
-        draft.signed_by = event.name or event.firm
+        draft.signed_by = event.name or event.recipient_name or event.firm
     return [draft.finish()]
 
 
@@ -55,7 +60,7 @@ def parse_error(body: object, requested: Sequence[str] = ()) -> ParseResult:
 
 def _scan(event: TrackingEvent, draft: ShipmentDraft) -> Scan:
     code = event.event_code or ""
-    status = statuses.BY_EVENT_CODE.get(code)
+    status = statuses.TABLE.status("eventCode", code)
     if status is None:
         draft.problem(ProblemCode.UNMAPPED_CODE, f"usps eventCode={code}: {event.event_type}")
         status = TrackingStatus.UNKNOWN
@@ -73,7 +78,10 @@ def _scan(event: TrackingEvent, draft: ShipmentDraft) -> Scan:
         occurred_at=stamp.utc,
         occurred_at_local=stamp.local,
         location=location(
-            event.event_city, event.event_state, event.event_zip, event.event_country
+            event.event_city,
+            event.event_state,
+            event.event_zip or event.event_zip_code,
+            event.event_country,
         ),
     )
 
@@ -102,17 +110,23 @@ def _event_time(event: TrackingEvent) -> Stamp | None:
 def _category(category: str | None, draft: ShipmentDraft) -> TrackingStatus | None:
     if category is None:
         return None
-    status = statuses.BY_CATEGORY.get(category.split("(")[0].strip().casefold())
+    status = statuses.category_status(category)
     if status is None:
         draft.problem(ProblemCode.UNMAPPED_CODE, f"usps statusCategory={category}")
     return status
 
 
-def _estimated(response: TrackingResponse, draft: ShipmentDraft) -> date | None:
-    text = response.expected_delivery_time_stamp or response.predicted_delivery_date
-    if text is None:
-        return None
-    parsed = timestamps.iso_date(text)
-    if parsed is None:
-        draft.problem(ProblemCode.UNPARSEABLE_TIME, f"expected delivery {text!r} not understood")
-    return parsed
+def _estimates(response: TrackingResponse) -> tuple[str | None, ...]:
+    """The expected delivery date, else the predicted one, else the guaranteed one — at the
+    top level (v3) or in ``deliveryDateExpectation`` (v3r2)."""
+    nested = response.delivery_date_expectation or DeliveryDateExpectation()
+    return (
+        response.expected_delivery_time_stamp,
+        response.expected_delivery_date,
+        nested.expected_delivery_date,
+        response.predicted_delivery_date,
+        response.predicted_delivery_time_stamp,
+        nested.predicted_delivery_date,
+        response.guaranteed_delivery_time_stamp,
+        nested.guaranteed_delivery_date,
+    )

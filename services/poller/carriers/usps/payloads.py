@@ -14,9 +14,19 @@ class TrackingEvent(Payload):
     event_city: Text = None
     event_state: Text = None
     event_zip: Text = Field(default=None, alias="eventZIP")
+    event_zip_code: Text = Field(default=None, alias="eventZIPCode")
     event_country: Text = None
     name: Text = None
+    recipient_name: Text = None
     firm: Text = None
+
+
+class DeliveryDateExpectation(Payload):
+    """v3r2 groups the dates: ``deliveryDateExpectation``."""
+
+    expected_delivery_date: Text = None
+    predicted_delivery_date: Text = None
+    guaranteed_delivery_date: Text = None
 
 
 class TrackingResponse(Payload):
@@ -24,7 +34,11 @@ class TrackingResponse(Payload):
     status: Text = None
     status_category: Text = None
     expected_delivery_time_stamp: Text = None
+    expected_delivery_date: Text = None
     predicted_delivery_date: Text = None
+    predicted_delivery_time_stamp: Text = None
+    guaranteed_delivery_time_stamp: Text = None
+    delivery_date_expectation: DeliveryDateExpectation | None = None
     tracking_events: list[TrackingEvent] = []
 
 

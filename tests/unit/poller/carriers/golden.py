@@ -1,13 +1,18 @@
 """Golden files: ``tests/fixtures/carriers/<slug>/<scenario>.json`` and the expected output
-beside it (``<scenario>.expected.json``). Set ``UPDATE_GOLDEN=1`` to rewrite expectations
-after a deliberate change, then review the diff."""
+beside it (``<scenario>.expected.json``), written from the carrier's documentation.
 
+There is deliberately no switch that rewrites expectations from the code's output: after a
+deliberate change, compare ``parcelwatch carriers parse`` with the expected file (the
+assertion shows the diff), check every changed line against the carrier's documentation,
+and edit the expected file by hand."""
+
+import difflib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from services.poller.carriers import registry, render
+from services.poller.carriers import render
+from services.poller.carriers.registry import registry
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "carriers"
 
@@ -34,17 +39,11 @@ def check(slug: str, fixture: Path) -> None:
     """Assert the fixture renders exactly to its expected file."""
     expected_file = fixture.with_name(f"{fixture.stem}.expected.json")
     actual = rendered(slug, fixture)
-    if os.environ.get("UPDATE_GOLDEN") == "1":
-        expected_file.write_text(json.dumps(actual, indent=2, ensure_ascii=False) + "\n")
-    assert actual == json.loads(expected_file.read_text())
+    expected = json.loads(expected_file.read_text())
+    assert actual == expected, "\n".join(
+        difflib.unified_diff(_lines(expected), _lines(actual), "expected", "parsed", lineterm="")
+    )
 
 
-def statuses_covered(slug: str) -> set[str]:
-    """Normalized statuses appearing in a carrier's expected files (events and shipments)."""
-    seen: set[str] = set()
-    for fixture in scenarios(slug):
-        expected = json.loads(fixture.with_name(f"{fixture.stem}.expected.json").read_text())
-        for item in expected if isinstance(expected, list) else []:
-            seen.add(item["status"])
-            seen.update(event["status"] for event in item["events"])
-    return seen
+def _lines(value: Any) -> list[str]:
+    return json.dumps(value, indent=2, ensure_ascii=False).splitlines()

@@ -8,7 +8,6 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from services.poller.carriers import registry
 from services.poller.carriers.base import (
     AuthFailed,
     CarrierClient,
@@ -18,10 +17,15 @@ from services.poller.carriers.base import (
     ParsedShipment,
     RateLimited,
 )
-from services.poller.carriers.dhl.client import DhlClient, DhlSettings
-from services.poller.carriers.fedex.client import FedexClient, FedexSettings
-from services.poller.carriers.ups.client import UpsClient, UpsSettings
-from services.poller.carriers.usps.client import UspsClient, UspsSettings
+from services.poller.carriers.dhl.client import DhlClient
+from services.poller.carriers.dhl.settings import DhlClientSettings
+from services.poller.carriers.fedex.client import FedexClient
+from services.poller.carriers.fedex.settings import FedexClientSettings
+from services.poller.carriers.registry import registry
+from services.poller.carriers.ups.client import UpsClient
+from services.poller.carriers.ups.settings import UpsClientSettings
+from services.poller.carriers.usps.client import UspsClient
+from services.poller.carriers.usps.settings import UspsClientSettings
 
 Handler = Callable[[httpx.Request], Coroutine[None, None, httpx.Response]]
 NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
@@ -34,7 +38,7 @@ def _http(handler: Handler) -> httpx.AsyncClient:
 
 
 def _ups(http: httpx.AsyncClient, **kwargs: object) -> UpsClient:
-    settings = UpsSettings(
+    settings = UpsClientSettings(
         base_url="https://ups.test",
         client_id="id",
         client_secret=SecretStr("secret"),
@@ -45,14 +49,14 @@ def _ups(http: httpx.AsyncClient, **kwargs: object) -> UpsClient:
 
 
 def _fedex(http: httpx.AsyncClient) -> FedexClient:
-    settings = FedexSettings(
+    settings = FedexClientSettings(
         base_url="https://fedex.test", api_key="key", secret_key=SecretStr("s")
     )
     return FedexClient(settings, http, clock=lambda: NOW)
 
 
 def _usps(http: httpx.AsyncClient) -> UspsClient:
-    settings = UspsSettings(
+    settings = UspsClientSettings(
         base_url="https://usps.test", client_id="id", client_secret=SecretStr("s")
     )
     return UspsClient(settings, http, clock=lambda: NOW)
@@ -296,7 +300,9 @@ async def test_dhl_sends_its_api_key_and_no_token_request() -> None:
         seen.append(request)
         return httpx.Response(404, json={"title": "No result found", "status": 404})
 
-    settings = DhlSettings(base_url="https://dhl.test", api_key=SecretStr("k"), service="express")
+    settings = DhlClientSettings(
+        base_url="https://dhl.test", api_key=SecretStr("k"), service="express"
+    )
     async with _http(handler) as http:
         result = await DhlClient(settings, http).track(["3318810025"])
     [request] = seen

@@ -11,7 +11,8 @@ from pydantic import SecretStr
 
 from services.poller.carriers.base import FailureReason, Malformed, ParsedShipment
 from services.poller.carriers.http import CappedTransport
-from services.poller.carriers.ups.client import UpsClient, UpsSettings
+from services.poller.carriers.ups.client import UpsClient
+from services.poller.carriers.ups.settings import UpsClientSettings
 
 UPS_NUMBER = "1Z5R89390357567127"
 CAP = 64 * 1024
@@ -43,7 +44,9 @@ class Trickle(httpx.AsyncByteStream):
 
 
 def _ups(http: httpx.AsyncClient) -> UpsClient:
-    settings = UpsSettings(base_url="https://ups.test", client_id="i", client_secret=SecretStr("s"))
+    settings = UpsClientSettings(
+        base_url="https://ups.test", client_id="i", client_secret=SecretStr("s")
+    )
     return UpsClient(settings, http)
 
 

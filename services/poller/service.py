@@ -1,0 +1,171 @@
+"""The poller's use cases: a shipment registered, due shipments claimed, a carrier's
+answer (polled or pushed) applied.
+
+Each writes its effects (state, scans, outbox rows) in one transaction, deciding through
+the pure :mod:`~services.poller.tracking`, and counts its metrics once that transaction
+committed. A registration runs in the consumer's transaction, beside its inbox row; the
+others own theirs.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+import asyncpg
+
+from services.poller import store, tracking
+from services.poller.carriers.base import (
+    InvalidNumber,
+    NotFound,
+    ParsedShipment,
+    TrackOutcome,
+)
+from services.poller.metrics import PollerMetrics
+from services.poller.scheduler import PollingPolicy
+from services.poller.tracking import Lifecycle, Result, Shipment
+from services.poller.tracking_numbers import TrackingNumbers
+from shared.contracts.events import ShipmentRegistered
+from shared.infra.aftercommit import after_commit
+from shared.infra.clock import Clock
+from shared.infra.db import Connection
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What the gauges show: shipments still polled and how late each carrier's polls are."""
+
+    active: list[tuple[str, str, int]]
+    """``(carrier, status, count)``; status ``pending`` before the first scan."""
+    lag: dict[str, float]
+    """Seconds since the oldest due poll of each carrier (0 when none is due)."""
+
+
+def poll_result(outcome: TrackOutcome, result: Result) -> str:
+    """The ``result`` label of the polls metric."""
+    if isinstance(outcome, ParsedShipment):
+        return "updated" if result.events else "unchanged"
+    if isinstance(outcome, NotFound):
+        return "not_found"
+    if isinstance(outcome, InvalidNumber):
+        return "invalid"
+    return "failed"
+
+
+class PollerService:
+    """Registers shipments and applies carrier answers to them."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        *,
+        clock: Clock,
+        policy: PollingPolicy,
+        numbers: TrackingNumbers,
+        skip_check_digits: bool,
+        metrics: PollerMetrics,
+    ) -> None:
+        self._pool = pool
+        self._clock = clock
+        self._policy = policy
+        self._numbers = numbers
+        self._skip_check_digits = skip_check_digits
+        self._metrics = metrics
+
+    async def register(self, conn: Connection, data: ShipmentRegistered) -> Result | None:
+        """Track a shipment, in the caller's transaction; None when it names the number
+        already tracked."""
+        result = tracking.register(
+            shipment_id=data.shipment_id,
+            order_id=data.order_id,
+            carrier=data.carrier,
+            tracking_number=data.tracking_number,
+            numbers=self._numbers,
+            skip_check_digits=self._skip_check_digits,
+            previous=await store.locked(conn, data.shipment_id),
+            now=self._clock.now(),
+        )
+        if result is not None:
+            await store.register(conn, result)
+            after_commit(lambda: self._count_events(result))
+        return result
+
+    async def claim(
+        self, carrier: str, limit: int, *, lease: timedelta, worker: str
+    ) -> list[Shipment]:
+        """Take up to ``limit`` due shipments of ``carrier`` for ``lease`` (committed at once)."""
+        async with self._pool.acquire() as conn:
+            return await store.claim(
+                conn, carrier, limit, now=self._clock.now(), lease=lease, worker=worker
+            )
+
+    async def record_poll(
+        self, shipment: Shipment, outcome: TrackOutcome, raw: bytes | None
+    ) -> Result | None:
+        """Apply a poll's outcome for ``shipment`` (as claimed); None when it was
+        re-registered or stopped meanwhile."""
+        result = await self._apply(
+            shipment.shipment_id,
+            shipment.generation,
+            outcome,
+            source="poll",
+            raw=raw,
+            last_outcome=type(outcome).__name__,
+        )
+        if result is not None:
+            self._count_events(result)
+            self._metrics.polls.labels(shipment.carrier, poll_result(outcome, result)).inc()
+        return result
+
+    async def record_push(self, carrier: str, parsed: ParsedShipment, raw: bytes) -> int:
+        """Apply a pushed answer to every polled shipment with its number; how many took it."""
+        async with self._pool.acquire() as conn:
+            targets = await store.active_with_number(conn, carrier, parsed.tracking_number)
+        accepted = 0
+        for shipment_id, generation in targets:
+            result = await self._apply(
+                shipment_id, generation, parsed, source="push", raw=raw, last_outcome="push"
+            )
+            if result is not None:
+                accepted += 1
+                self._count_events(result)
+        return accepted
+
+    async def backlog(self, carriers: Sequence[str]) -> Backlog:
+        """Shipments still polled, and each carrier's poll lag, now."""
+        async with self._pool.acquire() as conn:
+            active = await store.active_by_status(conn)
+            now = self._clock.now()
+            lag = {}
+            for carrier in carriers:
+                oldest = await store.oldest_due(conn, carrier, now)
+                lag[carrier] = (now - oldest).total_seconds() if oldest else 0.0
+        return Backlog(active, lag)
+
+    async def _apply(
+        self,
+        shipment_id: str,
+        generation: int,
+        outcome: TrackOutcome,
+        *,
+        source: str,
+        raw: bytes | None,
+        last_outcome: str,
+    ) -> Result | None:
+        """One answer, in one transaction under the shipment's row lock."""
+        now = self._clock.now()
+        async with self._pool.acquire() as conn, conn.transaction():
+            shipment = await store.locked(conn, shipment_id)
+            if (
+                shipment is None
+                or shipment.generation != generation
+                or shipment.lifecycle is not Lifecycle.ACTIVE
+            ):
+                return None
+            known = await store.known_fingerprints(conn, shipment_id, generation)
+            result = tracking.answer(shipment, outcome, known, self._policy, now)
+            await store.save(conn, result, source=source, raw=raw, outcome=last_outcome, now=now)
+        return result
+
+    def _count_events(self, result: Result) -> None:
+        for event in result.events:
+            self._metrics.events.labels(event.type).inc()
