@@ -25,7 +25,7 @@ import json
 import random
 import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -45,6 +45,7 @@ from shared.contracts.events import (
     EventData,
     OrderCancelled,
     OrderConfirmed,
+    OrderPaymentDeclined,
     OrderPlaced,
     ShipmentRegistered,
 )
@@ -93,6 +94,7 @@ class Order:
     placed: datetime | None = None
     confirmed: datetime | None = None
     cancelled: datetime | None = None
+    declined: datetime | None = None
     shipments: dict[str, Scenario] = field(default_factory=dict)  # by shipment id
     disputed: bool = False
     documents: bool = False
@@ -112,6 +114,8 @@ def orders_of(inputs: Iterable[EventData]) -> dict[str, Order]:
                     order.confirmed = data.confirmed_at
             case OrderCancelled():
                 order.cancelled = data.cancelled_at
+            case OrderPaymentDeclined():
+                order.declined = data.declined_at
             case ShipmentRegistered():
                 order.shipments[data.shipment_id] = scenario_of(data.carrier, data.tracking_number)
             case DeliveryDisputed():
@@ -154,14 +158,16 @@ class Lifecycle:
     scans: tuple[tuple[float, str], ...]
     eta: float | None = None
 
-    def moves(self) -> list[tuple[str | None, str]]:
-        """The status moves the poller publishes, in order (``tracking.status_changed``)."""
-        statuses = [status for _, status in self.scans]
-        return [
-            (before, now)
-            for before, now in zip([None, *statuses], statuses, strict=False)
-            if now != before
-        ]
+    def moves(self) -> list[tuple[float, str | None, str]]:
+        """The status moves the poller publishes, in order (``tracking.status_changed``):
+        (hour, from, to)."""
+        before: str | None = None
+        found = []
+        for hour, status in self.scans:
+            if status != before:
+                found.append((hour, before, status))
+            before = status
+        return found
 
     def first(self, *statuses: str, after: float = -1.0) -> float | None:
         """Hour of the first scan (later than ``after``) with one of ``statuses``."""
@@ -213,11 +219,32 @@ LIFECYCLES: dict[Scenario, Lifecycle] = {
         (*_ON_TIME.scans[:7], (70, ATTEMPTED), (88, OUT), (94, DELIVERED)), 72
     ),
 }
+# returned_after_attempt | as on time to 64 · 70 attempted · 88 out for delivery · 94
+#                        attempted · 110 return to sender
+_TWO_ATTEMPTS = (*_ON_TIME.scans[:7], (70, ATTEMPTED), (88, OUT), (94, ATTEMPTED))
+LIFECYCLES[Scenario.RETURNED_AFTER_ATTEMPT] = Lifecycle((*_TWO_ATTEMPTS, (110, RETURNED)), 72)
+# redirected_to_pickup | as on time to 64 · 70 not delivered, sent to a pickup point · 80
+#                      ready for pickup · 110 collected (statuses: … → delivery_attempted
+#                      → available_for_pickup → delivered)
+LIFECYCLES[Scenario.REDIRECTED_TO_PICKUP] = Lifecycle(
+    (*_ON_TIME.scans[:7], (70, ATTEMPTED), (80, PICKUP), (110, DELIVERED)), 72
+)
+# reattempted | as on time to 64 · 70 attempted · 88 out for delivery · 94 attempted · 112
+#             out for delivery · 118 delivered
+LIFECYCLES[Scenario.REATTEMPTED] = Lifecycle((*_TWO_ATTEMPTS, (112, OUT), (118, DELIVERED)), 72)
 # rate_limited, server_error, …, token_storm | the on_time lifecycle, behind the failure mode
 LIFECYCLES.update({s: _ON_TIME for s in Scenario if s not in LIFECYCLES})
 
 
 # --- the rules: SLA events (docs/sla.md, "Rules as implemented") ------------------------------
+
+Trigger = tuple[str, str]
+"""(what, tier): an SLA kind and its severity tier (``seller`` or ``ops``; a notice carries
+the contract's default, ``seller``), or, with tier ``""``, a trigger that is no SLA event."""
+
+NOTICES = frozenset({"delivered", "dispute_documents_received"})
+"""SLA kinds that report a fact (docs/sla.md, the notices table): never escalated or
+resolved."""
 
 
 def _hours(start: datetime, end: datetime | None) -> float | None:
@@ -232,13 +259,14 @@ def _while(ends: float | None, earliest: float, latest: float) -> Certainty | No
     return None if ends < earliest - MARGIN else MAY
 
 
-def sla_breaches(order: Order) -> dict[tuple[str, str], Certainty]:
+def sla_events(order: Order) -> dict[Trigger, Certainty]:
     """The SLA events, (kind, tier), one order's inputs call for: one clause per row of the
-    rules table. A breach is raised at tier ``seller``; one that escalates is raised again
-    at tier ``ops`` 24 h later if it still holds (Decisions: "from seller to ops")."""
-    found: dict[tuple[str, str], Certainty] = {}
+    rules and notices tables. A breach is raised at tier ``seller``; one that escalates is
+    raised again at tier ``ops`` 24 h later if it still holds (Decisions: "from seller to
+    ops")."""
+    found: dict[Trigger, Certainty] = {}
 
-    def breach(kind: str, seller: Certainty | None, ops: Certainty | None = None) -> None:
+    def event(kind: str, seller: Certainty | None, ops: Certainty | None = None) -> None:
         for tier, certainty in (("seller", seller), ("ops", ops)):
             if certainty is not None:
                 found[(kind, tier)] = certainty
@@ -247,58 +275,100 @@ def sla_breaches(order: Order) -> dict[tuple[str, str], Certainty]:
     if order.customer is None or order.placed is None:
         return found
     # | order_unconfirmed | placed, not confirmed | placed_at + 30 min | escalates: no |
-    breach("order_unconfirmed", _while(_hours(order.placed, order.confirmed), 0.5, 0.5))
+    # "Order will not ship": order.payment_declined (of an order not confirmed) stops every
+    # timer.
+    settled = order.confirmed or order.declined
+    event("order_unconfirmed", _while(_hours(order.placed, settled), 0.5, 0.5))
     if order.confirmed is None:
         return found
-    # "Cancellation resolves every open breach and stops every timer". The earliest
-    # ship-by verdict: confirmed just before 13:00, deadline 23:59:59 that day, + 2 h.
+    # "Order will not ship": order.cancelled resolves every open breach and stops every
+    # timer. The earliest verdicts: ship-by, confirmed just before 13:00, deadline 23:59:59
+    # that day, + 2 h; the customer's promise, confirmed just before midnight, 23:59:59 the
+    # next day, + 2 h.
     if order.cancelled is not None:
-        breach("ship_by_missed", _while(_hours(order.confirmed, order.cancelled), 13, 13))
+        since = _hours(order.confirmed, order.cancelled)
+        event("ship_by_missed", _while(since, 13, 13), _while(since, 37, 37))
+        event("ship_promise_missed", _while(since, 26, 26))
         return found
     life = LIFECYCLES[next(iter(order.shipments.values()))] if order.shipments else None
-    # | ship_by_missed | confirmed, no shipped scan at or before the deadline | deadline + 2 h |
-    # A parcel that ships is first scanned 6 h after the poller first asks the carrier,
-    # which the inputs do not place against the deadline.
-    ships = life is not None and life.first(TRANSIT, OUT, PICKUP, EXCEPTION, RETURNED) is not None
-    breach("ship_by_missed", MAY if ships else MUST, MAY if ships else MUST)
+    # | ship_by_missed | confirmed, no shipped scan at or before the deadline | deadline + 2 h
+    # | escalates: yes | and | ship_promise_missed | … before the customer's promise |
+    # promise + 2 h | escalates: no |. A parcel that ships is first scanned 6 h after the
+    # poller first asks the carrier, which the inputs do not place against either deadline.
+    ships = life is not None and life.first(*SHIPPED) is not None
+    never = MAY if ships else MUST
+    event("ship_by_missed", never, never)
+    event("ship_promise_missed", never)
     if life is None:
         return found
     # | carrier_exception | status exception or returned_to_sender | at once | clears: carrier
     # resumed | escalates |
     if (trouble := life.first(EXCEPTION, RETURNED)) is not None:
-        resumed = life.first(OUT, after=trouble)
-        breach("carrier_exception", MUST, _while(resumed, trouble + 24, trouble + 24))
+        resumed = life.first(*MOVING, after=trouble)
+        event("carrier_exception", MUST, _while(resumed, trouble + 24, trouble + 24))
     # | delivery_late | an estimate, not delivered, returned or cancelled | end of the
     # estimated day in the customer's zone + 2 h (that day ends 0-24 h after the estimate) |
     if life.eta is not None:
         ends = life.first(DELIVERED, RETURNED)
         due = (life.eta + 2, life.eta + 26)
-        breach("delivery_late", _while(ends, *due), _while(ends, due[0] + 24, due[1] + 24))
+        event("delivery_late", _while(ends, *due), _while(ends, due[0] + 24, due[1] + 24))
     # | tracking_stalled | in_transit, out_for_delivery or delivery_attempted | 23:59:59 local
     # on the 3rd business day after the last scan's date (72 h to a week with a weekend and
     # holidays) | clears: new scan |
-    watched = [hour for hour, status in life.scans if status in (TRANSIT, OUT, ATTEMPTED)]
-    breach(
+    event(
         "tracking_stalled",
-        _most(_while(life.after(hour), hour + 72, hour + 168) for hour in watched),
-        _most(_while(life.after(hour), hour + 96, hour + 192) for hour in watched),
+        _most(stall for _, _, stall in _stalls(life, 72, 168)),
+        _most(stall for _, _, stall in _stalls(life, 96, 192)),
     )
+    # | delivered (notice) | a shipment is delivered by its scans and a status change into
+    # delivered came; not after the customer reported a dispute |. The simulator reports a
+    # dispute 82 h after the registration, the delivery comes 70 h after the poller first
+    # asks the carrier: within MARGIN of each other.
+    if (delivered := life.first(DELIVERED)) is not None:
+        event("delivered", MAY if order.disputed else MUST)
     # | delivered_disputed | a case whose shipment the carrier shows delivered | at once |
     # The delivery comes 70 h after the poller first asks the carrier, which the inputs do
     # not place against the case's resolution: certain only when nothing resolves the case.
-    if order.disputed and life.first(DELIVERED) is not None:
-        breach("delivered_disputed", MAY if order.resolved else MUST)
-        # | dispute_documents_due | the case lacks a document, deadline not passed | 00:00
-        # local on the business day before the deadline's day | — the simulator's documents
-        # come a day after the report: before or after the reminder, by the calendar.
-        # | dispute_documents_overdue | the case lacks a document | one second after the
-        # deadline | escalates |
+    if order.disputed and delivered is not None:
+        disputed = MAY if order.resolved else MUST
+        event("delivered_disputed", disputed)
+        # | dispute_documents_due | the accepted case lacks a document, not a late report,
+        # and the reminder time came after the acceptance | 00:00 local on the business day
+        # before the deadline's day |: 12-14 h after the simulator's report at the earliest
+        # (the expected delivery is the estimate's date, or the delivery's when the carrier
+        # drops its estimate), and before it where the seller's midnight comes hours before
+        # the customer's (Sydney and Chicago): the calendar and the zones decide.
+        event("dispute_documents_due", MAY)
         if order.documents:
-            breach("dispute_documents_due", MAY)
+            # | dispute_documents_received (notice) | every required document of the
+            # accepted, open case is in |: the case is accepted once the delivery is known,
+            # which may come after the documents and the resolution.
+            event("dispute_documents_received", MAY)
         else:
-            breach("dispute_documents_due", MUST)
-            breach("dispute_documents_overdue", MUST, MUST)
+            # | dispute_documents_overdue | the accepted case lacks a document | one second
+            # after the deadline, never before the end of the business day after the
+            # acceptance | escalates |
+            event("dispute_documents_overdue", disputed, disputed)
     return found
+
+
+SHIPPED = (TRANSIT, OUT, PICKUP, ATTEMPTED, DELIVERED, EXCEPTION, RETURNED)
+"""'Shipped' is the earliest scan of class in_transit or later (not label_created)."""
+MOVING = (TRANSIT, OUT, PICKUP, ATTEMPTED, DELIVERED)
+"""Statuses a parcel held by an exception resumes with ("carrier resumed (<status>)")."""
+
+
+def _stalls(
+    life: Lifecycle, earliest: float, latest: float
+) -> Iterator[tuple[float | None, str | None, Certainty | None]]:
+    """For each watched scan, the hour and status of the scan that clears a stall after it
+    (None: nothing does) and whether the stall (due ``earliest``-``latest`` h after the
+    scan) is raised."""
+    for hour, status in life.scans:
+        if status in (TRANSIT, OUT, ATTEMPTED):
+            clears = life.after(hour)
+            after = None if clears is None else dict(life.scans)[clears]
+            yield clears, after, _while(clears, hour + earliest, hour + latest)
 
 
 def _most(certainties: Iterable[Certainty | None]) -> Certainty | None:
@@ -306,21 +376,58 @@ def _most(certainties: Iterable[Certainty | None]) -> Certainty | None:
     return MUST if MUST in found else MAY if MAY in found else None
 
 
+def _least(*certainties: Certainty | None) -> Certainty | None:
+    return None if None in certainties else MAY if MAY in certainties else MUST
+
+
+def tracking_resumed(order: Order) -> Certainty | None:
+    """| sla.resolved of tracking_stalled / carrier_exception, parcel moving again |
+    customer_tracking_resumed, only if the customer heard of the problem |: not when the
+    clearing scan is a delivery or a return (docs/sla.md: the delivered e-mail is the
+    follow-up; a return is an exception itself). The customer heard of a problem raised
+    ``MARGIN`` before the clearing scan; the docs do not say whether a new exception is
+    "moving again": ``MAY``."""
+    if not order.shipments or order.confirmed is None or order.cancelled is not None:
+        return None
+    life = LIFECYCLES[next(iter(order.shipments.values()))]
+    found: list[Certainty | None] = []
+    if (trouble := life.first(EXCEPTION, RETURNED)) is not None:
+        clears = life.first(*MOVING, after=trouble)
+        if clears is not None:
+            heard = MUST if clears - trouble > MARGIN else MAY
+            found.append(_moving(dict(life.scans)[clears], heard))
+    for _, status, stall in _stalls(life, 72, 168):
+        if status is not None:
+            found.append(_moving(status, stall))
+    return _most(found)
+
+
+def _moving(status: str, heard: Certainty | None) -> Certainty | None:
+    if status in (DELIVERED, RETURNED):
+        return None
+    return _least(heard, MAY if status == EXCEPTION else MUST)
+
+
 # --- the rules: who hears what (docs/notifier.md, "Who hears what") ---------------------------
 
 WHO_HEARS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    # trigger: (kinds sent, kinds sent only for the event of tier `ops`)
+    # trigger: (kinds sent, kinds sent only for the event of tier `ops`). The fault stacks
+    # switch quiet hours off (``QUIET_HOURS_OFF``) and keep the optional updates at their
+    # defaults (README): out_for_delivery off, available_for_pickup, delivery_attempted and
+    # delivered on.
     # | first tracking.status_changed into in_transit or later | customer_shipped | — | — |
     "shipped": (("customer_shipped",), ()),
     # | status out_for_delivery / available_for_pickup / delivery_attempted | short update;
     # each a setting (NOTIFIER_NOTIFY_…), off / on / on by default | — | — |
     "available_for_pickup": (("customer_available_for_pickup",), ()),
     "delivery_attempted": (("customer_delivery_attempted",), ()),
-    # | sla.ship_by_missed | customer_ship_by_missed | seller_ship_by_missed | severity ops only |
-    "ship_by_missed": (
-        ("customer_ship_by_missed", "seller_ship_by_missed"),
-        ("ops_ship_by_missed",),
-    ),
+    # | sla.delivered | customer_delivered (NOTIFIER_NOTIFY_DELIVERED, on) | — | — |
+    "delivered": (("customer_delivered",), ()),
+    # | sla.ship_by_missed (the seller's deadline) | — | seller_ship_by_missed | severity
+    # ops only |
+    "ship_by_missed": (("seller_ship_by_missed",), ("ops_ship_by_missed",)),
+    # | sla.ship_promise_missed (the customer's promise) | customer_ship_by_missed | — | — |
+    "ship_promise_missed": (("customer_ship_by_missed",), ()),
     # | sla.delivery_late | customer_delivery_late | — | severity ops only |
     "delivery_late": (("customer_delivery_late",), ("ops_delivery_late",)),
     # | sla.tracking_stalled | customer_tracking_stalled | seller_tracking_stalled | severity
@@ -329,20 +436,31 @@ WHO_HEARS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("customer_tracking_stalled", "seller_tracking_stalled"),
         ("ops_tracking_stalled",),
     ),
-    # | sla.delivered_disputed | places to check… | file a claim… | always |
+    # | sla.resolved of tracking_stalled / carrier_exception | customer_tracking_resumed | — |
+    "tracking_resumed": (("customer_tracking_resumed",), ()),
+    # | sla.delivered_disputed | places to check… | the claim in the same order… | always |
     "delivered_disputed": (
         ("customer_delivered_disputed", "seller_delivered_disputed", "ops_delivered_disputed"),
         (),
     ),
     # | sla.dispute_documents_due | reminder | notice | — |
     "dispute_documents_due": (("customer_documents_due", "seller_documents_due"), ()),
-    # | sla.dispute_documents_overdue | closure notice | notice | always |
+    # | sla.dispute_documents_overdue | reminder "as soon as possible", only if no reminder
+    # went yet | notice: wait for Customer Care | always |
     "dispute_documents_overdue": (
         ("customer_documents_overdue", "seller_documents_overdue", "ops_documents_overdue"),
         (),
     ),
-    # | sla.order_unconfirmed | "check with your bank" | — | — |
+    # | sla.dispute_documents_received | thanks | file the claim now | when late |: the
+    # simulator's documents come a day after the report, days inside the window: never late.
+    "dispute_documents_received": (
+        ("customer_documents_received", "seller_documents_received"),
+        (),
+    ),
+    # | sla.order_unconfirmed | the three steps | — | — |
     "order_unconfirmed": (("customer_order_unconfirmed",), ()),
+    # | order.payment_declined | customer_payment_declined | — | — |
+    "payment_declined": (("customer_payment_declined",), ()),
     # | sla.carrier_exception | what happened, what next | escalation | always |
     "carrier_exception": (
         ("customer_carrier_exception", "seller_carrier_exception", "ops_carrier_exception"),
@@ -350,18 +468,33 @@ WHO_HEARS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
 }
 
+SLOTS = {"customer_documents_overdue": "customer_documents_due"}
+"""| customer_documents_overdue | shares the dedup key of customer_documents_due: one
+documents reminder per order | (Keeping the inbox consistent): the message is known by
+the key of the kind it shares."""
 
-def triggers(order: Order) -> dict[tuple[str, str], Certainty]:
-    """(trigger, tier) of every trigger of ``WHO_HEARS`` the order's inputs call for: the
-    tracking statuses its lifecycle goes through, then its SLA events."""
+QUIET_HOURS_OFF = {"NOTIFIER_QUIET_HOURS_START": "00:00", "NOTIFIER_QUIET_HOURS_END": "00:00"}
+"""README: quiet hours end "Equal to the start: no quiet hours". The fault stacks run with
+them off: a delay or problem e-mail goes when it is raised, so what the accounting calls
+for does not depend on the hour of the customer's day the run happens to emulate."""
+
+
+def triggers(order: Order) -> dict[Trigger, Certainty]:
+    """Every trigger of ``WHO_HEARS`` and SLA event the order's inputs call for: the tracking
+    statuses its lifecycle goes through, a payment declined, its SLA events and a follow-up
+    when a problem clears."""
     found = {}
     for scenario in order.shipments.values():
-        statuses = {status for _, status in LIFECYCLES[scenario].moves()}
+        statuses = {status for _, _, status in LIFECYCLES[scenario].moves()}
         if statuses - {LABEL}:
             found[("shipped", "")] = MUST
-        for update in statuses & WHO_HEARS.keys():
+        for update in statuses & {PICKUP, ATTEMPTED}:  # the updates on by default
             found[(update, "")] = MUST
-    return {**found, **sla_breaches(order)}
+    if order.declined is not None and order.confirmed is None:
+        found[("payment_declined", "")] = MUST
+    if (resumed := tracking_resumed(order)) is not None:
+        found[("tracking_resumed", "")] = resumed
+    return {**found, **sla_events(order)}
 
 
 # --- expected ----------------------------------------------------------------------------------
@@ -373,9 +506,11 @@ class Expected:
 
     messages: dict[Key, Certainty]  # (order, kind)
     sla: dict[Key, Certainty]  # (order, kind, tier); (order, kind, "resolved") may follow any
-    moves: dict[Key, Certainty]  # (order, shipment, from, to); to "number_invalid" when invalid
+    moves: dict[Key, Certainty]  # (order, shipment, from, to[, "#n" for the n-th same move])
     addresses: dict[Key, str]  # (order, kind) -> e-mail address, or "chat"
     orders: dict[str, Order]
+    together: list[tuple[Key, Key]] = field(default_factory=list)
+    """Messages seen both or neither: a problem e-mail and its follow-up (see ``FOLLOWS``)."""
 
     def relaxed(self, orders: Iterable[str]) -> "Expected":
         """A copy where the items of ``orders`` are all ``MAY`` (their inputs may be gone)."""
@@ -385,7 +520,12 @@ class Expected:
             return {k: MAY if k[0] in gone else c for k, c in items.items()}
 
         return Expected(
-            relax(self.messages), relax(self.sla), relax(self.moves), self.addresses, self.orders
+            relax(self.messages),
+            relax(self.sla),
+            relax(self.moves),
+            self.addresses,
+            self.orders,
+            self.together,
         )
 
 
@@ -401,22 +541,53 @@ def expect(orders: Mapping[str, Order], moves_after_hour: float | None = None) -
             life = LIFECYCLES[scenario]
             if not life.scans:
                 moves[(order.order_id, shipment, "", "number_invalid")] = MUST
-            hours = dict((status, hour) for hour, status in reversed(life.scans))
-            for before, status in life.moves():
-                late = moves_after_hour is not None and hours[status] > moves_after_hour
-                moves[(order.order_id, shipment, before or "", status)] = MAY if late else MUST
+            times: Counter[tuple[str | None, str]] = Counter()
+            for hour, before, status in life.moves():
+                times[(before, status)] += 1
+                late = moves_after_hour is not None and hour > moves_after_hour
+                key = (
+                    order.order_id,
+                    shipment,
+                    before or "",
+                    status,
+                    *_nth(times[(before, status)]),
+                )
+                moves[key] = MAY if late else MUST
         for (trigger, tier), certainty in triggers(order).items():
             if tier:
                 sla[(order.order_id, trigger, tier)] = certainty
-                sla.setdefault((order.order_id, trigger, "resolved"), MAY)
+                if trigger not in NOTICES:
+                    sla.setdefault((order.order_id, trigger, "resolved"), MAY)
             if order.customer is None or order.seller is None:
                 continue  # the notifier waits for the order's recipients
             always, ops_only = WHO_HEARS[trigger]
             for kind in always + (ops_only if tier == "ops" else ()):
-                key = (order.order_id, kind)
+                key = (order.order_id, SLOTS.get(kind, kind))
                 messages[key] = MUST if MUST in (certainty, messages.get(key)) else MAY
                 addresses[key] = _address(order, kind)
-    return Expected(messages, sla, moves, addresses, dict(orders))
+    together: list[tuple[Key, Key]] = [
+        ((order_id, problem), (order_id, follow_up))
+        for (order_id, follow_up), certainty in messages.items()
+        if certainty is MUST and follow_up in FOLLOWS
+        for problem in FOLLOWS[follow_up]
+        if messages.get((order_id, problem)) is MUST
+    ]
+    for pair in together:
+        messages.update(dict.fromkeys(pair, MAY))
+    return Expected(messages, sla, moves, addresses, dict(orders), together)
+
+
+FOLLOWS = {"customer_tracking_resumed": ("customer_tracking_stalled", "customer_carrier_exception")}
+"""| customer_tracking_resumed | withdraws a stalled or problem e-mail not sent yet, and is
+then not sent (nothing to follow up) | (Keeping the inbox consistent): whether the problem
+e-mail went before the parcel moved again is the sender's pace (a notifier down or behind
+for the few seconds between them), not the inputs'. So the two are seen both or neither."""
+
+
+def _nth(n: int) -> tuple[str, ...]:
+    """How a status move the lifecycle makes more than once is told apart (reattempted:
+    out_for_delivery → delivery_attempted twice): ``#2`` for the second."""
+    return () if n == 1 else (f"#{n}",)
 
 
 def _address(order: Order, kind: str) -> str:
@@ -466,6 +637,8 @@ def captured_emails(folder: Path) -> Counter[str]:
 
 _CHAT_TEXT = re.compile(r"^(?P<title>.+): order (?P<order>[^\s,]+), seller ")
 _KIND_OF_TITLE = {title: str(kind) for kind, title in TITLES.items()}
+_LATE_REPORT = " (reported late): decide"
+"""Added to the title of an alert about a dispute reported late."""
 
 
 def captured_chats(folder: Path) -> Counter[Key]:
@@ -475,7 +648,7 @@ def captured_chats(folder: Path) -> Counter[Key]:
         text = json.loads(path.read_text())["text"]
         matched = _CHAT_TEXT.match(text)
         assert matched, f"a chat post the accounting cannot read: {text!r}"
-        title = matched["title"]
+        title = matched["title"].removesuffix(_LATE_REPORT)
         found[(matched["order"], _KIND_OF_TITLE.get(title, f"chat {title!r}"))] += 1
     return found
 
@@ -582,22 +755,32 @@ def account(expected: Expected, observed: Observed, domain: str) -> Report:
         sla[(data["order_id"], kind, tier)] += 1
     moves: Counter[Key] = Counter()
     scans: Counter[Key] = Counter()
+    changes: dict[Key, list[Event]] = {}
     for event in observed.tracking:
         data = event["data"]
         where = (data["order_id"], data["shipment_id"])
         if event["type"] == "tracking.status_changed":
-            moves[(*where, data["previous_status"] or "", data["status"])] += 1
+            move: Key = (*where, data["previous_status"] or "", data["status"])
+            changes.setdefault(move, []).append(event)
         elif event["type"] == "tracking.number_invalid":
             moves[(*where, "", "number_invalid")] += 1
         else:
             scans[(*where, f"scan {event['id']}")] += 1
+    for move, events in changes.items():
+        # The same move made again is another event id: the n-th by scan time is "#n".
+        times = {e["id"]: e["data"].get("occurred_at") or "" for e in events}
+        ranked = sorted(times, key=lambda event_id: (times[event_id], event_id))
+        for event in events:
+            moves[(*move, *_nth(ranked.index(event["id"]) + 1))] += 1
     tracking = _tally("tracking.v1", expected.moves, moves)
     tracking.duplicated.update({k: n - 1 for k, n in scans.items() if n > 1})
-    return Report(
-        _tally("messages", expected.messages, messages),
-        _tally("sla.v1", expected.sla, sla),
-        tracking,
+    tally = _tally("messages", expected.messages, messages)
+    tally.lost += sorted(  # the one of a pair seen without the other
+        first if not messages[first] else second
+        for first, second in expected.together
+        if bool(messages[first]) != bool(messages[second])
     )
+    return Report(tally, _tally("sla.v1", expected.sla, sla), tracking)
 
 
 # --- limits ----------------------------------------------------------------------------------

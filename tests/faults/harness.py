@@ -36,6 +36,7 @@ from shared.infra.service import group_id
 from shared.infra.settings import KafkaSettings
 from shared.infra.watermark import KafkaPositions
 from tests.faults.accounting import (
+    QUIET_HOURS_OFF,
     SEED,
     Expected,
     Limits,
@@ -63,20 +64,25 @@ HANDLES: dict[tuple[str, str], frozenset[str]] = {
     (topics.ORDERS, "poller"): frozenset({"shipment.registered"}),
     (topics.ORDERS, "sla"): frozenset(
         {
-            *("order.placed", "order.confirmed", "order.cancelled", "shipment.registered"),
+            *("order.placed", "order.confirmed", "order.cancelled", "order.payment_declined"),
+            "shipment.registered",
             *("delivery.disputed", "dispute.documents_received", "dispute.resolved"),
         }
     ),
-    (topics.ORDERS, "notifier"): frozenset({"order.placed", "order.confirmed"}),
+    (topics.ORDERS, "notifier"): frozenset(
+        {"order.placed", "order.confirmed", "order.payment_declined"}
+    ),
     (topics.TRACKING, "sla"): frozenset(
         {"tracking.event", "tracking.status_changed", "tracking.number_invalid"}
     ),
     (topics.TRACKING, "notifier"): frozenset({"tracking.status_changed"}),
     (topics.SLA, "notifier"): frozenset(
         {
-            *("sla.ship_by_missed", "sla.delivery_late", "sla.tracking_stalled"),
-            *("sla.delivered_disputed", "sla.dispute_documents_due"),
-            *("sla.dispute_documents_overdue", "sla.order_unconfirmed", "sla.carrier_exception"),
+            *("sla.ship_by_missed", "sla.ship_promise_missed", "sla.delivery_late"),
+            *("sla.tracking_stalled", "sla.delivered", "sla.delivered_disputed"),
+            *("sla.dispute_documents_due", "sla.dispute_documents_overdue"),
+            *("sla.dispute_documents_received", "sla.order_unconfirmed"),
+            *("sla.carrier_exception", "sla.resolved"),
         }
     ),
 }
@@ -144,6 +150,7 @@ class DevStack:
                 "CLOCK_SCALE": str(self.clock_scale),
                 "CLOCK_ORIGIN": datetime.now(UTC).isoformat(),
                 "LOG_LEVEL": "INFO",
+                **QUIET_HOURS_OFF,  # the accounting's who-hears-what assumes them off
                 **self.extra_env,
             }
         )

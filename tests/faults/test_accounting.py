@@ -23,16 +23,18 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client import Counter as PromCounter
 
 from parcelwatch.dev.simulator.personas import CUSTOMERS
+from parcelwatch.dev.simulator.stories import Story
 from parcelwatch.dev.stack.processes import free_port
 from services.notifier.context import Recipient
 from services.notifier.headers import message_id
 from services.notifier.kinds import MessageKind
 from services.notifier.routing import dedup_key as routing_dedup_key
-from shared.contracts.events import Audience
+from shared.contracts.events import Audience, SlaKind
 from tests.faults.accounting import (
     MAY,
     MUST,
     QUICK_STORIES,
+    SLOTS,
     WHO_HEARS,
     Expected,
     Limits,
@@ -40,6 +42,7 @@ from tests.faults.accounting import (
     account,
     check,
     dedup_key,
+    expect,
     expect_simulated,
 )
 from tests.faults.harness import (
@@ -70,26 +73,31 @@ def test_the_quick_stories_call_for_these_messages_events_and_moves() -> None:
     )
     trouble = ("customer_carrier_exception", "seller_carrier_exception", "ops_carrier_exception")
     assert must(QUICK.messages) == {
-        (on_time, "customer_shipped"),
-        *(
-            (order, kind)
-            for order in (returned, exception)
-            for kind in ("customer_shipped", *trouble)
-        ),
+        *((on_time, kind) for kind in ("customer_shipped", "customer_delivered")),
+        *((returned, kind) for kind in ("customer_shipped", *trouble)),
+        *((exception, kind) for kind in ("customer_shipped", *trouble[1:], "customer_delivered")),
         (unconfirmed, "customer_order_unconfirmed"),
     }
+    # The problem e-mail and its follow-up (moving again 22 h later): both or neither.
+    assert QUICK.together == [
+        ((exception, "customer_carrier_exception"), (exception, "customer_tracking_resumed"))
+    ]
     assert must(QUICK.sla) == {
+        (on_time, "delivered", "seller"),  # a notice, at the contract's default tier
         (returned, "carrier_exception", "seller"),
         (returned, "carrier_exception", "ops"),  # never resumes: escalated 24 h later
         (exception, "carrier_exception", "seller"),
+        (exception, "delivered", "seller"),
         (unconfirmed, "order_unconfirmed", "seller"),
     }
     may = {key for key, certainty in QUICK.sla.items() if certainty is MAY}
     assert (exception, "carrier_exception", "ops") in may  # it resumes 22 h after: may
     assert (on_time, "order_unconfirmed", "seller") in may  # confirmed 1-10 min after: may
+    assert (on_time, "ship_promise_missed", "seller") in may  # the first scan: when asked
+    assert (on_time, "delivered", "resolved") not in QUICK.sla  # notices never resolve
     assert {key[1] for key in QUICK.messages if key[0] == cancelled} == {
         "customer_order_unconfirmed",  # confirmed 1-10 min after placing: may
-        *("customer_ship_by_missed", "seller_ship_by_missed"),  # cancelled 1 h after: may
+        "seller_ship_by_missed",  # cancelled 1 h after: may; the customer's promise: no
     }
     moves = {(k[0], k[2], k[3]) for k in must(QUICK.moves)}
     assert {(m[1], m[2]) for m in moves if m[0] == returned} == {
@@ -101,9 +109,39 @@ def test_the_quick_stories_call_for_these_messages_events_and_moves() -> None:
     assert len(moves) == 4 + 4 + 5  # on time, returned, exception then delivered
 
 
-def test_every_kind_the_table_names_is_a_message_kind() -> None:
+def test_every_story_together_calls_for_every_kind_the_docs_name() -> None:
+    """Each message kind and SLA kind is called for by some story (``must`` or ``may``), but
+    the two no simulated input can: the out-for-delivery update (off by default) and the
+    alert on late documents (the simulator's come a day after the report)."""
+    every = expect_simulated(len(Story))
     named = {kind for always, ops in WHO_HEARS.values() for kind in always + ops}
-    assert named <= set(MessageKind)
+    assert set(MessageKind) - named == {"customer_out_for_delivery", "ops_documents_received"}
+    slotted = {SLOTS.get(kind, kind) for kind in named}
+    assert {key[1] for key in every.messages} == slotted
+    assert {key[1] for key in every.sla if key[2] != "resolved"} == set(SlaKind)
+    assert {key[2] for key in every.sla} == {"seller", "ops", "resolved"}
+
+
+def test_a_move_made_twice_is_two_items() -> None:
+    """reattempted goes out_for_delivery → delivery_attempted twice: two events, two items;
+    the second lost is named, a copy of the first is a duplicate."""
+    orders = {
+        k: v for k, v in expect_simulated(len(Story)).orders.items() if k.endswith("reattempted")
+    }
+    expected = expect(orders)
+    first, again = sorted(
+        (k for k in must(expected.moves) if k[2:4] == ("out_for_delivery", "delivery_attempted")),
+        key=len,
+    )
+    assert again == (*first, "#2")
+    observed = perfect(expected)
+    for n, event in enumerate(observed.tracking):
+        event["data"]["occurred_at"] = f"2026-01-01T00:{n:02d}:00Z"
+    copy = next(e for e in observed.tracking if e["id"] == "/".join(first))
+    observed.tracking = [e for e in observed.tracking if e["id"] != "/".join(again)] + [copy]
+    report = account(expected, observed, DOMAIN)
+    assert report.tracking.lost == [again]
+    assert report.tracking.duplicated == {first: 1}
 
 
 def test_the_dedup_key_is_the_notifiers() -> None:
@@ -233,6 +271,28 @@ def test_a_loss_outside_the_orders_at_risk_fails() -> None:
     check(report, Limits(at_risk=frozenset({"sim-000003-unconfirmed"})))
     with pytest.raises(AssertionError, match=r"sla\.v1: 1 lost"):
         check(report, Limits(at_risk=frozenset({"sim-000000-on_time"})))
+
+
+def test_a_problem_e_mail_and_its_follow_up_are_seen_both_or_neither() -> None:
+    """A follow-up withdraws the problem e-mail not sent yet and is then not sent: neither
+    is a loss, one without the other is."""
+    (problem, follow_up), *_ = QUICK.together
+    mids = [
+        message_id(dedup_key(key[0], key[1], QUICK.addresses[key]), DOMAIN)
+        for key in (problem, follow_up)
+    ]
+    observed = perfect(QUICK)
+    assert all(observed.emails[mid] == 0 for mid in mids)  # both may: perfect() leaves them out
+    check(account(QUICK, observed, DOMAIN), Limits())
+    for seen, lost in ((mids[0], follow_up), (mids[1], problem)):
+        observed = perfect(QUICK)
+        observed.emails[seen] += 1
+        report = account(QUICK, observed, DOMAIN)
+        assert report.messages.lost == [lost]
+        with pytest.raises(AssertionError, match="messages: 1 lost"):
+            check(report, Limits())
+    observed.emails[mids[0]] += 1
+    check(account(QUICK, observed, DOMAIN), Limits())
 
 
 def test_may_items_are_neither_lost_nor_unexpected() -> None:
