@@ -3,7 +3,9 @@ for: a lost, a duplicated and an unexpected item of every part, limits held exac
 metric endpoint that does not answer, a consumer that never processed a type.
 
 The self-test runs a real short stack (broker, PostgreSQL, the three services, the
-emulator, the capture) on the quick stories, checks that its accounting is clean, then
+emulator, the capture) on the quick stories with ``make test``'s crash point (the notifier
+dies right after the SMTP server accepted a message), checks its accounting (exactly that
+message twice, counted ambiguous once), then
 deletes one captured e-mail, copies another and hides one ``sla.v1`` event: the accounting
 must report exactly that one lost message, that one duplicated message and that one lost
 SLA event, by order and kind. Runs in ``make test`` (not gated by ``PARCELWATCH_FAULTS``).
@@ -29,6 +31,7 @@ from services.notifier.context import Recipient
 from services.notifier.headers import message_id
 from services.notifier.kinds import MessageKind
 from services.notifier.routing import dedup_key as routing_dedup_key
+from services.notifier.sender import CRASH_POINT as SMTP_ACCEPT
 from shared.contracts.events import Audience, SlaKind
 from tests.faults.accounting import (
     MAY,
@@ -47,12 +50,15 @@ from tests.faults.accounting import (
 )
 from tests.faults.harness import (
     QUICK_CLOCK_SCALE,
+    RESULTS,
     DevStack,
+    Summary,
     check_final_state,
     metric_sum,
     simulate,
     unprocessed,
 )
+from tests.faults.infra_faults import crash_in_place_of, wait_for_rows
 
 DOMAIN = "parcelwatch.invalid"
 QUICK = expect_simulated(len(QUICK_STORIES), QUICK_STORIES)
@@ -277,10 +283,7 @@ def test_a_problem_e_mail_and_its_follow_up_are_seen_both_or_neither() -> None:
     """A follow-up withdraws the problem e-mail not sent yet and is then not sent: neither
     is a loss, one without the other is."""
     (problem, follow_up), *_ = QUICK.together
-    mids = [
-        message_id(dedup_key(key[0], key[1], QUICK.addresses[key]), DOMAIN)
-        for key in (problem, follow_up)
-    ]
+    mids = [_mid(problem), _mid(follow_up)]
     observed = perfect(QUICK)
     assert all(observed.emails[mid] == 0 for mid in mids)  # both may: perfect() leaves them out
     check(account(QUICK, observed, DOMAIN), Limits())
@@ -353,6 +356,11 @@ def test_the_ambiguous_count_sums_every_notifier_process(tmp_path: Path) -> None
 # --- the self-test on a real run -------------------------------------------------------------
 
 
+def _mid(key: tuple[str, ...]) -> str:
+    """The Message-ID of the quick stories' message ``key`` (order, kind)."""
+    return message_id(dedup_key(key[0], key[1], QUICK.addresses[key]), DOMAIN)
+
+
 def _eml(folder: Path, mid: str) -> Path:
     for path in folder.glob("*.eml"):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -362,20 +370,44 @@ def _eml(folder: Path, mid: str) -> Path:
 
 
 def test_the_accounting_of_a_real_run_names_one_lost_and_one_duplicated(tmp_path: Path) -> None:
+    """The real run is also ``make test``'s crash point: the notifier is replaced by a
+    replica sending one message at a time that dies right after the SMTP server accepted
+    one (``notifier.after_smtp_accept``): exactly that message twice, counted ambiguous
+    once (``test_crash_points.py`` has the other points, ``make test-faults``)."""
     stack = DevStack(tmp_path / "var", clock_scale=QUICK_CLOCK_SCALE)
     stack.start()
     try:
         simulator = simulate(stack, len(QUICK_STORIES), 240.0, QUICK_STORIES)
+        wait_for_rows(stack, "SELECT count(*) FROM notifier.inbox")
+        one_at_a_time = {"NOTIFIER_SEND_BATCH_SIZE": "1", "NOTIFIER_SEND_CONCURRENCY": "1"}
+        crash_in_place_of(stack, "notifier", SMTP_ACCEPT, tmp_path / "replica.log", one_at_a_time)
         assert simulator.wait(timeout=120) == 0, (stack.var / "simulate.log").read_text()
-        final = asyncio.run(check_final_state(stack, QUICK))
-        assert final.report.messages.observed >= len(must(QUICK.messages))
+        final = asyncio.run(check_final_state(stack, QUICK))  # duplicates == the ambiguous count
+        counted = stack.metric("notifier", "parcelwatch_notifier_ambiguous_sends_total")
+        assert final.ambiguous == counted == 1, (final.ambiguous, counted)
+        crashed = final.report.messages.duplicated
+        assert sum(crashed.values()) == 1, crashed
+        RESULTS.append(
+            Summary(
+                f"crash point {SMTP_ACCEPT}",
+                1,
+                final.report.lost,
+                final.report.duplicated,
+                final.note,
+            )
+        )
 
-        lost = ("sim-000000-on_time", "customer_shipped")
-        twice = ("sim-000001-returned", "seller_carrier_exception")
+        # Then the self-test: one e-mail deleted, another copied, one sla.v1 event hidden.
+        emails = sorted(
+            key
+            for key in must(QUICK.messages)
+            if QUICK.addresses[key] != "chat" and key not in crashed
+        )
+        lost, twice = emails[0], emails[-1]
         hidden = ("sim-000002-exception_then_delivered", "carrier_exception", "seller")
         folder = stack.mail_folder
-        _eml(folder, message_id(dedup_key(*lost, QUICK.addresses[lost]), DOMAIN)).unlink()
-        original = _eml(folder, message_id(dedup_key(*twice, QUICK.addresses[twice]), DOMAIN))
+        _eml(folder, _mid(lost)).unlink()
+        original = _eml(folder, _mid(twice))
         shutil.copy(original, original.with_name("copy-" + original.name))
         observed = asyncio.run(stack.observe())
     finally:
@@ -389,13 +421,14 @@ def test_the_accounting_of_a_real_run_names_one_lost_and_one_duplicated(tmp_path
     report = account(QUICK, observed, DOMAIN)
     print(report.text())
     assert report.messages.lost == [lost]
-    assert report.messages.duplicated == {twice: 1}
+    assert report.messages.duplicated == {**crashed, twice: 1}
     assert report.sla.lost == [hidden]
     assert (report.sla.copies, report.tracking.lost, report.tracking.copies) == (0, [], 0)
     assert not any(tally.unexpected for tally in report.parts)
-    assert (report.lost, report.duplicated) == (2, 1)
+    assert (report.lost, report.duplicated) == (2, 2)
     with pytest.raises(AssertionError, match="messages: 1 lost") as failed:
-        check(report, Limits())
-    assert "lost sim-000000-on_time customer_shipped" in str(failed.value)
-    assert "duplicated sim-000001-returned seller_carrier_exception (+1)" in str(failed.value)
+        check(report, Limits(duplicated=1))
+    assert f"lost {' '.join(lost)}" in str(failed.value)
+    assert f"duplicated {' '.join(twice)} (+1)" in str(failed.value)
+    assert "messages: 2 duplicated, the limit is exactly 1" in str(failed.value)
     assert "lost sim-000002-exception_then_delivered carrier_exception seller" in str(failed.value)

@@ -5,7 +5,8 @@ documented outcome, checked by the accounting (``check_final_state``):
   notifier recorded it): the message is sent once more, and counted. The replica that
   crashes sends one message at a time (``NOTIFIER_SEND_BATCH_SIZE`` and
   ``NOTIFIER_SEND_CONCURRENCY`` 1), so exactly one row is mid-send when it dies: exactly one
-  duplicate, exactly one counted ambiguous (``make test``, quick stories);
+  duplicate, exactly one counted ambiguous (``make test``: the run of the accounting's
+  self-test, ``test_accounting.py``, on the quick stories);
 - ``consumer.after_commit`` (after the database commit, before the offset commit): a
   notifier replica joins the stack's groups and dies there; the record is redelivered and
   the inbox makes it a no-op. Its sender may die mid-send too, before or after the server
@@ -27,12 +28,10 @@ from pathlib import Path
 
 import pytest
 
-from services.notifier.sender import CRASH_POINT as SMTP_ACCEPT
 from shared.contracts import topics
 from shared.infra.crash import ENV_VAR, EXIT_CODE
-from tests.faults.accounting import QUICK_STORIES, Expected, expect_simulated
+from tests.faults.accounting import Expected, expect_simulated
 from tests.faults.harness import (
-    QUICK_CLOCK_SCALE,
     RESULTS,
     DevStack,
     FinalState,
@@ -40,7 +39,7 @@ from tests.faults.harness import (
     check_final_state,
     simulate,
 )
-from tests.faults.infra_faults import wait_for
+from tests.faults.infra_faults import crash_in_place_of, wait_for, wait_for_rows
 
 ORDERS = 16  # every simulator story once
 ORDERS_PER_MINUTE = 240.0
@@ -65,51 +64,6 @@ def _finish(
 ) -> FinalState:
     assert simulator.wait(timeout=300) == 0, (stack.var / "simulate.log").read_text()
     return asyncio.run(check_final_state(stack, expected, exact=exact, republished=republished))
-
-
-def _wait_for_rows(stack: DevStack, query: str, timeout: float = 120.0) -> None:
-    """Until ``query`` (a count) is positive: traffic reached that point."""
-    wait_for(query, lambda: int(asyncio.run(stack.fetch(query))[0][0]) > 0, timeout)
-
-
-def _crash_in_place_of(
-    stack: DevStack, service: str, point: str, log: Path, settings: dict[str, str] | None = None
-) -> None:
-    """Stop the stack's ``service`` with the supervisor paused, run a replica with the crash
-    point (and ``settings``) until it dies there, then let the supervisor restart the
-    stack's own."""
-    with stack.supervisor_paused():
-        pid = stack.service_pid(service)
-        assert pid is not None, f"{service} is not running"
-        env = stack.service_env(service)
-        stack.stop_service(service)
-        replica, _ = stack.replica(service, log, {**env, **(settings or {}), ENV_VAR: point})
-        code = replica.wait(timeout=180)
-    assert code == EXIT_CODE, log.read_text()[-3000:]
-    assert f"crash point {point} reached" in log.read_text()
-    stack.wait_restarted(service, pid)
-
-
-def test_smtp_accept_crash_sends_that_message_once_more(tmp_path: Path) -> None:
-    expected = expect_simulated(len(QUICK_STORIES), QUICK_STORIES)
-    stack = DevStack(tmp_path / "var", clock_scale=QUICK_CLOCK_SCALE)
-    stack.start()
-    try:
-        simulator = simulate(stack, len(QUICK_STORIES), ORDERS_PER_MINUTE, QUICK_STORIES)
-        _wait_for_rows(stack, "SELECT count(*) FROM notifier.inbox")
-        one_at_a_time = {"NOTIFIER_SEND_BATCH_SIZE": "1", "NOTIFIER_SEND_CONCURRENCY": "1"}
-        _crash_in_place_of(stack, "notifier", SMTP_ACCEPT, tmp_path / "replica.log", one_at_a_time)
-        final = _finish(stack, simulator, expected)  # duplicates == the ambiguous count
-        counted = stack.metric("notifier", AMBIGUOUS)  # the restarted notifier requeued it
-    finally:
-        stack.stop()
-    assert final.ambiguous == counted == 1, (final.ambiguous, counted)
-    assert final.report.messages.copies == 1
-    RESULTS.append(
-        Summary(
-            f"crash point {SMTP_ACCEPT}", 1, final.report.lost, final.report.duplicated, final.note
-        )
-    )
 
 
 @pytest.mark.long
@@ -161,8 +115,8 @@ def test_outbox_after_publish_crash_republishes_without_duplicate_effect(tmp_pat
     stack.start()
     try:
         simulator = simulate(stack, ORDERS, ORDERS_PER_MINUTE)
-        _wait_for_rows(stack, "SELECT count(*) FROM poller.inbox")
-        _crash_in_place_of(stack, "poller", point, tmp_path / "replica.log")
+        wait_for_rows(stack, "SELECT count(*) FROM poller.inbox")
+        crash_in_place_of(stack, "poller", point, tmp_path / "replica.log")
         final = _finish(stack, simulator, expected, republished=1)
         # sla and notifier ran throughout: their counters saw every copy.
         dropped = sum(
