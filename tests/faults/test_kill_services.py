@@ -9,9 +9,9 @@ ambiguous window (a kill before the server accepted leaves a counted row with no
 duplicate, so the count only bounds them); an event id on ``tracking.v1`` / ``sla.v1`` at
 most once more per kill of its producer (a relay killed between publishing and marking).
 
-``make test`` kills each service once on the quick stories; ``make test-faults`` 20 times
-each on every story.
-"""
+``make test-faults`` kills each service 20 times on every story. ``make test`` kills the
+poller and the sla service once each on the accounting self-test's run of the quick stories,
+where the notifier dies at a crash point (``test_accounting.py``)."""
 
 import asyncio
 import os
@@ -23,10 +23,9 @@ from pathlib import Path
 import pytest
 
 from parcelwatch.dev.simulator.stories import Story
-from tests.faults.accounting import QUICK_STORIES, expect_simulated
+from tests.faults.accounting import expect_simulated
 from tests.faults.harness import (
     CLOCK_SCALE,
-    QUICK_CLOCK_SCALE,
     RESULTS,
     SERVICES,
     DevStack,
@@ -99,18 +98,6 @@ def _kill_run(
                 f"{note}; kills over {span:.0f} s, seed {seed}",
             )
         )
-
-
-def test_kill_9_each_service_once_loses_nothing(tmp_path: Path) -> None:
-    _kill_run(
-        tmp_path / "var",
-        kills=1,
-        orders=2 * len(QUICK_STORIES),
-        per_minute=60.0,  # new orders for ten seconds, their parcels' lives for a minute
-        stories=QUICK_STORIES,
-        clock_scale=QUICK_CLOCK_SCALE,
-        pause=(1.0, 6.0),
-    )
 
 
 @pytest.mark.long
