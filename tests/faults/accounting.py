@@ -376,17 +376,13 @@ def _most(certainties: Iterable[Certainty | None]) -> Certainty | None:
     return MUST if MUST in found else MAY if MAY in found else None
 
 
-def _least(*certainties: Certainty | None) -> Certainty | None:
-    return None if None in certainties else MAY if MAY in certainties else MUST
-
-
 def tracking_resumed(order: Order) -> Certainty | None:
     """| sla.resolved of tracking_stalled / carrier_exception, parcel moving again |
     customer_tracking_resumed, only if the customer heard of the problem |: not when the
-    clearing scan is a delivery or a return (docs/sla.md: the delivered e-mail is the
-    follow-up; a return is an exception itself). The customer heard of a problem raised
-    ``MARGIN`` before the clearing scan; the docs do not say whether a new exception is
-    "moving again": ``MAY``."""
+    clearing scan is a delivery (the delivered e-mail is the follow-up), a return or a new
+    exception (a parcel reported lost after a stall is not moving again: the customer is
+    told what happened by ``customer_carrier_exception``). The customer heard of a problem
+    raised ``MARGIN`` before the clearing scan."""
     if not order.shipments or order.confirmed is None or order.cancelled is not None:
         return None
     life = LIFECYCLES[next(iter(order.shipments.values()))]
@@ -403,9 +399,7 @@ def tracking_resumed(order: Order) -> Certainty | None:
 
 
 def _moving(status: str, heard: Certainty | None) -> Certainty | None:
-    if status in (DELIVERED, RETURNED):
-        return None
-    return _least(heard, MAY if status == EXCEPTION else MUST)
+    return None if status in (DELIVERED, RETURNED, EXCEPTION) else heard
 
 
 # --- the rules: who hears what (docs/notifier.md, "Who hears what") ---------------------------

@@ -298,6 +298,30 @@ def test_a_problem_e_mail_and_its_follow_up_are_seen_both_or_neither() -> None:
     check(account(QUICK, observed, DOMAIN), Limits())
 
 
+def test_a_parcel_lost_after_a_stall_is_not_moving_again() -> None:
+    """The lost story stalls (maybe), then the carrier reports it lost: the customer must
+    hear of the loss; "moving again" is not called for. Seen in a run: the stall's
+    ``sla.resolved`` (new scan: exception) brought "Good news… moving again", which
+    withdrew the loss e-mail not sent yet."""
+    orders = {k: v for k, v in expect_simulated(len(Story)).orders.items() if k.endswith("-lost")}
+    expected = expect(orders)
+    (order,) = orders
+    assert expected.messages[(order, "customer_carrier_exception")] is MUST
+    assert expected.messages[(order, "customer_tracking_stalled")] is MAY
+    assert (order, "customer_tracking_resumed") not in expected.messages
+    observed = perfect(expected)
+    customer = expected.addresses[(order, "customer_carrier_exception")]
+    del observed.emails[
+        message_id(dedup_key(order, "customer_carrier_exception", customer), DOMAIN)
+    ]
+    observed.emails[
+        message_id(dedup_key(order, "customer_tracking_resumed", customer), DOMAIN)
+    ] += 1
+    report = account(expected, observed, DOMAIN)
+    assert report.messages.lost == [(order, "customer_carrier_exception")]
+    assert report.messages.unexpected == [(order, "customer_tracking_resumed")]
+
+
 def test_may_items_are_neither_lost_nor_unexpected() -> None:
     may = [key for key, certainty in QUICK.messages.items() if certainty is MAY]
     assert may, "the quick stories have timing-dependent messages (a missed ship-by)"

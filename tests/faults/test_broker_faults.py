@@ -63,7 +63,7 @@ from tests.faults.infra_faults import (
     wait_started,
 )
 
-ORDERS = 16  # every simulator story once
+ORDERS = 16  # the first 16 simulator stories (of 20) once
 ORDERS_PER_MINUTE = 240.0
 PAUSE = 30.0
 LOSSES = "parcelwatch_{}_broker_data_losses_total"

@@ -41,7 +41,7 @@ from tests.faults.harness import (
 )
 from tests.faults.infra_faults import crash_in_place_of, wait_for, wait_for_rows
 
-ORDERS = 16  # every simulator story once
+ORDERS = 16  # the first 16 simulator stories (of 20) once
 ORDERS_PER_MINUTE = 240.0
 AMBIGUOUS = "parcelwatch_notifier_ambiguous_sends_total"
 

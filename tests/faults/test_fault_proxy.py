@@ -45,7 +45,7 @@ from tests.faults.harness import (
     simulate,
 )
 
-ORDERS = 48  # every simulator story three times
+ORDERS = 48  # every simulator story twice, the first 8 a third time
 ORDERS_PER_MINUTE = 30.0  # spread out: traffic flows during every fault
 TIMEOUT = 2.0  # SMTP_TIMEOUT and POLLER_REQUEST_TIMEOUT of the stack under test
 SLOWEST = "10.0"  # histogram bucket no carrier call or send may exceed, timeouts being 2 s

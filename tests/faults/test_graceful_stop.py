@@ -25,7 +25,7 @@ from tests.faults.harness import (
 )
 
 STOPS_PER_SERVICE = 4
-ORDERS = 32  # every simulator story twice
+ORDERS = 32  # every simulator story once, the first 12 twice
 ORDERS_PER_MINUTE = 16.0  # new orders for two minutes: every SIGTERM lands in traffic
 PAUSE = (1.0, 3.0)  # seconds between a restart and the next SIGTERM
 GRACE = 30.0  # the broker's graceful_timeout; Kubernetes' default grace period too

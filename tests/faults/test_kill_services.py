@@ -105,7 +105,7 @@ def test_kill_9_each_service_20_times_loses_nothing(tmp_path: Path) -> None:
     _kill_run(
         tmp_path / "var",
         kills=20,
-        orders=48,  # every simulator story three times
+        orders=48,  # every simulator story twice, the first 8 a third time
         per_minute=24.0,  # new orders for two minutes: the kills land in traffic
         stories=tuple(Story),
         clock_scale=CLOCK_SCALE,

@@ -36,7 +36,7 @@ from tests.faults.infra_faults import (
     wait_for,
 )
 
-ORDERS = 16  # every simulator story once
+ORDERS = 16  # the first 16 simulator stories (of 20) once
 ORDERS_PER_MINUTE = 240.0
 
 

@@ -32,7 +32,7 @@ from tests.faults.accounting import Limits, Report, account, check, expect_simul
 from tests.faults.harness import RESULTS, DevStack, Summary, simulate
 from tests.faults.smtp_server import Behaviour, misbehaving_smtp
 
-ORDERS = 16  # every simulator story once
+ORDERS = 16  # the first 16 simulator stories (of 20) once
 ORDERS_PER_MINUTE = 240.0
 REFUSED = {seller.email for seller in SELLERS}
 GREYLISTED = {customer.email for customer in CUSTOMERS[::2]}
