@@ -65,8 +65,9 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Fault injection: whole stacks on free loopback ports, services killed mid-run, invariants
-## checked on the final state; prints a summary table. Not part of `make test` (minutes).
+## Fault injection: whole stacks on free loopback ports, services killed mid-run, the final
+## state checked by an independent accounting; prints a summary table. The quick fault tests
+## run in `make test` too; the long ones (marked `long`, about an hour in all) only here.
 test-faults: install
 	PARCELWATCH_FAULTS=1 $(BIN)/pytest tests/faults -q -p no:randomly -p no:cacheprovider \
 	  --basetemp=$${FAULTS_BASETEMP:-/tmp/pw-faults-$$$$}

@@ -1,6 +1,5 @@
 """Session-wide real infrastructure and per-test isolation (unique databases and topics)."""
 
-import os
 from collections.abc import AsyncIterator, Iterator
 
 import asyncpg
@@ -10,9 +9,6 @@ from shared.infra.settings import DatabaseSettings, KafkaSettings
 from tests.support import infrastructure
 from tests.support.chromium import INSTALL_HINT, ensure_chromium
 from tests.support.kafka import unique
-
-# The fault-injection suite starts whole stacks and kills them: `make test-faults` only.
-collect_ignore = [] if os.environ.get("PARCELWATCH_FAULTS") == "1" else ["faults"]
 
 
 @pytest.fixture(scope="session")

@@ -56,3 +56,8 @@ class InfraMetrics:
             "Times the broker was seen to have lost topics or records.",
             registry=self.registry,
         )
+        self.topic_checks = Counter(
+            f"{prefix}_topic_checks_total",
+            "Looks the topic guard took at the broker's topics (end offsets, partitions).",
+            registry=self.registry,
+        )

@@ -224,6 +224,7 @@ async def build_service(settings: ServiceSettings, spec: ServiceSpec) -> Service
         losses=metrics.broker_data_losses,
         recreate=settings.kafka_recreate_topics,
         interval=settings.kafka_topic_check_interval,
+        checks=metrics.topic_checks,
     )
     service.tasks.append(guard.run)
     return service

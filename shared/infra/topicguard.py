@@ -89,6 +89,7 @@ class TopicGuard:
         losses: Counter,
         recreate: bool,
         interval: float = 5.0,
+        checks: Counter | None = None,
     ) -> None:
         self._settings = settings
         self._contract_topics = topics
@@ -101,6 +102,7 @@ class TopicGuard:
         self._pending = False
         self._reshape_due = False
         self._losses = losses
+        self._checks = checks
 
     async def check_once(self) -> list[str]:
         """One check, and the recovery it calls for; returns the losses it saw."""
@@ -123,6 +125,8 @@ class TopicGuard:
         elif self._seen is not None and _widths(self._seen) != _widths(now):
             self._reshape_due = True
         self._seen = now
+        if self._checks is not None:
+            self._checks.inc()
         if self._reshape_due:  # not under the timeout: consumers finish what they hold
             await self._on_reshape()
             self._reshape_due = False

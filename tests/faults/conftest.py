@@ -1,4 +1,8 @@
-"""The fault-injection suite (``make test-faults``): prints its summary table at the end."""
+"""The fault-injection suite: its quick tests run in ``make test``, the long ones (marked
+``long``) only with ``PARCELWATCH_FAULTS=1`` (``make test-faults``); the summary table of
+the rows recorded is printed at the end."""
+
+import os
 
 import pytest
 
@@ -36,3 +40,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("fault-injection summary")
     for text in table(RESULTS):
         terminalreporter.write_line(text)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without ``PARCELWATCH_FAULTS=1``, leave the long fault runs out (deselected)."""
+    if os.environ.get("PARCELWATCH_FAULTS") == "1":
+        return
+    long = [item for item in items if item.get_closest_marker("long")]
+    if long:
+        config.hook.pytest_deselected(items=long)
+        items[:] = [item for item in items if not item.get_closest_marker("long")]

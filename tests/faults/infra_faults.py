@@ -1,5 +1,7 @@
-"""Pause, restart and probe the embedded broker and PostgreSQL of a :class:`DevStack`."""
+"""Pause, restart and probe the embedded broker and PostgreSQL of a :class:`DevStack`; run
+a service replica until it dies at a crash point."""
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -14,6 +16,7 @@ import psutil  # type: ignore[import-untyped]
 
 from parcelwatch.dev.stack import postgres as embedded
 from parcelwatch.dev.stack.processes import port_open, wait_for_port
+from shared.infra.crash import ENV_VAR, EXIT_CODE
 from tests.faults.harness import SERVICES, DevStack
 
 
@@ -34,6 +37,18 @@ def wait_for(
         assert time.monotonic() - started < timeout, f"not {condition} after {timeout:.0f} s"
         time.sleep(every)
     return time.monotonic() - started
+
+
+def in_flight(stack: DevStack, timeout: float = 120.0) -> None:
+    """Until the first message is sent: orders, tracking and SLA events flow."""
+
+    def sent() -> bool:
+        rows = asyncio.run(
+            stack.fetch("SELECT count(*) AS n FROM notifier.notifications WHERE state = 'sent'")
+        )
+        return int(rows[0]["n"]) > 0
+
+    wait_for("a message sent", sent, timeout)
 
 
 def service_pids(stack: DevStack) -> dict[str, int | None]:
@@ -137,3 +152,26 @@ class StackPostgres:
         if (self.data_dir / "postmaster.pid").exists():
             with contextlib.suppress(subprocess.CalledProcessError):
                 self.pg_ctl("stop", "-m", "fast", "-w")
+
+
+def wait_for_rows(stack: DevStack, query: str, timeout: float = 120.0) -> None:
+    """Until ``query`` (a count) is positive: traffic reached that point."""
+    wait_for(query, lambda: int(asyncio.run(stack.fetch(query))[0][0]) > 0, timeout)
+
+
+def crash_in_place_of(
+    stack: DevStack, service: str, point: str, log: Path, settings: dict[str, str] | None = None
+) -> None:
+    """Stop the stack's ``service`` with the supervisor paused, run a replica with the crash
+    point (and ``settings``) until it dies there, then let the supervisor restart the
+    stack's own."""
+    with stack.supervisor_paused():
+        pid = stack.service_pid(service)
+        assert pid is not None, f"{service} is not running"
+        env = stack.service_env(service)
+        stack.stop_service(service)
+        replica, _ = stack.replica(service, log, {**env, **(settings or {}), ENV_VAR: point})
+        code = replica.wait(timeout=180)
+    assert code == EXIT_CODE, log.read_text()[-3000:]
+    assert f"crash point {point} reached" in log.read_text()
+    stack.wait_restarted(service, pid)

@@ -8,7 +8,9 @@ PostgreSQL. Each fault is a phase of its own on one poller process:
   sampled throughout), half a JSON body, error codes no classifier knows;
 - after each phase: every shipment of the phase is tracked (a scan stored, its events
   in the outbox, published), no shipment asked the emulator more often than its fault
-  allows, no status event twice, and the metrics count the fault by its reason;
+  allows, and the metrics count the fault by its reason; the accounting of the phase on
+  ``tracking.v1`` (``accounting.py``): each shipment's first status move (its lifecycle's
+  label scan) there, no item twice, nothing its lifecycle does not call for;
 - at the end: the same poller pid, healthy, and no "carrier call failed" (a client bug)
   in its log.
 """
@@ -46,7 +48,8 @@ from shared.infra.clock import ScaledClock
 from shared.infra.http import http_server
 from shared.infra.kafka import ensure_topics
 from shared.infra.settings import KafkaSettings
-from tests.faults.harness import RESULTS, Summary
+from tests.faults.accounting import Observed, Tally, account, expect, orders_of
+from tests.faults.harness import RESULTS, Summary, topic_events
 from tests.support.infrastructure import Broker, Database
 
 SCALE = 60.0
@@ -78,6 +81,19 @@ def parcels(carrier: str, scenario: Scenario, count: int) -> list[Parcel]:
     ]
 
 
+def _registrations(batch: Iterable[Parcel]) -> list[ShipmentRegistered]:
+    return [
+        ShipmentRegistered(
+            order_id=f"o-{parcel.shipment_id}",
+            shipment_id=parcel.shipment_id,
+            carrier=parcel.carrier,
+            tracking_number=parcel.number,
+            registered_at=datetime.now(UTC),
+        )
+        for parcel in batch
+    ]
+
+
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
@@ -105,15 +121,8 @@ class Rig:
         producer = AIOKafkaProducer(bootstrap_servers=self.kafka.kafka_bootstrap_servers)
         await producer.start()
         try:
-            for parcel in batch:
-                data = ShipmentRegistered(
-                    order_id=f"o-{parcel.shipment_id}",
-                    shipment_id=parcel.shipment_id,
-                    carrier=parcel.carrier,
-                    tracking_number=parcel.number,
-                    registered_at=datetime.now(UTC),
-                )
-                event = new_event(data, "tests.faults", event_id=f"reg-{parcel.shipment_id}")
+            for data in _registrations(batch):
+                event = new_event(data, "tests.faults", event_id=f"reg-{data.shipment_id}")
                 await producer.send_and_wait(
                     self.kafka.topic(topics.ORDERS), event.to_json(), key=event.key
                 )
@@ -157,10 +166,18 @@ class Rig:
                 found.append((event["data"]["shipment_id"], event["data"]["status"]))
         return found
 
-    async def duplicated(self, batch: list[Parcel]) -> int:
-        ids = {p.shipment_id for p in batch}
-        counts = Counter(e for e in await self.status_events() if e[0] in ids)
-        return sum(n - 1 for n in counts.values())
+    async def account(self, batch: list[Parcel]) -> Tally:
+        """The batch's part of ``tracking.v1``, against what its registrations call for
+        (the first move of each lifecycle; later moves as the emulated hours pass)."""
+        expected = expect(orders_of(_registrations(batch)), moves_after_hour=0)
+        mine = set(expected.orders)
+        events = await topic_events(
+            self.kafka.kafka_bootstrap_servers, self.kafka.topic(topics.TRACKING)
+        )
+        observed = Observed(
+            Counter(), Counter(), [], [e for e in events if e["data"]["order_id"] in mine]
+        )
+        return account(expected, observed, "unused").tracking
 
     def requests(self, parcel: Parcel) -> int:
         return self.emulator.requests(parcel.carrier, parcel.number)
@@ -288,14 +305,15 @@ def _start_poller(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
-async def _phase(the_rig: Rig, batch: list[Parcel], fault: str, note: str = "") -> None:
-    """Register ``batch``, wait until it is tracked; record the summary row, then assert."""
+async def _phase(the_rig: Rig, batch: list[Parcel], fault: str) -> Summary:
+    """Register ``batch``, wait until it is tracked, account for it; its summary row (the
+    caller records it once its own checks passed)."""
     await the_rig.register(batch)
     missing = await the_rig.untracked(batch)
-    twice = await the_rig.duplicated(batch)
-    RESULTS.append(Summary(fault, len(batch), len(missing), twice, note))
     assert not missing, f"{fault}: never tracked: {missing}\n{the_rig.log.read_text()[-4000:]}"
-    assert twice == 0, f"{fault}: status events published twice"
+    tally = await the_rig.account(batch)
+    assert not (tally.lost or tally.duplicated or tally.unexpected), "\n".join(tally.lines())
+    return Summary(fault, len(batch), len(tally.lost), tally.copies)
 
 
 async def test_carrier_faults_are_bounded_observable_and_lose_nothing(
@@ -331,7 +349,7 @@ async def _rate_limited(the_rig: Rig) -> None:
     before = await the_rig.samples()
     batch = parcels("ups", Scenario.RATE_LIMITED, 3)
     started = time.monotonic()
-    await _phase(the_rig, batch, "carrier 429 + Retry-After (ups)")
+    row = await _phase(the_rig, batch, "carrier 429 + Retry-After (ups)")
     took = time.monotonic() - started
     after = await the_rig.samples()
     assert [the_rig.requests(p) for p in batch] == [4] * len(batch)
@@ -343,16 +361,17 @@ async def _rate_limited(the_rig: Rig) -> None:
     # Three rounds of 429 per number, each followed by the 1 s pause Retry-After asked for
     # (with the 0.05 s backoff alone the phase would be over in well under a second).
     assert waited >= 3 * 0.9 and took >= 3 * 0.9, (waited, took)
-    RESULTS[
-        -1
-    ].note = f"{limited:.0f} x 429 with Retry-After 1 s, {waited:.1f} s paused, {took:.1f} s in all"
+    row.note = (
+        f"{limited:.0f} x 429 with Retry-After 1 s, {waited:.1f} s paused, {took:.1f} s in all"
+    )
+    RESULTS.append(row)
 
 
 async def _server_outage(the_rig: Rig) -> None:
     """USPS answers 500 to the first six requests of each number: the breaker opens."""
     before = await the_rig.samples()
     batch = parcels("usps", Scenario.SERVER_OUTAGE, 2)
-    await _phase(the_rig, batch, "carrier 5xx run (usps)")
+    row = await _phase(the_rig, batch, "carrier 5xx run (usps)")
     after = await the_rig.samples()
     assert [the_rig.requests(p) for p in batch] == [OUTAGE_REQUESTS + 1] * len(batch)
     moves = {
@@ -369,10 +388,11 @@ async def _server_outage(the_rig: Rig) -> None:
     assert after[("parcelwatch_poller_circuit_open", frozenset({("carrier", "usps")}))] == 0
     errors = delta(before, after, FAILURES, carrier="usps", reason="server_error")
     assert errors == OUTAGE_REQUESTS * len(batch)
-    RESULTS[-1].note = (
+    row.note = (
         f"{errors:.0f} x 500; breaker opened {moves['open']:.0f}x, "
         f"probed {moves['half_open']:.0f}x, closed {moves['closed']:.0f}x"
     )
+    RESULTS.append(row)
 
 
 async def _token_storms(the_rig: Rig) -> None:
@@ -381,7 +401,7 @@ async def _token_storms(the_rig: Rig) -> None:
     storms = {c: parcels(c, Scenario.TOKEN_STORM, 1) for c in ("ups", "fedex", "usps")}
     calm = {c: parcels(c, Scenario.ON_TIME, 6) for c in storms}
     batch = [p for c in storms for p in storms[c] + calm[c]]
-    await _phase(the_rig, batch, "carrier 401 storm (ups, fedex, usps)")
+    row = await _phase(the_rig, batch, "carrier 401 storm (ups, fedex, usps)")
     after = await the_rig.samples()
     refreshes = {
         c: delta(before, after, "parcelwatch_poller_token_refreshes_total", carrier=c)
@@ -389,20 +409,22 @@ async def _token_storms(the_rig: Rig) -> None:
     }
     assert refreshes == dict.fromkeys(storms, 1.0)
     assert all(the_rig.requests(p) == 2 for c in storms for p in storms[c])
-    RESULTS[-1].iterations = len(storms)
-    RESULTS[-1].note = f"3 storms, {len(batch)} shipments, token refreshes {refreshes}"
+    row.iterations = len(storms)
+    row.note = f"3 storms, {len(batch)} shipments, token refreshes {refreshes}"
+    RESULTS.append(row)
 
 
 async def _slow_drip(the_rig: Rig) -> None:
     """DHL sends headers, then the body over 60 s, to requests 1-2 of each number."""
     before = await the_rig.samples()
     batch = parcels("dhl", Scenario.SLOW_DRIP, 2)
-    await _phase(the_rig, batch, "carrier slow-drip body (dhl)")
+    row = await _phase(the_rig, batch, "carrier slow-drip body (dhl)")
     after = await the_rig.samples()
     assert [the_rig.requests(p) for p in batch] == [FAULT_REQUESTS + 1] * len(batch)
     cut = delta(before, after, FAILURES, carrier="dhl", reason="deadline")
     assert cut == FAULT_REQUESTS * len(batch)
-    RESULTS[-1].note = f"{cut:.0f} calls cut at the {DEADLINE:g} s deadline (drip: 60 s)"
+    row.note = f"{cut:.0f} calls cut at the {DEADLINE:g} s deadline (drip: 60 s)"
+    RESULTS.append(row)
 
 
 async def _huge_bodies(the_rig: Rig) -> None:
@@ -422,7 +444,7 @@ async def _huge_bodies(the_rig: Rig) -> None:
     before = await the_rig.samples()
     batch = parcels("ups", Scenario.HUGE_BODY, 3)
     try:
-        await _phase(the_rig, batch, "carrier 20 MB bodies (ups)")
+        row = await _phase(the_rig, batch, "carrier 20 MB bodies (ups)")
     finally:
         sampling = False
         await sampler
@@ -431,23 +453,25 @@ async def _huge_bodies(the_rig: Rig) -> None:
     refused = delta(before, after, FAILURES, carrier="ups", reason="too_large")
     assert refused == FAULT_REQUESTS * len(batch)
     growth = peak - baseline
-    RESULTS[-1].note = (
+    row.note = (
         f"{refused:.0f} bodies of {HUGE // MIB} MiB refused at {CAP // MIB} MiB; "
         f"RSS {baseline / MIB:.0f} MiB, peak +{growth / MIB:.1f} MiB"
     )
-    assert growth < RSS_BOUND, RESULTS[-1].note
+    assert growth < RSS_BOUND, row.note
+    RESULTS.append(row)
 
 
 async def _invalid_json(the_rig: Rig) -> None:
     """FedEx answers half a JSON body to requests 1-2 (both numbers in one batch)."""
     before = await the_rig.samples()
     batch = parcels("fedex", Scenario.INVALID_JSON, 2)
-    await _phase(the_rig, batch, "carrier invalid JSON (fedex)")
+    row = await _phase(the_rig, batch, "carrier invalid JSON (fedex)")
     after = await the_rig.samples()
     assert all(the_rig.requests(p) <= FAULT_REQUESTS + 1 for p in batch)
     bad = delta(before, after, FAILURES, carrier="fedex", reason="not_json")
     assert 1 <= bad <= FAULT_REQUESTS * len(batch)
-    RESULTS[-1].note = f"{bad:.0f} calls answered with invalid JSON, none retried in-call"
+    row.note = f"{bad:.0f} calls answered with invalid JSON, none retried in-call"
+    RESULTS.append(row)
 
 
 async def _unknown_codes(the_rig: Rig) -> None:
@@ -455,11 +479,12 @@ async def _unknown_codes(the_rig: Rig) -> None:
     before = await the_rig.samples()
     carriers = ("ups", "fedex", "usps", "dhl")
     batch = [p for c in carriers for p in parcels(c, Scenario.UNKNOWN_ERROR, 1)]
-    await _phase(the_rig, batch, "carrier unknown error codes (all four)")
+    row = await _phase(the_rig, batch, "carrier unknown error codes (all four)")
     after = await the_rig.samples()
     assert [the_rig.requests(p) for p in batch] == [FAULT_REQUESTS + 1] * len(batch)
     unknown = {
         c: delta(before, after, FAILURES, carrier=c, reason="unknown_error") for c in carriers
     }
     assert unknown == dict.fromkeys(carriers, float(FAULT_REQUESTS))
-    RESULTS[-1].note = f"{sum(unknown.values()):.0f} unknown codes counted, shipments rescheduled"
+    row.note = f"{sum(unknown.values()):.0f} unknown codes counted, shipments rescheduled"
+    RESULTS.append(row)

@@ -35,6 +35,7 @@ from parcelwatch.dev.stack.processes import free_port, spawn, stop, wait_for_por
 from shared.infra import db
 from shared.infra.http import health_app
 from shared.infra.settings import DatabaseSettings
+from tests.faults.accounting import expect_simulated
 from tests.faults.harness import (
     RESULTS,
     SERVICES,
@@ -44,7 +45,7 @@ from tests.faults.harness import (
     simulate,
 )
 
-ORDERS = 48  # every simulator story three times
+ORDERS = 48  # every simulator story twice, the first 8 a third time
 ORDERS_PER_MINUTE = 30.0  # spread out: traffic flows during every fault
 TIMEOUT = 2.0  # SMTP_TIMEOUT and POLLER_REQUEST_TIMEOUT of the stack under test
 SLOWEST = "10.0"  # histogram bucket no carrier call or send may exceed, timeouts being 2 s
@@ -182,28 +183,20 @@ def _probe(stack: DevStack, target: str) -> Probe:
     if target in ("postgres", "broker"):
         return Probe(_all_ready(stack, 503), _all_ready(stack, 200))
     if target == "smtp":
-        retries = "parcelwatch_notifier_send_retries_total"
+        retries = RETRIES
         sent = "parcelwatch_notifier_notifications_total"
         before = stack.metric("notifier", retries, 'channel="email"')
         return Probe(
             lambda: stack.metric("notifier", retries, 'channel="email"') > before,
-            _rises(lambda: _sum(stack, "notifier", sent, 'channel="email"', 'outcome="sent"')),
+            _rises(
+                lambda: stack.metric("notifier", sent, labels=('channel="email"', 'outcome="sent"'))
+            ),
         )
     calls = "parcelwatch_poller_api_calls_total"
     before = stack.metric("poller", calls, 'outcome="carrier_down"')
     return Probe(
         lambda: stack.metric("poller", calls, 'outcome="carrier_down"') > before,
         _rises(lambda: stack.metric("poller", calls, 'outcome="ok"')),
-    )
-
-
-def _sum(stack: DevStack, service: str, name: str, *labels: str) -> float:
-    """Sum of the samples of metric ``name`` that carry every one of ``labels``."""
-    text = httpx.get(f"{stack.http(service)}/metrics", timeout=5.0).text
-    return sum(
-        float(line.split()[-1])
-        for line in text.splitlines()
-        if line.startswith(name + "{") and all(label in line.split(" ")[0] for label in labels)
     )
 
 
@@ -237,11 +230,14 @@ def _rises(value: Callable[[], float]) -> Callable[[], bool]:
 
 
 TARGETS = ("emulator", "smtp", "postgres", "broker")
+RETRIES = "parcelwatch_notifier_send_retries_total"
 
 
+@pytest.mark.long
 def test_fault_proxy_timeouts_fire_health_turns_red_and_services_recover_in_place(
     tmp_path: Path, infrastructure: Infrastructure
 ) -> None:
+    expected = expect_simulated(ORDERS)
     stack = DevStack(tmp_path / "var", extra_env=infrastructure.env())
     stack.start()
     timings: dict[str, list[str]] = {target: [] for target in TARGETS}
@@ -260,7 +256,7 @@ def test_fault_proxy_timeouts_fire_health_turns_red_and_services_recover_in_plac
                 fired = _wait(probe.fired, FIRE_DEADLINE, f"{what}: no timeout fired")
                 if target in ("smtp", "emulator"):  # not what readiness is about
                     assert _all_ready(stack, 200)(), f"{what} made a service unready"
-                time.sleep(max(0.0, MIN_FAULT - (time.monotonic() - started)))
+                time.sleep(max(0.0, MIN_FAULT - (time.monotonic() - started)))  # its length
                 infrastructure.threaded.set(proxy, HEALED)
                 try:
                     healed = _wait(probe.recovered, RECOVER_DEADLINE, f"{what}: no recovery")
@@ -277,8 +273,11 @@ def test_fault_proxy_timeouts_fire_health_turns_red_and_services_recover_in_plac
             ("notifier", "parcelwatch_notifier_send_duration_seconds"),
         ):
             assert _slower_than(stack, service, histogram, SLOWEST) == 0, histogram
-        asyncio.run(stack.wait_quiet())
-        report = asyncio.run(check_final_state(stack, max_duplicates=ORDERS))
+        # A connection cut after DATA may have delivered what is sent again.
+        cut = stack.metric("notifier", RETRIES, 'reason="smtp_connection"')
+        final = asyncio.run(
+            check_final_state(stack, expected, exact=False, also_ambiguous=int(cut))
+        )
     finally:
         output = stack.stop()
     assert "restarting" not in output, output
@@ -287,12 +286,13 @@ def test_fault_proxy_timeouts_fire_health_turns_red_and_services_recover_in_plac
             Summary(
                 f"fault proxy: {target}",
                 len(FAULTS),
-                sum(report.lost.values()),
-                report.duplicated,
-                "fired/recovered: " + ", ".join(timings[target]) + f"; final state: {report.note}",
+                final.report.lost,
+                final.report.duplicated,
+                "fired/recovered: "
+                + ", ".join(timings[target])
+                + f"; final state: {final.note}, {cut:.0f} SMTP connections cut",
             )
         )
-    assert report.emails > 0, "the run sent no email: nothing was tested"
 
 
 async def test_readyz_answers_503_in_bounded_time_when_the_database_is_black_holed(

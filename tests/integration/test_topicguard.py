@@ -95,11 +95,13 @@ async def test_deleted_topic_is_recreated_and_the_outbox_republished_in_order(
             _no_consumers,
             losses=metrics.broker_data_losses,
             recreate=True,
+            checks=metrics.topic_checks,
         )
         assert await guard.check_once() == []
 
         await _delete(settings, topics.ORDERS)
         assert await guard.check_once() == [f"topic {name} is missing"]
+        assert metrics.registry.get_sample_value("parcelwatch_test_topic_checks_total") == 2
         assert (await guard.snapshot()).keys() == {name}
         assert len((await guard.snapshot())[name]) == settings.kafka_topic_partitions
         relaying = asyncio.create_task(relay.run(stop))

@@ -30,6 +30,11 @@ class SimulatorSettings(KafkaSettings, ClockSettings):
         20.0, gt=0, description="New simulated orders per real minute."
     )
     simulator_seed: int = Field(7, description="Random seed: the same seed, the same orders.")
+    simulator_stories: list[Story] = Field(
+        default_factory=lambda: list(Story),
+        min_length=1,
+        description="The stories new orders follow, in turn (default: every story).",
+    )
 
 
 @dataclass(order=True)
@@ -40,13 +45,13 @@ class _Due:
 
 
 class Simulator:
-    """Starts one order per tick, cycling through every story so each path shows early."""
+    """Starts one order per tick, cycling through the stories so each path shows early."""
 
     def __init__(self, settings: SimulatorSettings, clock: Clock) -> None:
         self._settings = settings
         self._clock = clock
         self._rng = random.Random(settings.simulator_seed)
-        self._stories = itertools.cycle(Story)
+        self._stories = itertools.cycle(settings.simulator_stories)
         self._queue: list[_Due] = []
         self._seq = itertools.count()
         self.published = 0

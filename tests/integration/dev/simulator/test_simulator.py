@@ -42,3 +42,25 @@ async def test_simulated_run_publishes_each_story_in_order(kafka_settings: Kafka
     shipped = len(Story) - len(unshipped)
     assert sum(types.count("shipment.registered") for types in by_order.values()) == shipped
     assert sum(types.count("delivery.disputed") for types in by_order.values()) == 2
+
+
+async def test_simulated_run_follows_the_chosen_stories_in_turn(
+    kafka_settings: KafkaSettings,
+) -> None:
+    settings = SimulatorSettings(
+        kafka_bootstrap_servers=kafka_settings.kafka_bootstrap_servers,
+        kafka_enable_idempotence=kafka_settings.kafka_enable_idempotence,
+        kafka_topic_prefix=unique("sim") + ".",
+        simulator_orders_per_minute=6000,
+        simulator_stories=[Story.RETURNED, Story.UNCONFIRMED],
+    )
+    await ensure_topics(settings, (topics.ORDERS,))
+    clock = ScaledClock(500_000, origin=datetime.now(UTC))
+    simulator = Simulator(settings, clock)
+    await asyncio.wait_for(simulator.run(asyncio.Event(), orders=3), 60)
+
+    records = await read_all(
+        settings.kafka_bootstrap_servers, settings.topic(topics.ORDERS), expect=simulator.published
+    )
+    orders = {decode(record.value).subject for record in records}
+    assert orders == {"sim-000000-returned", "sim-000001-unconfirmed", "sim-000002-returned"}
