@@ -159,40 +159,44 @@ class Sender:
         """Send the due rows, ``concurrency`` at a time, claiming more as they finish, until
         none is due (or ``stop``); returns how many rows it took.
 
-        Up to ``concurrency`` more rows are claimed ahead, so that a free place never waits
-        for a claim; a claim takes at most ``batch_size`` rows.
+        Rows are claimed only for free places (a claim takes at most ``batch_size`` rows):
+        every row a sender holds in ``sending`` is being sent, so a crash leaves at most
+        ``concurrency`` rows that may have been delivered, and the recovery's count of them
+        (``ambiguous_sends_total``) counts no row that was never handed to the transport.
         """
         async with self._pool.acquire() as session:  # claims, and the in-flight locks
             statements = asyncio.Lock()  # the session runs one statement at a time
-            places = asyncio.Semaphore(self._concurrency)
             outcomes = _GroupCommit(lambda group: self._write(session, statements, group))
             held: set[asyncio.Task[None]] = set()
+            busy = 0  # rows taken whose outcome is not committed yet
             taken = 0
 
             async def one(row: store.Claimed) -> None:
-                try:
-                    async with places:  # kept until the outcome is committed
-                        await outcomes.record(await self._deliver(row))
+                nonlocal busy
+                try:  # the row keeps its place until its outcome is committed
+                    await outcomes.record(await self._deliver(row))
                 except Exception as exc:
                     log.error("recording a send outcome failed: %s", type(exc).__name__)
                 finally:
+                    busy -= 1
                     self._changed.set()
 
             try:
                 while stop is None or not stop.is_set():
                     self._changed.clear()
-                    room = min(self._batch_size, 2 * self._concurrency - len(held))
-                    if len(held) <= self._concurrency:
+                    room = min(self._batch_size, self._concurrency - busy)
+                    if room > 0:
                         async with statements:
                             rows = await self._service.take_due(session, room)
                         taken += len(rows)
+                        busy += len(rows)
                         for row in rows:
                             task = asyncio.create_task(one(row))
                             held.add(task)
                             task.add_done_callback(held.discard)
                         if len(rows) == room:
                             continue
-                        if not held:
+                        if not busy:
                             break
                     with contextlib.suppress(TimeoutError):
                         async with asyncio.timeout(self._poll_interval):
