@@ -7,6 +7,8 @@ committed. A registration runs in the consumer's transaction, beside its inbox r
 others own theirs.
 """
 
+import asyncio
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -70,6 +72,12 @@ class PollerService:
         self._numbers = numbers
         self._skip_check_digits = skip_check_digits
         self._metrics = metrics
+        self._new_work: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
+
+    def new_work(self, carrier: str) -> asyncio.Event:
+        """Set once a registration of a ``carrier`` shipment committed (a first poll is due
+        now): its worker, idle, claims again at once instead of at its next idle check."""
+        return self._new_work[carrier]
 
     async def register(self, conn: Connection, data: ShipmentRegistered) -> Result | None:
         """Track a shipment, in the caller's transaction; None when it names the number
@@ -86,7 +94,7 @@ class PollerService:
         )
         if result is not None:
             await store.register(conn, result)
-            after_commit(lambda: self._count_events(result))
+            after_commit(lambda: self._registered(result))
         return result
 
     async def claim(
@@ -165,6 +173,11 @@ class PollerService:
             result = tracking.answer(shipment, outcome, known, self._policy, now)
             await store.save(conn, result, source=source, raw=raw, outcome=last_outcome, now=now)
         return result
+
+    def _registered(self, result: Result) -> None:
+        self._count_events(result)
+        if result.next_poll_at is not None:
+            self._new_work[result.shipment.carrier].set()
 
     def _count_events(self, result: Result) -> None:
         for event in result.events:

@@ -126,7 +126,8 @@ class PollerSettings(ServiceSettings):
         1.0,
         gt=0,
         validation_alias="POLLER_IDLE_INTERVAL",
-        description="Seconds a worker waits when nothing is due.",
+        description="Seconds a worker waits when nothing is due (a shipment registered by"
+        " this replica wakes its carrier's worker at once).",
     )
     stats_interval: float = Field(
         15.0,

@@ -6,7 +6,8 @@ in a task of its own; the slot is free again once the carrier answered, while th
 are written (``concurrency`` bounds the calls in flight at the carrier, not the writes).
 The claim pushes ``next_poll_at`` forward by a lease inside the claiming transaction (``FOR
 UPDATE SKIP LOCKED``), so replicas never poll the same shipment at once; the answer is
-written afterwards, one transaction per shipment.
+written afterwards, one transaction per shipment. An idle loop looks again every
+``idle_interval``, or at once when this replica registered one of its carrier's shipments.
 """
 
 import asyncio
@@ -72,8 +73,10 @@ class CarrierWorker:
         await asyncio.gather(*self._in_flight, return_exceptions=True)
 
     async def _claim_until(self, stop: asyncio.Event) -> None:
+        new_work = self._service.new_work(self.carrier)
         while not stop.is_set():
             await self._slots.acquire()
+            new_work.clear()  # a registration committed from now on wakes the idle wait
             started = False
             try:
                 started = await self._start_batch(stop)
@@ -87,7 +90,7 @@ class CarrierWorker:
                 if not started:
                     self._slots.release()
             if not started:
-                await sleep_unless(stop, self._settings.idle_interval)
+                await sleep_unless(stop, self._settings.idle_interval, wake=new_work)
 
     async def _start_batch(self, stop: asyncio.Event) -> bool:
         """Claim a batch and poll it in the background; False when there is nothing to do."""

@@ -642,6 +642,31 @@ async def test_two_pollers_share_the_work_and_never_poll_one_shipment_at_once(
     assert set(by_number) == {p.number for p in parcels}
 
 
+# --- idle workers ---------------------------------------------------------------------
+
+
+async def test_a_registration_wakes_its_idle_carrier_worker_at_once(
+    broker: Broker, postgres: Database
+) -> None:
+    """With nothing due, a worker looks again only every ``idle_interval`` (here a minute);
+    a shipment registered meanwhile is polled without waiting for that look."""
+    shipment = parcel("dhl", Scenario.ON_TIME)
+    async with emulator() as emulated, fresh_database(postgres) as url:
+        settings = poller_settings(url, broker, emulated, unique("idle") + ".", idle_interval=60.0)
+        await ensure_topics(settings, topics.all_with_dead_letters())
+        recorder = Recorder()
+        service = await start(settings, emulated.clock, recorder)
+        async with running(service):
+            await asyncio.sleep(1.0)  # every worker found nothing due and went idle
+            assert recorder.calls == []
+            await register(
+                settings,
+                registration(shipment.order_id, shipment.shipment_id, "dhl", shipment.number),
+            )
+            await _until(lambda: recorder.calls, "the first poll", timeout=30.0)
+    assert recorder.calls[0].numbers == (shipment.number,)
+
+
 # --- a 429 storm ------------------------------------------------------------------------
 
 
