@@ -21,7 +21,7 @@ async def migrate_all(names: list[str]) -> dict[str, list[str]]:
         spec = SERVICES[name]
         pool = await db.create_pool(spec.settings(), application_name="parcelwatch-migrate")
         try:
-            async with pool.acquire() as conn:
+            async with db.session(pool) as conn:
                 applied[name] = await migrations.migrate(conn, spec.schema, spec.migrations_dir)
         finally:
             await pool.close()

@@ -44,6 +44,7 @@ from services.notifier.transports.base import (
     redact,
 )
 from shared.contracts.events import Channel
+from shared.infra import db
 from shared.infra.clock import Clock
 from shared.infra.consumer import TRANSIENT_ERRORS
 from shared.infra.crash import crash_point
@@ -138,7 +139,7 @@ class Sender:
                 await self._chat.close()
 
     async def _serve(self, stop: asyncio.Event) -> None:
-        async with self._pool.acquire() as listener:
+        async with db.session(self._pool) as listener:
             await listener.add_listener(store.CHANNEL, self._on_notify)
             try:
                 while not stop.is_set():
@@ -164,7 +165,7 @@ class Sender:
         ``concurrency`` rows that may have been delivered, and the recovery's count of them
         (``ambiguous_sends_total``) counts no row that was never handed to the transport.
         """
-        async with self._pool.acquire() as session:  # claims, and the in-flight locks
+        async with db.session(self._pool) as session:  # claims, and the in-flight locks
             statements = asyncio.Lock()  # the session runs one statement at a time
             outcomes = _GroupCommit(lambda group: self._write(session, statements, group))
             held: set[asyncio.Task[None]] = set()

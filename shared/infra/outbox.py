@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import asyncpg
 
 from shared.contracts.envelope import CloudEvent
+from shared.infra import db
 from shared.infra.crash import crash_point
 from shared.infra.db import Connection
 from shared.infra.metrics import InfraMetrics
@@ -160,7 +161,7 @@ class OutboxRelay:
                 await sleep_unless(stop, self._retry_interval)
 
     async def _lead(self, stop: asyncio.Event) -> None:
-        async with self._pool.acquire() as leader:
+        async with db.session(self._pool) as leader:
             if not await leader.fetchval(
                 "SELECT pg_try_advisory_lock($1)", _leader_lock(self._schema)
             ):

@@ -185,7 +185,7 @@ async def build_service(settings: ServiceSettings, spec: ServiceSpec) -> Service
     pool = await db.create_pool(
         settings, application_name=f"parcelwatch-{name}", schema=spec.schema
     )
-    async with pool.acquire() as conn:
+    async with db.session(pool) as conn:
         await migrations.migrate(conn, spec.schema, spec.migrations_dir)
     broker = create_broker(settings, client_id=name)
     relay = OutboxRelay(
