@@ -17,6 +17,7 @@ together share it), and counted once committed.
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,12 @@ _RECORD_ATTEMPTS = 5
 no jitter) ride out a database outage of about 6 s."""
 
 
+_BATCH_ORDERS: ContextVar[tuple[Connection, dict[str, OrderInfo]] | None] = ContextVar(
+    "notifier_batch_orders", default=None
+)
+"""The orders the consumer's transaction on that connection knows (see ``lock``)."""
+
+
 @dataclass(frozen=True)
 class SendOutcome:
     """How a send ended: a final state (sent, failed, skipped), or a retry at ``retry_at``."""
@@ -53,6 +60,14 @@ class SendOutcome:
     error: str | None = None
     permanent: bool = True
     retry_at: datetime | None = None
+
+
+def _batch_orders(conn: Connection) -> dict[str, OrderInfo]:
+    """The orders known to the consumer transaction on ``conn``, set by ``lock``."""
+    batch = _BATCH_ORDERS.get()
+    if batch is None or batch[0] is not conn:
+        raise RuntimeError("a notifier handler ran without the consumer's lock (prepare)")
+    return batch[1]
 
 
 class NotifierService:
@@ -76,8 +91,12 @@ class NotifierService:
     async def lock(self, conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
         """The consumers' ``prepare``: lock the orders of ``events`` (a batch: all at once, in
         key order) before their handlers run, so an order and its triggers on two topics never
-        miss each other, and consumers locking overlapping batches never deadlock."""
+        miss each other, and consumers locking overlapping batches never deadlock; then read
+        the orders the batch's triggers need. Only the handlers, under these locks, write
+        orders: what is not read here is unknown until the batch itself brings it."""
         await store.lock_orders(conn, [event.subject for event in events])
+        wanted = [e.subject for e in events if triggered_kinds(e.data, self._routing)]
+        _BATCH_ORDERS.set((conn, await store.known_orders(conn, wanted) if wanted else {}))
 
     async def order(self, conn: Connection, event: CloudEvent[Any]) -> None:
         """Remember the (locked) order; route the events that were waiting for it."""
@@ -85,6 +104,7 @@ class NotifierService:
         order = OrderInfo.from_event(event.data)
         now = self._clock.now()
         waiting = await store.save_order(conn, order, now)
+        _batch_orders(conn)[order.order_id] = order
         for trigger in waiting:
             await self._claim(conn, order, trigger)
         if waiting:
@@ -95,20 +115,18 @@ class NotifierService:
         known."""
         if not triggered_kinds(event.data, self._routing):
             return
-        order = await store.save_trigger(conn, event, self._clock.now())
-        if order is not None:
-            await self._claim(conn, order, event)
+        order = _batch_orders(conn).get(event.subject)
+        if order is None:
+            await store.keep_trigger(conn, event, self._clock.now(), routed=False)
+        else:
+            await self._claim(conn, order, event, keep=True)
 
-    async def _claim(self, conn: Connection, order: OrderInfo, event: CloudEvent[Any]) -> None:
+    async def _claim(
+        self, conn: Connection, order: OrderInfo, event: CloudEvent[Any], *, keep: bool = False
+    ) -> None:
         now = self._clock.now()
         notifications = route(MessageContext(order, event.data), self._routing, now)
-        await store.claim(
-            conn,
-            notifications,
-            order_id=order.order_id,
-            trigger_event_id=event.id,
-            now=now,
-        )
+        await store.claim(conn, notifications, trigger=event, now=now, keep=keep)
 
     # --- sending side ----------------------------------------------------------------------
 

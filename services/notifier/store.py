@@ -53,22 +53,29 @@ async def save_order(conn: Connection, order: OrderInfo, now: datetime) -> list[
     return [decode(json.dumps(row["event"])) for row in rows]
 
 
-async def save_trigger(conn: Connection, event: CloudEvent[Any], now: datetime) -> OrderInfo | None:
-    """Keep a triggering event and return its order; an event whose order is unknown is
-    kept as awaiting it (``None``). One statement."""
-    info = await conn.fetchval(
-        "WITH known AS (SELECT info FROM orders WHERE order_id = $2),"
-        " kept AS (INSERT INTO triggers (event_id, order_id, event, received_at, routed_at)"
-        " SELECT $1::text, $2::text, $3::jsonb, $4::timestamptz,"
-        " CASE WHEN EXISTS (SELECT 1 FROM known) THEN $4::timestamptz END"
-        " ON CONFLICT (event_id) DO NOTHING)"
-        " SELECT info FROM known",
-        event.id,
-        event.subject,
-        event.model_dump(mode="json"),
-        now,
+async def known_orders(conn: Connection, order_ids: Collection[str]) -> dict[str, OrderInfo]:
+    """The orders already kept among ``order_ids``, by id. One statement."""
+    rows = await conn.fetch(
+        "SELECT order_id, info FROM orders WHERE order_id = ANY($1::text[])", list(order_ids)
     )
-    return None if info is None else OrderInfo.model_validate(info)
+    return {row["order_id"]: OrderInfo.model_validate(row["info"]) for row in rows}
+
+
+_KEEP_TRIGGER = (
+    "INSERT INTO triggers (event_id, order_id, event, received_at, routed_at)"
+    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING"
+)
+
+
+async def keep_trigger(
+    conn: Connection, event: CloudEvent[Any], now: datetime, *, routed: bool
+) -> None:
+    """Keep a triggering event: routed now, or awaiting its order. One statement."""
+    await conn.execute(_KEEP_TRIGGER, *_trigger_row(event, now, routed))
+
+
+def _trigger_row(event: CloudEvent[Any], now: datetime, routed: bool) -> tuple[Any, ...]:
+    return event.id, event.subject, event.model_dump(mode="json"), now, now if routed else None
 
 
 async def mark_routed(conn: Connection, event_ids: Sequence[str], now: datetime) -> None:
@@ -102,27 +109,36 @@ kind that blocks it; else withdraw the pending messages it makes moot, and inser
 senders are woken when it commits. (Withdrawing touches pending rows only, so the checks
 need not see it.)"""
 
+_KEEP_AND_CLAIM = (
+    "WITH kept AS (INSERT INTO triggers (event_id, order_id, event, received_at, routed_at)"  # noqa: S608
+    " VALUES ($4, $2, $12, $13, $14) ON CONFLICT (event_id) DO NOTHING), "
+    + _CLAIM.strip().removeprefix("WITH ")
+)
+"""The first claim of a trigger routed at once, keeping the trigger in the same statement."""
+
 
 async def claim(
     conn: Connection,
     notifications: Sequence[Notification],
     *,
-    order_id: str,
-    trigger_event_id: str,
+    trigger: CloudEvent[Any],
     now: datetime,
+    keep: bool = False,
 ) -> int:
     """Insert the rows not claimed before (by dedup key), applying each kind's
     :func:`~services.notifier.routing.policy`; returns how many are new. One statement per
-    notification."""
+    notification; with ``keep``, the trigger is kept as routed in the first one (or alone)."""
+    if keep and not notifications:
+        await keep_trigger(conn, trigger, now, routed=True)
+        return 0
     claimed = 0
-    for notification in notifications:
+    for n, notification in enumerate(notifications):
         rules = policy(notification.kind)
-        inserted = await conn.fetchrow(
-            _CLAIM,
+        arguments = (
             notification.dedup_key,
-            order_id,
+            trigger.subject,
             notification.kind.value,
-            trigger_event_id,
+            trigger.id,
             notification.not_before or now,
             now,
             CHANNEL,
@@ -131,6 +147,12 @@ async def claim(
             [kind.value for kind in rules.follows],
             f"withdrawn: {notification.kind} made it moot",
         )
+        if keep and n == 0:
+            inserted = await conn.fetchrow(
+                _KEEP_AND_CLAIM, *arguments, *_trigger_row(trigger, now, routed=True)[2:]
+            )
+        else:
+            inserted = await conn.fetchrow(_CLAIM, *arguments)
         claimed += 0 if inserted is None else 1
     return claimed
 

@@ -1,0 +1,113 @@
+"""A consumer batch knows its orders: the ``lock`` (the consumers' prepare) reads the orders
+its triggers need, and an order the batch itself brings counts from its event on. A trigger
+is routed at once when its order is known, else kept until the order comes."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from prometheus_client import CollectorRegistry
+
+from services.notifier import handlers
+from services.notifier.metrics import NotifierMetrics
+from services.notifier.routing import RoutingSettings
+from services.notifier.service import NotifierService
+from services.notifier.spec import SPEC
+from shared.contracts import topics
+from shared.contracts.envelope import CloudEvent, new_event
+from shared.contracts.events import OrderPaymentDeclined
+from shared.infra import db, migrations
+from shared.infra.consumer import EventConsumer, Outcome
+from shared.infra.deadletter import DeadLetters
+from shared.infra.kafka import Record, create_broker
+from shared.infra.metrics import InfraMetrics
+from shared.infra.settings import DatabaseSettings, KafkaSettings
+from tests.support.clock import FakeClock
+from tests.support.events import PLACED_AT, order_placed
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def pool(database_settings: DatabaseSettings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await db.create_pool(database_settings, application_name="test", schema=SPEC.schema)
+    async with db.session(pool) as conn:
+        await migrations.migrate(conn, SPEC.schema, SPEC.migrations_dir)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def orders_consumer(pool: asyncpg.Pool, kafka_settings: KafkaSettings) -> EventConsumer:
+    """The notifier's consumer of ``orders.v1`` (order events and declined payments)."""
+    service = NotifierService(
+        pool,
+        routing=RoutingSettings(),
+        clock=FakeClock(NOW),
+        metrics=NotifierMetrics(CollectorRegistry()),
+    )
+    metrics = InfraMetrics("test")
+    broker = create_broker(kafka_settings, client_id="test")
+    return EventConsumer(
+        pool=pool,
+        handlers=handlers.by_topic(service)[topics.ORDERS],
+        prepare=service.lock,
+        dead_letters=DeadLetters(broker, service="test", group_id="test.group", metrics=metrics),
+        metrics=metrics,
+    )
+
+
+def _placed(order_id: str) -> CloudEvent[object]:
+    return new_event(order_placed(order_id), "tests", event_id=f"placed-{order_id}")
+
+
+def _declined(order_id: str) -> CloudEvent[object]:
+    data = OrderPaymentDeclined(
+        order_id=order_id,
+        declined_at=PLACED_AT,
+        reason_code="card_expired",
+        reason="Your card has expired.",
+    )
+    return new_event(data, "tests", event_id=f"declined-{order_id}")
+
+
+async def _batch(consumer: EventConsumer, *events: CloudEvent[object]) -> None:
+    records = [
+        Record(topics.ORDERS, 0, n, e.subject.encode(), e.to_json(), ())
+        for n, e in enumerate(events)
+    ]
+    assert await consumer.process(records) == [Outcome.PROCESSED] * len(events)
+
+
+async def _state(pool: asyncpg.Pool, order_id: str) -> tuple[list[str], int]:
+    """The order's notification kinds, and how many of its triggers await it."""
+    kinds = await pool.fetch("SELECT kind FROM notifications WHERE order_id = $1", order_id)
+    awaiting = await pool.fetchval(
+        "SELECT count(*) FROM triggers WHERE order_id = $1 AND routed_at IS NULL", order_id
+    )
+    return [r["kind"] for r in kinds], awaiting
+
+
+async def test_a_trigger_after_its_order_in_the_same_batch_is_routed_at_once(
+    pool: asyncpg.Pool, orders_consumer: EventConsumer
+) -> None:
+    await _batch(orders_consumer, _placed("o-same"), _declined("o-same"))
+    assert await _state(pool, "o-same") == (["customer_payment_declined"], 0)
+
+
+async def test_a_trigger_whose_order_an_earlier_batch_brought_is_routed_at_once(
+    pool: asyncpg.Pool, orders_consumer: EventConsumer
+) -> None:
+    await _batch(orders_consumer, _placed("o-before"))
+    await _batch(orders_consumer, _declined("o-before"))
+    assert await _state(pool, "o-before") == (["customer_payment_declined"], 0)
+
+
+async def test_a_trigger_before_its_order_waits_and_is_routed_when_the_order_comes(
+    pool: asyncpg.Pool, orders_consumer: EventConsumer
+) -> None:
+    await _batch(orders_consumer, _declined("o-after"))
+    assert await _state(pool, "o-after") == ([], 1)
+    await _batch(orders_consumer, _placed("o-after"))
+    assert await _state(pool, "o-after") == (["customer_payment_declined"], 0)
