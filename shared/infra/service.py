@@ -98,8 +98,9 @@ class Service:
         return self.spec.name
 
     def group_id(self, purpose: str) -> str:
-        """The consumer group of the subscription for ``purpose``."""
-        return self.spec.group_id(purpose)
+        """The consumer group of the subscription for ``purpose``, with the topic prefix: two
+        deployments or test runs sharing a broker never share a group."""
+        return self.topic_prefix + self.spec.group_id(purpose)
 
     async def restart_consumers(self) -> None:
         """Have every consumer finish what it holds and start over as a new member of its

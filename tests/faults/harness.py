@@ -213,6 +213,10 @@ class DevStack:
         """The physical name of contract topic ``name`` in this stack."""
         return f"{self.env.get('KAFKA_TOPIC_PREFIX', '')}{name}"
 
+    def group(self, service: str, purpose: str) -> str:
+        """The consumer group of ``service``'s subscription for ``purpose`` in this stack."""
+        return f"{self.env.get('KAFKA_TOPIC_PREFIX', '')}{group_id(service, purpose)}"
+
     @property
     def mail_folder(self) -> Path:
         return self.var / "mail"
@@ -423,7 +427,7 @@ class DevStack:
         read = KafkaPositions(
             KafkaSettings(kafka_bootstrap_servers=self.bootstrap),
             {
-                group_id(service, purpose): self.topic(topic)
+                self.group(service, purpose): self.topic(topic)
                 for service, purposes in CONSUMER_GROUPS.items()
                 for topic, purpose in purposes.items()
             },

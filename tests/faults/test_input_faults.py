@@ -75,10 +75,10 @@ INPUTS = sorted({topic for purposes in CONSUMERS.values() for topic in purposes}
 """Every topic some service consumes (from the services' own subscription tables)."""
 
 
-def groups(topic: str) -> dict[str, str]:
-    """Consumer group of each service that consumes ``topic``, by service."""
+def groups(stack: DevStack, topic: str) -> dict[str, str]:
+    """Consumer group of each service that consumes ``topic`` in ``stack``, by service."""
     return {
-        service: f"{service}.{purposes[topic]}"
+        service: stack.group(service, purposes[topic])
         for service, purposes in CONSUMERS.items()
         if topic in purposes
     }
@@ -286,7 +286,7 @@ def test_poison_on_every_input_topic_is_dead_lettered_and_the_partition_flows(
             for seen, event in events(asyncio.run(kafka.read(physical)))
             if (seen.partition, seen.offset) not in {(p.partition, p.offset) for p in mine}
         ]
-        for service, group in groups(topic).items():
+        for service, group in groups(stack, topic).items():
             committed = asyncio.run(kafka.committed(group, physical))
             for bad in mine:
                 where = (bad.partition, bad.offset, group)
@@ -312,7 +312,9 @@ def test_poison_on_every_input_topic_is_dead_lettered_and_the_partition_flows(
             )
         assert flowed, f"no poison on {topic} had a processed real event behind it"
         extra = sum(
-            n - 1 for (_, _, g), n in letters.items() if n > 1 and g in groups(topic).values()
+            n - 1
+            for (_, _, g), n in letters.items()
+            if n > 1 and g in groups(stack, topic).values()
         )
         rows.append(
             Summary(
@@ -320,7 +322,7 @@ def test_poison_on_every_input_topic_is_dead_lettered_and_the_partition_flows(
                 len(mine),
                 final.report.lost,
                 final.report.duplicated,
-                f"{sum(letters.values())} dead letters for {len(groups(topic))} groups "
+                f"{sum(letters.values())} dead letters for {len(groups(stack, topic))} groups "
                 f"({extra} redelivered); "
                 f"{flowed} poison x group with real events behind; the run: {final.note}",
             )
