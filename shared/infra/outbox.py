@@ -126,13 +126,12 @@ class OutboxRelay:
                 [OutgoingRecord(r["topic"], r["key"], r["payload"]) for r in rows]
             )
             crash_point("outbox.after_publish")
-            await conn.execute(
-                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+            lag = await conn.fetchval(  # mark them; the lag of the rows still waiting
+                "WITH marked AS"
+                " (UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[]))"
+                " SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0)"
+                " FROM outbox WHERE published_at IS NULL AND id <> ALL($1::bigint[])",
                 [r["id"] for r in rows],
-            )
-            lag = await conn.fetchval(
-                "SELECT COALESCE(EXTRACT(EPOCH FROM now() - min(created_at)), 0) "
-                "FROM outbox WHERE published_at IS NULL"
             )
         self._metrics.outbox_lag.set(float(lag))
         for row in rows:

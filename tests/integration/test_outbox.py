@@ -136,3 +136,36 @@ async def test_enqueue_keeps_the_given_order_and_wakes_the_relay(pool: asyncpg.P
         rows = await conn.fetch("SELECT event_id, key, payload FROM outbox ORDER BY id")
     assert [r["event_id"] for r in rows] == [e.id for e in made]
     assert [(r["key"], r["payload"]) for r in rows] == [(e.key, e.to_json()) for e in made]
+
+
+async def test_the_lag_gauge_shows_the_oldest_row_still_waiting_after_a_batch(
+    pool: asyncpg.Pool, kafka_settings: KafkaSettings
+) -> None:
+    """Two rows two minutes old go out in a batch of two; the row left waiting is half a
+    minute old: the gauge shows its age, not the published rows' (they were marked in the
+    same statement that measured)."""
+    topic = unique("outbox-lag")
+    await create_topics(kafka_settings.kafka_bootstrap_servers, topic)
+    async with pool.acquire() as conn:
+        await outbox.enqueue(conn, SCHEMA, _events_on(topic)[:3])
+        await conn.execute(
+            "UPDATE outbox SET created_at = now() - CASE WHEN id <= (SELECT min(id) + 1"
+            " FROM outbox) THEN interval '120 s' ELSE interval '30 s' END"
+        )
+    metrics = InfraMetrics("t")
+    broker = create_broker(kafka_settings, client_id="test")
+    await broker.start()
+    try:
+        relay = OutboxRelay(pool, KafkaPublisher(broker), SCHEMA, metrics, batch_size=2)
+        assert await relay.relay_once() == 2
+        assert 30 <= _lag(metrics) < 60
+        assert await relay.relay_once() == 1
+        assert _lag(metrics) == 0
+    finally:
+        await broker.stop()
+
+
+def _lag(metrics: InfraMetrics) -> float:
+    value = metrics.registry.get_sample_value("parcelwatch_t_outbox_lag_seconds")
+    assert value is not None
+    return value
