@@ -131,6 +131,7 @@ async def _notifier(
             for event, handler in ((placed, notifier.order), (shipped, notifier.trigger)):
                 async with pool.acquire() as conn, conn.transaction():
                     await inbox.claim(conn, event.id, event.data.topic)
+                    await notifier.lock(conn, [event])  # the consumer's prepare
                     await handler(conn, event)
         intake_seconds = time.perf_counter() - started
         sender = Sender(
