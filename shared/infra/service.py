@@ -8,6 +8,7 @@ finish their round, the producer flushes, then pools close.
 
 import asyncio
 import functools
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
@@ -263,6 +264,7 @@ def run_until_signalled(build: Callable[[], Awaitable[Service]]) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, stop.set)
         service = await build()
+        gc.freeze()  # what start-up made lives as long as the process: collections skip it
         await run(service, stop)
 
     asyncio.run(main())
