@@ -71,11 +71,14 @@ async def keep_trigger(
     conn: Connection, event: CloudEvent[Any], now: datetime, *, routed: bool
 ) -> None:
     """Keep a triggering event: routed now, or awaiting its order. One statement."""
-    await conn.execute(_KEEP_TRIGGER, *_trigger_row(event, now, routed))
-
-
-def _trigger_row(event: CloudEvent[Any], now: datetime, routed: bool) -> tuple[Any, ...]:
-    return event.id, event.subject, event.model_dump(mode="json"), now, now if routed else None
+    await conn.execute(
+        _KEEP_TRIGGER,
+        event.id,
+        event.subject,
+        event.model_dump(mode="json"),
+        now,
+        now if routed else None,
+    )
 
 
 async def mark_routed(conn: Connection, event_ids: Sequence[str], now: datetime) -> None:
@@ -111,7 +114,7 @@ need not see it.)"""
 
 _KEEP_AND_CLAIM = (
     "WITH kept AS (INSERT INTO triggers (event_id, order_id, event, received_at, routed_at)"  # noqa: S608
-    " VALUES ($4, $2, $12, $13, $14) ON CONFLICT (event_id) DO NOTHING), "
+    " VALUES ($4, $2, $12, $6, $6) ON CONFLICT (event_id) DO NOTHING), "
     + _CLAIM.strip().removeprefix("WITH ")
 )
 """The first claim of a trigger routed at once, keeping the trigger in the same statement."""
@@ -149,7 +152,7 @@ async def claim(
         )
         if keep and n == 0:
             inserted = await conn.fetchrow(
-                _KEEP_AND_CLAIM, *arguments, *_trigger_row(trigger, now, routed=True)[2:]
+                _KEEP_AND_CLAIM, *arguments, trigger.model_dump(mode="json")
             )
         else:
             inserted = await conn.fetchrow(_CLAIM, *arguments)

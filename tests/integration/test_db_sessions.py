@@ -22,9 +22,7 @@ async def pool(database_settings: DatabaseSettings) -> AsyncIterator[asyncpg.Poo
     await pool.close()
 
 
-async def _lock_left_behind(
-    pool: asyncpg.Pool, borrow: AbstractAsyncContextManager[Any], dsn: str
-) -> bool:
+async def _lock_left_behind(borrow: AbstractAsyncContextManager[Any], dsn: str) -> bool:
     """Take a session lock in ``borrow`` and leave without unlocking: is it still held once
     the connection is back in the pool (one connection: the same session lives on)?"""
     async with borrow as conn:
@@ -42,14 +40,14 @@ async def _lock_left_behind(
 async def test_a_session_block_drops_the_locks_it_left(
     pool: asyncpg.Pool, database_url: str
 ) -> None:
-    assert not await _lock_left_behind(pool, db.session(pool), database_url)
+    assert not await _lock_left_behind(db.session(pool), database_url)
 
 
 async def test_a_plain_borrow_keeps_them_which_is_why_session_state_needs_a_session_block(
     pool: asyncpg.Pool, database_url: str
 ) -> None:
     """The check above, failing on a borrow that does not reset (the pool's own release)."""
-    assert await _lock_left_behind(pool, pool.acquire(), database_url)
+    assert await _lock_left_behind(pool.acquire(), database_url)
     async with pool.acquire() as conn:  # leave the pool clean for the next test
         await conn.execute("SELECT pg_advisory_unlock_all()")
 
