@@ -68,7 +68,7 @@ async def build_app(settings: PollerSettings, deps: PollerDeps | None = None) ->
         skip_check_digits=settings.sandbox,
         metrics=metrics,
     )
-    service.subscribe(handlers.by_topic(poller))
+    service.subscribe(handlers.by_topic(poller), prepare=poller.lock, finish=poller.write)
     http = carrier_http_client(settings, metrics, deps.transport)
     retry = RetryPolicy(settings.call_retries, settings.retry_backoff, settings.retry_max_wait)
     lease = settings.lease * settings.clock_scale  # real time, in the clock's time

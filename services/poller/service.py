@@ -3,15 +3,18 @@ answer (polled or pushed) applied.
 
 Each writes its effects (state, scans, outbox rows) in one transaction, deciding through
 the pure :mod:`~services.poller.tracking`, and counts its metrics once that transaction
-committed. A registration runs in the consumer's transaction, beside its inbox row; the
-others own theirs.
+committed. Registrations run in the consumer's transaction, beside their inbox rows, a batch
+at a time: its shipments are locked and read at once (``lock``), each handler decides, and
+the batch's shipments and events are written at once (``write``). The others own theirs.
 """
 
 import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import asyncpg
 
@@ -26,10 +29,31 @@ from services.poller.metrics import PollerMetrics
 from services.poller.scheduler import PollingPolicy
 from services.poller.tracking import Lifecycle, Result, Shipment
 from services.poller.tracking_numbers import TrackingNumbers
+from shared.contracts.envelope import CloudEvent
 from shared.contracts.events import ShipmentRegistered
 from shared.infra.aftercommit import after_commit
 from shared.infra.clock import Clock
 from shared.infra.db import Connection
+
+
+@dataclass
+class _Batch:
+    """What the consumer's transaction on ``conn`` knows and has decided (see ``lock``)."""
+
+    conn: Connection
+    shipments: dict[str, Shipment]
+    """The batch's shipments as they stand, locked: read at first, then as registered."""
+    registered: list[Result] = field(default_factory=list)
+
+
+_BATCH: ContextVar[_Batch | None] = ContextVar("poller_batch", default=None)
+
+
+def _batch(conn: Connection) -> _Batch:
+    batch = _BATCH.get()
+    if batch is None or batch.conn is not conn:
+        raise RuntimeError("a poller handler ran without the consumer's lock (prepare)")
+    return batch
 
 
 @dataclass(frozen=True)
@@ -79,9 +103,16 @@ class PollerService:
         now): its worker, idle, claims again at once instead of at its next idle check."""
         return self._new_work[carrier]
 
+    async def lock(self, conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
+        """The consumer's ``prepare``: lock and read the shipments the batch registers, in
+        one statement, before its handlers run."""
+        ids = [e.data.shipment_id for e in events if isinstance(e.data, ShipmentRegistered)]
+        _BATCH.set(_Batch(conn, await store.locked_all(conn, ids) if ids else {}))
+
     async def register(self, conn: Connection, data: ShipmentRegistered) -> Result | None:
-        """Track a shipment, in the caller's transaction; None when it names the number
-        already tracked."""
+        """Track a shipment (written by ``write``, in the caller's transaction); None when
+        it names the number already tracked."""
+        batch = _batch(conn)
         result = tracking.register(
             shipment_id=data.shipment_id,
             order_id=data.order_id,
@@ -89,13 +120,18 @@ class PollerService:
             tracking_number=data.tracking_number,
             numbers=self._numbers,
             skip_check_digits=self._skip_check_digits,
-            previous=await store.locked(conn, data.shipment_id),
+            previous=batch.shipments.get(data.shipment_id),
             now=self._clock.now(),
         )
         if result is not None:
-            await store.register(conn, result)
+            batch.shipments[data.shipment_id] = result.shipment
+            batch.registered.append(result)
             after_commit(lambda: self._registered(result))
         return result
+
+    async def write(self, conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
+        """The consumer's ``finish``: write what the batch's registrations decided."""
+        await store.register(conn, _batch(conn).registered)
 
     async def claim(
         self, carrier: str, limit: int, *, lease: timedelta, worker: str

@@ -6,6 +6,7 @@ cases (:mod:`services.poller.service`) write every state change with its outbox 
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,33 +46,61 @@ async def locked(conn: Connection, shipment_id: str) -> Shipment | None:
     return _shipment(row) if row else None
 
 
-async def register(conn: Connection, result: Result) -> None:
-    """Insert or replace a shipment from a registration, with its events, in ``conn``'s
+async def locked_all(conn: Connection, shipment_ids: Sequence[str]) -> dict[str, Shipment]:
+    """The shipments among ``shipment_ids`` that exist, row-locked (in id order, so that
+    transactions locking overlapping sets never deadlock) until the end of the caller's
     transaction."""
-    s = result.shipment
+    rows = await conn.fetch(
+        "SELECT * FROM shipments WHERE shipment_id = ANY($1::text[])"
+        " ORDER BY shipment_id FOR UPDATE",
+        sorted(set(shipment_ids)),
+    )
+    return {row["shipment_id"]: _shipment(row) for row in rows}
+
+
+async def register(conn: Connection, results: Sequence[Result]) -> None:
+    """Insert or replace the shipments of registrations (the last one of each shipment
+    wins), then their events in order, in ``conn``'s transaction: two statements."""
+    latest = {r.shipment.shipment_id: r for r in results}
+    if not latest:
+        return
+    columns = zip(
+        *(
+            (
+                s.shipment_id,
+                s.order_id,
+                s.carrier,
+                s.tracking_number,
+                s.generation,
+                s.lifecycle.value,
+                s.tracked_since,
+                s.last_change_at,
+                r.next_poll_at,
+            )
+            for r in latest.values()
+            for s in (r.shipment,)
+        ),
+        strict=True,
+    )
     await conn.execute(
         """
         INSERT INTO shipments (shipment_id, order_id, carrier, tracking_number, generation,
                                lifecycle, tracked_since, last_change_at, next_poll_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],
+                             $6::text[], $7::timestamptz[], $8::timestamptz[], $9::timestamptz[])
         ON CONFLICT (shipment_id) DO UPDATE SET
-            order_id = $2, carrier = $3, tracking_number = $4, generation = $5, lifecycle = $6,
-            tracked_since = $7, last_change_at = $8, next_poll_at = $9, status = NULL,
-            terminal_at = NULL, not_found_since = NULL, estimated_delivery = NULL,
-            delivered_at = NULL, signed_by = NULL, claimed_by = NULL, claimed_at = NULL,
-            polled_at = NULL, last_outcome = NULL, updated_at = now()
+            order_id = EXCLUDED.order_id, carrier = EXCLUDED.carrier,
+            tracking_number = EXCLUDED.tracking_number, generation = EXCLUDED.generation,
+            lifecycle = EXCLUDED.lifecycle, tracked_since = EXCLUDED.tracked_since,
+            last_change_at = EXCLUDED.last_change_at, next_poll_at = EXCLUDED.next_poll_at,
+            status = NULL, terminal_at = NULL, not_found_since = NULL,
+            estimated_delivery = NULL, delivered_at = NULL, signed_by = NULL,
+            claimed_by = NULL, claimed_at = NULL, polled_at = NULL, last_outcome = NULL,
+            updated_at = now()
         """,
-        s.shipment_id,
-        s.order_id,
-        s.carrier,
-        s.tracking_number,
-        s.generation,
-        s.lifecycle.value,
-        s.tracked_since,
-        s.last_change_at,
-        result.next_poll_at,
+        *(list(c) for c in columns),
     )
-    await outbox.enqueue(conn, SPEC.schema, result.events)
+    await outbox.enqueue(conn, SPEC.schema, [e for r in results for e in r.events])
 
 
 async def claim(

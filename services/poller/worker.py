@@ -6,8 +6,9 @@ in a task of its own; the slot is free again once the carrier answered, while th
 are written (``concurrency`` bounds the calls in flight at the carrier, not the writes).
 The claim pushes ``next_poll_at`` forward by a lease inside the claiming transaction (``FOR
 UPDATE SKIP LOCKED``), so replicas never poll the same shipment at once; the answer is
-written afterwards, one transaction per shipment. An idle loop looks again every
-``idle_interval``, or at once when this replica registered one of its carrier's shipments.
+written afterwards, one transaction per shipment, one shipment at a time. An idle loop
+looks again every ``idle_interval``, or at once when this replica registered one of its
+carrier's shipments.
 """
 
 import asyncio
@@ -122,7 +123,9 @@ class CarrierWorker:
 
     async def poll(self, batch: list[Shipment]) -> None:
         """Call the carrier once for ``batch`` in the slot taken for it, free the slot, then
-        write each shipment's result."""
+        write each shipment's result, one after another: a 30-number answer must not hold
+        every pooled connection (the consumer, the relay and the other carriers need theirs),
+        and its shipments share one document, which the first write with new scans stores."""
         numbers = list(dict.fromkeys(s.tracking_number for s in batch))
         try:
             answer = await self.gateway.track(numbers)
@@ -132,7 +135,8 @@ class CarrierWorker:
         finally:
             self._slots.release()
         self._count_problems(answer)
-        await asyncio.gather(*(self._record(shipment, answer) for shipment in batch))
+        for shipment in batch:
+            await self._record(shipment, answer)
 
     async def _record(self, shipment: Shipment, answer: Answer) -> None:
         """Write one shipment's answer (its own transaction, under its row lock)."""

@@ -162,17 +162,16 @@ async def _seed_sla(service: Service, clock: FakeClock) -> None:
 
 async def _seed_poller(service: Service, clock: FakeClock) -> None:
     clock.set(T0)
-    handle = poller_handlers.by_topic(
-        PollerService(
-            service.pool,
-            clock=clock,
-            policy=PollingPolicy(),
-            numbers=tracking_numbers(),
-            skip_check_digits=False,
-            metrics=PollerMetrics(CollectorRegistry()),
-        )
+    poller = PollerService(
+        service.pool,
+        clock=clock,
+        policy=PollingPolicy(),
+        numbers=tracking_numbers(),
+        skip_check_digits=False,
+        metrics=PollerMetrics(CollectorRegistry()),
     )
-    await _apply(service.pool, handle[topics.ORDERS]["shipment.registered"], registered(LATE))
+    handle = poller_handlers.by_topic(poller)[topics.ORDERS]["shipment.registered"]
+    await _apply(service.pool, handle, registered(LATE), poller.lock, poller.write)
     for status, at, text in (
         (TrackingStatus.IN_TRANSIT, SHIPPED, "Departed from facility"),
         (TrackingStatus.DELIVERED, DELIVERED_AT, "Delivered, front door"),

@@ -1,0 +1,151 @@
+"""A consumer batch of registrations is read and written at once: the ``lock`` (the
+consumer's prepare) reads the batch's shipments, each handler decides from what the batch
+knows so far, and the ``write`` (its finish) stores the outcome. A shipment registered twice
+in one batch ends as the second registration says, as if the two came one by one."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+import pytest
+from prometheus_client import CollectorRegistry
+
+from services.poller import handlers
+from services.poller.carriers.registry import tracking_numbers
+from services.poller.metrics import PollerMetrics
+from services.poller.scheduler import PollingPolicy
+from services.poller.service import PollerService
+from services.poller.spec import SPEC
+from shared.contracts import topics
+from shared.contracts.envelope import CloudEvent, decode, new_event
+from shared.contracts.events import ShipmentRegistered
+from shared.infra import db, migrations
+from shared.infra.consumer import EventConsumer, Outcome
+from shared.infra.deadletter import DeadLetters
+from shared.infra.kafka import Record, create_broker
+from shared.infra.metrics import InfraMetrics
+from shared.infra.settings import DatabaseSettings, KafkaSettings
+from tests.support.clock import FakeClock
+
+NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
+UPS = "1Z5R89390357567127"
+FEDEX = "123456789012"
+
+
+@pytest.fixture
+async def pool(database_settings: DatabaseSettings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await db.create_pool(database_settings, application_name="test", schema=SPEC.schema)
+    async with db.session(pool) as conn:
+        await migrations.migrate(conn, SPEC.schema, SPEC.migrations_dir)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+def service(pool: asyncpg.Pool) -> PollerService:
+    return PollerService(
+        pool,
+        clock=FakeClock(NOW),
+        policy=PollingPolicy(),
+        numbers=tracking_numbers(),
+        skip_check_digits=False,
+        metrics=PollerMetrics(CollectorRegistry()),
+    )
+
+
+@pytest.fixture
+def consumer(
+    pool: asyncpg.Pool, service: PollerService, kafka_settings: KafkaSettings
+) -> EventConsumer:
+    """The poller's consumer of ``orders.v1``, wired as its entrypoint wires it."""
+    metrics = InfraMetrics("test")
+    broker = create_broker(kafka_settings, client_id="test")
+    return EventConsumer(
+        pool=pool,
+        handlers=handlers.by_topic(service)[topics.ORDERS],
+        prepare=service.lock,
+        finish=service.write,
+        dead_letters=DeadLetters(broker, service="test", group_id="test.group", metrics=metrics),
+        metrics=metrics,
+    )
+
+
+def _registered(n: int, shipment_id: str, carrier: str, number: str) -> CloudEvent[object]:
+    data = ShipmentRegistered(
+        order_id=f"o-{shipment_id}",
+        shipment_id=shipment_id,
+        carrier=carrier,
+        tracking_number=number,
+        registered_at=NOW,
+    )
+    return new_event(data, "tests", event_id=f"registered-{shipment_id}-{n}")
+
+
+async def _batch(consumer: EventConsumer, *events: CloudEvent[object]) -> None:
+    records = [
+        Record(topics.ORDERS, 0, n, e.subject.encode(), e.to_json(), ())
+        for n, e in enumerate(events)
+    ]
+    assert await consumer.process(records) == [Outcome.PROCESSED] * len(events)
+
+
+async def _shipment(pool: asyncpg.Pool, shipment_id: str) -> dict[str, object]:
+    row = await pool.fetchrow(
+        "SELECT carrier, tracking_number, generation, lifecycle, next_poll_at"
+        " FROM shipments WHERE shipment_id = $1",
+        shipment_id,
+    )
+    assert row is not None, f"{shipment_id} was not written"
+    return dict(row)
+
+
+async def test_a_batch_registers_each_shipment_as_the_last_registration_says(
+    consumer: EventConsumer, pool: asyncpg.Pool
+) -> None:
+    await _batch(
+        consumer,
+        _registered(1, "sh-a", "ups", UPS),
+        _registered(2, "sh-a", "fedex", FEDEX),  # a new number: a new generation
+        _registered(3, "sh-a", "fedex", f" {FEDEX} "),  # the same number: nothing changes
+        _registered(1, "sh-b", "ups", UPS[:-1] + "8"),  # a wrong check digit
+    )
+    assert await _shipment(pool, "sh-a") == {
+        "carrier": "fedex",
+        "tracking_number": FEDEX,
+        "generation": 2,
+        "lifecycle": "active",
+        "next_poll_at": NOW,
+    }
+    assert await _shipment(pool, "sh-b") == {
+        "carrier": "ups",
+        "tracking_number": UPS[:-1] + "8",
+        "generation": 1,
+        "lifecycle": "invalid",
+        "next_poll_at": None,
+    }
+    published = [
+        decode(bytes(r["payload"])) for r in await pool.fetch("SELECT payload FROM outbox")
+    ]
+    assert [(e.type, e.data.shipment_id) for e in published] == [
+        ("tracking.number_invalid", "sh-b")
+    ]
+
+
+async def test_a_later_batch_reads_what_an_earlier_one_wrote(
+    consumer: EventConsumer, pool: asyncpg.Pool
+) -> None:
+    await _batch(consumer, _registered(1, "sh-c", "ups", UPS))
+    await _batch(consumer, _registered(2, "sh-c", "ups", UPS.lower()))  # the same number
+    assert (await _shipment(pool, "sh-c"))["generation"] == 1
+    await _batch(consumer, _registered(3, "sh-c", "fedex", FEDEX))
+    assert (await _shipment(pool, "sh-c"))["generation"] == 2
+
+
+async def test_a_registration_outside_the_consumers_lock_is_refused(
+    service: PollerService, pool: asyncpg.Pool
+) -> None:
+    event = _registered(1, "sh-d", "ups", UPS)
+    assert isinstance(event.data, ShipmentRegistered)
+    async with pool.acquire() as conn, conn.transaction():
+        with pytest.raises(RuntimeError, match="without the consumer's lock"):
+            await service.register(conn, event.data)
