@@ -16,7 +16,7 @@ together share it), and counted once committed.
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,10 +28,8 @@ from services.notifier import outcomes, store
 from services.notifier.context import MessageContext, OrderInfo
 from services.notifier.metrics import NotifierMetrics
 from services.notifier.routing import RoutingSettings, route, triggered_kinds
-from services.notifier.spec import SPEC
 from shared.contracts.envelope import CloudEvent
 from shared.contracts.events import OrderConfirmed, OrderPlaced
-from shared.infra import outbox
 from shared.infra.backoff import backoff
 from shared.infra.clock import Clock
 from shared.infra.consumer import TRANSIENT_ERRORS
@@ -149,19 +147,23 @@ class NotifierService:
         await store.release(conn, notification_ids)
 
     async def record(self, results: Sequence[SendOutcome]) -> None:
-        """Record outcomes in one transaction: final states with their events, retries back
-        in the queue; then count the final ones."""
+        """Record outcomes in one statement: final states with their events, retries back
+        in the queue, riding out short database outages; then count the final ones."""
         now = self._clock.now()
         final = [o for o in results if o.retry_at is None]
-
-        async def write(conn: Connection) -> None:
-            done = await store.finish(conn, [(o.row.id, o.state, o.error) for o in final], now)
-            events = [_event(o, now) for o in final if o.row.id in done and o.state != "skipped"]
-            await outbox.enqueue(conn, SPEC.schema, events)
-            retries = [(o.row.id, o.retry_at, o.error or "") for o in results if o.retry_at]
-            await store.reschedule(conn, retries)
-
-        await self._record(write)
+        retries = [(o.row.id, o.retry_at, o.error or "") for o in results if o.retry_at]
+        events = [(o.row.id, _event(o, now)) for o in final if o.state != "skipped"]
+        for attempt in range(1, _RECORD_ATTEMPTS + 1):
+            try:
+                async with self._pool.acquire() as conn:
+                    await store.record(
+                        conn, [(o.row.id, o.state, o.error) for o in final], retries, events, now
+                    )
+                break
+            except TRANSIENT_ERRORS:
+                if attempt == _RECORD_ATTEMPTS:
+                    raise
+                await asyncio.sleep(backoff(attempt, 0.4, 5.0, chance=1.0))
         for o in final:
             self._metrics.notifications.labels(o.row.kind.value, o.row.kind.channel, o.state).inc()
 
@@ -169,18 +171,6 @@ class NotifierService:
         """Unfinished work: triggers awaiting their order, queued rows, rows in flight."""
         async with self._pool.acquire() as conn:
             return await store.backlog(conn)
-
-    async def _record(self, change: Callable[[Connection], Awaitable[None]]) -> None:
-        """Apply ``change`` in a transaction, riding out short database outages."""
-        for attempt in range(1, _RECORD_ATTEMPTS + 1):
-            try:
-                async with self._pool.acquire() as conn, conn.transaction():
-                    await change(conn)
-                return
-            except TRANSIENT_ERRORS:
-                if attempt == _RECORD_ATTEMPTS:
-                    raise
-                await asyncio.sleep(backoff(attempt, 0.4, 5.0, chance=1.0))
 
 
 def _event(outcome: SendOutcome, now: datetime) -> CloudEvent[Any]:

@@ -12,7 +12,9 @@ from typing import Any
 from services.notifier.context import OrderInfo
 from services.notifier.kinds import MessageKind
 from services.notifier.routing import Notification, policy
+from services.notifier.spec import SPEC
 from shared.contracts.envelope import CloudEvent, decode
+from shared.infra import outbox
 from shared.infra.db import Connection
 
 CHANNEL = "notifier_send"
@@ -218,40 +220,61 @@ async def release(conn: Connection, notification_ids: Sequence[int]) -> None:
     )
 
 
-async def finish(
-    conn: Connection, outcomes: Sequence[tuple[int, str, str | None]], now: datetime
-) -> set[int]:
-    """Record final states (``(id, sent|failed|skipped, error)``); returns the ids recorded,
-    leaving out rows that are no longer ours (not ``sending``)."""
-    if not outcomes:
-        return set()
-    ids, states, errors = zip(*outcomes, strict=True)
-    rows = await conn.fetch(
-        "UPDATE notifications n SET state = u.state, finished_at = $4, last_error = u.error"
+async def record(
+    conn: Connection,
+    final: Sequence[tuple[int, str, str | None]],
+    retries: Sequence[tuple[int, datetime, str]],
+    events: Sequence[tuple[int, CloudEvent[Any]]],
+    now: datetime,
+) -> None:
+    """Record send outcomes in one statement (atomic by itself): final states (``(id,
+    sent|failed|skipped, error)``), with the events of those recorded (``(id, event)``, to
+    the outbox as :func:`~shared.infra.outbox.enqueue` writes them, and its relay woken);
+    retries back in the queue (``(id, next attempt, error)``). Only rows still ``sending``
+    (still ours) change: a row recovered meanwhile keeps its state and gets no event."""
+    ids, states, errors = _columns(final, 3)
+    retry_ids, times, retry_errors = _columns(retries, 3)
+    owners = [row_id for row_id, _ in events]
+    event_ids, topics, keys, payloads = outbox.columns(event for _, event in events)
+    await conn.execute(
+        "WITH done AS ("
+        " UPDATE notifications n SET state = u.state, finished_at = $4, last_error = u.error"
         " FROM unnest($1::bigint[], $2::text[], $3::text[]) AS u(id, state, error)"
-        " WHERE n.id = u.id AND n.state = 'sending' RETURNING n.id",
+        " WHERE n.id = u.id AND n.state = 'sending' RETURNING n.id),"
+        " retried AS ("
+        " UPDATE notifications n SET state = 'pending', next_attempt_at = u.at,"
+        " last_error = u.error"
+        " FROM unnest($5::bigint[], $6::timestamptz[], $7::text[]) AS u(id, at, error)"
+        " WHERE n.id = u.id AND n.state = 'sending'),"
+        " added AS ("
+        " INSERT INTO outbox (event_id, topic, key, payload)"
+        " SELECT e.id, e.topic, e.key, e.payload"
+        " FROM unnest($8::bigint[], $9::text[], $10::text[], $11::bytea[], $12::bytea[])"
+        " WITH ORDINALITY AS e(owner, id, topic, key, payload, n)"
+        " WHERE e.owner IN (SELECT id FROM done) ORDER BY e.n"
+        " ON CONFLICT (event_id) DO NOTHING RETURNING 1)"
+        " SELECT pg_notify($13, '') FROM (SELECT FROM added LIMIT 1) AS any_added",
         ids,
         states,
         errors,
         now,
-    )
-    return {row["id"] for row in rows}
-
-
-async def reschedule(conn: Connection, retries: Sequence[tuple[int, datetime, str]]) -> None:
-    """Put rows back in the queue (``(id, next attempt, error)``) for another attempt."""
-    if not retries:
-        return
-    ids, times, errors = zip(*retries, strict=True)
-    await conn.execute(
-        "UPDATE notifications n SET state = 'pending', next_attempt_at = u.at,"
-        " last_error = u.error"
-        " FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS u(id, at, error)"
-        " WHERE n.id = u.id AND n.state = 'sending'",
-        ids,
+        retry_ids,
         times,
-        errors,
+        retry_errors,
+        owners,
+        event_ids,
+        topics,
+        keys,
+        payloads,
+        outbox.channel(SPEC.schema),
     )
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """``rows`` as ``width`` columns (empty ones when there are no rows)."""
+    if not rows:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 async def recover_abandoned(conn: Connection, now: datetime) -> int:

@@ -47,12 +47,27 @@ def channel(schema: str) -> str:
     return f"{schema}_outbox"
 
 
+Columns = tuple[list[str], list[str], list[bytes], list[bytes]]
+"""An outbox insert's parameters: event ids, topics, keys, payloads."""
+
+
+def columns(events: Iterable[CloudEvent[Any]]) -> Columns:
+    """The outbox columns of ``events``, in their order (for :func:`enqueue`, or a use case
+    that inserts them within a statement of its own)."""
+    listed = list(events)
+    return (
+        [e.id for e in listed],
+        [e.data.topic for e in listed],
+        [e.key for e in listed],
+        [e.to_json() for e in listed],
+    )
+
+
 async def enqueue(conn: Connection, schema: str, events: Iterable[CloudEvent[Any]]) -> None:
     """Add events to the outbox inside the caller's transaction; an event id is kept once."""
-    rows = [(e.id, e.data.topic, e.key, e.to_json()) for e in events]
-    if not rows:
+    ids, topics, keys, payloads = columns(events)
+    if not ids:
         return
-    ids, topics, keys, payloads = zip(*rows, strict=True)
     await conn.execute(  # one round trip: the rows, in the given order, and the wake-up
         "WITH added AS (INSERT INTO outbox (event_id, topic, key, payload)"
         " SELECT id, topic, key, payload"
