@@ -17,12 +17,9 @@ from services.notifier.spec import SPEC
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent, new_event
 from shared.contracts.events import OrderPaymentDeclined
-from shared.infra import db, migrations
-from shared.infra.consumer import EventConsumer, Outcome
-from shared.infra.deadletter import DeadLetters
-from shared.infra.kafka import Record, create_broker
-from shared.infra.metrics import InfraMetrics
+from shared.infra.consumer import EventConsumer
 from shared.infra.settings import DatabaseSettings, KafkaSettings
+from tests.support.batches import apply_batch, consumer, migrated_pool
 from tests.support.clock import FakeClock
 from tests.support.events import PLACED_AT, order_placed
 
@@ -31,11 +28,8 @@ NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
 @pytest.fixture
 async def pool(database_settings: DatabaseSettings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(database_settings, application_name="test", schema=SPEC.schema)
-    async with db.session(pool) as conn:
-        await migrations.migrate(conn, SPEC.schema, SPEC.migrations_dir)
-    yield pool
-    await pool.close()
+    async with migrated_pool(database_settings, SPEC) as pool:
+        yield pool
 
 
 @pytest.fixture
@@ -47,14 +41,8 @@ def orders_consumer(pool: asyncpg.Pool, kafka_settings: KafkaSettings) -> EventC
         clock=FakeClock(NOW),
         metrics=NotifierMetrics(CollectorRegistry()),
     )
-    metrics = InfraMetrics("test")
-    broker = create_broker(kafka_settings, client_id="test")
-    return EventConsumer(
-        pool=pool,
-        handlers=handlers.by_topic(service)[topics.ORDERS],
-        prepare=service.lock,
-        dead_letters=DeadLetters(broker, service="test", group_id="test.group", metrics=metrics),
-        metrics=metrics,
+    return consumer(
+        pool, kafka_settings, handlers.by_topic(service)[topics.ORDERS], prepare=service.lock
     )
 
 
@@ -72,12 +60,8 @@ def _declined(order_id: str) -> CloudEvent[object]:
     return new_event(data, "tests", event_id=f"declined-{order_id}")
 
 
-async def _batch(consumer: EventConsumer, *events: CloudEvent[object]) -> None:
-    records = [
-        Record(topics.ORDERS, 0, n, e.subject.encode(), e.to_json(), ())
-        for n, e in enumerate(events)
-    ]
-    assert await consumer.process(records) == [Outcome.PROCESSED] * len(events)
+async def _batch(orders: EventConsumer, *events: CloudEvent[object]) -> None:
+    await apply_batch(orders, topics.ORDERS, *events)
 
 
 async def _state(pool: asyncpg.Pool, order_id: str) -> tuple[list[str], int]:

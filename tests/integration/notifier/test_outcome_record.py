@@ -14,8 +14,9 @@ from services.notifier import outcomes, store
 from services.notifier.kinds import MessageKind
 from services.notifier.spec import SPEC
 from shared.contracts.envelope import CloudEvent, decode
-from shared.infra import db, migrations, outbox
+from shared.infra import db, outbox
 from shared.infra.settings import DatabaseSettings
+from tests.support.batches import migrated_pool
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 KIND = MessageKind.CUSTOMER_SHIPPED
@@ -23,11 +24,8 @@ KIND = MessageKind.CUSTOMER_SHIPPED
 
 @pytest.fixture
 async def pool(database_settings: DatabaseSettings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(database_settings, application_name="test", schema=SPEC.schema)
-    async with db.session(pool) as conn:
-        await migrations.migrate(conn, SPEC.schema, SPEC.migrations_dir)
-    yield pool
-    await pool.close()
+    async with migrated_pool(database_settings, SPEC) as pool:
+        yield pool
 
 
 async def _rows(pool: asyncpg.Pool, states: dict[str, str]) -> dict[str, int]:

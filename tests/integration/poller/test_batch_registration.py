@@ -19,12 +19,9 @@ from services.poller.spec import SPEC
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent, decode, new_event
 from shared.contracts.events import ShipmentRegistered
-from shared.infra import db, migrations
-from shared.infra.consumer import EventConsumer, Outcome
-from shared.infra.deadletter import DeadLetters
-from shared.infra.kafka import Record, create_broker
-from shared.infra.metrics import InfraMetrics
+from shared.infra.consumer import EventConsumer
 from shared.infra.settings import DatabaseSettings, KafkaSettings
+from tests.support.batches import apply_batch, consumer, migrated_pool
 from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -34,11 +31,8 @@ FEDEX = "123456789012"
 
 @pytest.fixture
 async def pool(database_settings: DatabaseSettings) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(database_settings, application_name="test", schema=SPEC.schema)
-    async with db.session(pool) as conn:
-        await migrations.migrate(conn, SPEC.schema, SPEC.migrations_dir)
-    yield pool
-    await pool.close()
+    async with migrated_pool(database_settings, SPEC) as pool:
+        yield pool
 
 
 @pytest.fixture
@@ -54,19 +48,16 @@ def service(pool: asyncpg.Pool) -> PollerService:
 
 
 @pytest.fixture
-def consumer(
+def orders(
     pool: asyncpg.Pool, service: PollerService, kafka_settings: KafkaSettings
 ) -> EventConsumer:
     """The poller's consumer of ``orders.v1``, wired as its entrypoint wires it."""
-    metrics = InfraMetrics("test")
-    broker = create_broker(kafka_settings, client_id="test")
-    return EventConsumer(
-        pool=pool,
-        handlers=handlers.by_topic(service)[topics.ORDERS],
+    return consumer(
+        pool,
+        kafka_settings,
+        handlers.by_topic(service)[topics.ORDERS],
         prepare=service.lock,
         finish=service.write,
-        dead_letters=DeadLetters(broker, service="test", group_id="test.group", metrics=metrics),
-        metrics=metrics,
     )
 
 
@@ -81,12 +72,8 @@ def _registered(n: int, shipment_id: str, carrier: str, number: str) -> CloudEve
     return new_event(data, "tests", event_id=f"registered-{shipment_id}-{n}")
 
 
-async def _batch(consumer: EventConsumer, *events: CloudEvent[object]) -> None:
-    records = [
-        Record(topics.ORDERS, 0, n, e.subject.encode(), e.to_json(), ())
-        for n, e in enumerate(events)
-    ]
-    assert await consumer.process(records) == [Outcome.PROCESSED] * len(events)
+async def _batch(orders: EventConsumer, *events: CloudEvent[object]) -> None:
+    await apply_batch(orders, topics.ORDERS, *events)
 
 
 async def _shipment(pool: asyncpg.Pool, shipment_id: str) -> dict[str, object]:
@@ -100,10 +87,10 @@ async def _shipment(pool: asyncpg.Pool, shipment_id: str) -> dict[str, object]:
 
 
 async def test_a_batch_registers_each_shipment_as_the_last_registration_says(
-    consumer: EventConsumer, pool: asyncpg.Pool
+    orders: EventConsumer, pool: asyncpg.Pool
 ) -> None:
     await _batch(
-        consumer,
+        orders,
         _registered(1, "sh-a", "ups", UPS),
         _registered(2, "sh-a", "fedex", FEDEX),  # a new number: a new generation
         _registered(3, "sh-a", "fedex", f" {FEDEX} "),  # the same number: nothing changes
@@ -132,12 +119,12 @@ async def test_a_batch_registers_each_shipment_as_the_last_registration_says(
 
 
 async def test_a_later_batch_reads_what_an_earlier_one_wrote(
-    consumer: EventConsumer, pool: asyncpg.Pool
+    orders: EventConsumer, pool: asyncpg.Pool
 ) -> None:
-    await _batch(consumer, _registered(1, "sh-c", "ups", UPS))
-    await _batch(consumer, _registered(2, "sh-c", "ups", UPS.lower()))  # the same number
+    await _batch(orders, _registered(1, "sh-c", "ups", UPS))
+    await _batch(orders, _registered(2, "sh-c", "ups", UPS.lower()))  # the same number
     assert (await _shipment(pool, "sh-c"))["generation"] == 1
-    await _batch(consumer, _registered(3, "sh-c", "fedex", FEDEX))
+    await _batch(orders, _registered(3, "sh-c", "fedex", FEDEX))
     assert (await _shipment(pool, "sh-c"))["generation"] == 2
 
 
