@@ -73,9 +73,9 @@ def reassessment(sla: SlaService, clock: Clock) -> Finish:
 
     async def reassess(conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
         order_ids = list(dict.fromkeys(event.data.order_id for event in events))
-        moved = dict.fromkeys(e.data.order_id for e in events if e.type in _MOVES_JOURNEYS)
-        for order_id in moved:
-            await journeys.refresh(conn, order_id)
+        moved = list(dict.fromkeys(e.data.order_id for e in events if e.type in _MOVES_JOURNEYS))
+        if moved:
+            await journeys.refresh(conn, moved)
         await sla.reassess(conn, order_ids, clock.now())
 
     return reassess

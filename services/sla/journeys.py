@@ -1,11 +1,11 @@
 """Keeps the carrier performance rollup in step with the facts (schema ``sla``).
 
-Called in the transaction that records a fact, with the order locked: the journeys of the
-order's shipments are derived again from their facts, and where one changed, its old
+Called in the transaction that records facts, with their orders locked: the journeys of the
+orders' shipments are derived again from their facts, and where one changed, its old
 contribution to ``carrier_performance`` is replaced by the new one.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from services.sla.performance import Journey, Key, Outcome, ShipmentHistory, change, journey
@@ -13,9 +13,9 @@ from shared.contracts.statuses import TrackingStatus
 from shared.infra.db import Connection
 
 _HISTORIES = """
-SELECT s.shipment_id, s.carrier, o.seller_country, o.customer_country, o.customer_time_zone,
-       s.registered_at, s.first_estimated_delivery, s.delivered_at, j AS journey,
-       f.statuses, f.first_at
+SELECT s.order_id, s.shipment_id, s.carrier, o.seller_country, o.customer_country,
+       o.customer_time_zone, s.registered_at, s.first_estimated_delivery, s.delivered_at,
+       j AS journey, f.statuses, f.first_at
 FROM shipments s JOIN orders o USING (order_id)
 LEFT JOIN carrier_journeys j ON j.order_id = s.order_id AND j.shipment_id = s.shipment_id
 LEFT JOIN LATERAL (
@@ -23,10 +23,11 @@ LEFT JOIN LATERAL (
     FROM (SELECT c.status, min(COALESCE(c.occurred_at, c.observed_at)) AS at FROM scans c
           WHERE c.order_id = s.order_id AND c.shipment_id = s.shipment_id GROUP BY c.status) g
 ) f ON true
-WHERE s.order_id = $1
+WHERE s.order_id = ANY($1::text[])
+ORDER BY s.order_id, s.shipment_id
 """
-"""Each shipment of an order with what its journey is derived from (its first scan of each
-status) and its stored journey, if any: one statement."""
+"""Each shipment of the orders with what its journey is derived from (its first scan of
+each status) and its stored journey, if any: one statement."""
 
 _SAVE = """
 INSERT INTO carrier_journeys (order_id, shipment_id, ended_on, carrier, seller_country,
@@ -75,11 +76,12 @@ async def add(conn: Connection, delta: Mapping[Key, int]) -> None:
         await conn.execute(_ADD, *columns, [delta[key] for key in keys])
 
 
-async def refresh(conn: Connection, order_id: str) -> None:
-    """Derive the journeys of the order's shipments again and move the rollup by what changed."""
+async def refresh(conn: Connection, order_ids: Sequence[str]) -> None:
+    """Derive the journeys of the orders' shipments again and move the rollup by what
+    changed (read in one statement, the rollup moved in one)."""
     delta: dict[Key, int] = {}
-    for row in await conn.fetch(_HISTORIES, order_id):
-        shipment_id = row["shipment_id"]
+    for row in await conn.fetch(_HISTORIES, list(order_ids)):
+        order_id, shipment_id = row["order_id"], row["shipment_id"]
         history = ShipmentHistory(
             carrier=row["carrier"],
             seller_country=row["seller_country"],
