@@ -3,8 +3,10 @@ a migrated pool on the service's schema, its consumer of one topic, one batch of
 
 import contextlib
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 
 import asyncpg
+from prometheus_client import CollectorRegistry
 
 from shared.contracts.envelope import CloudEvent
 from shared.infra import db, migrations
@@ -30,6 +32,28 @@ async def migrated_pool(
         await pool.close()
 
 
+@dataclass(frozen=True)
+class BatchConsumer:
+    """A service's consumer of one topic, wired as its entrypoint wires it, with its own
+    metrics (to tell a batch applied at once from one applied again event by event)."""
+
+    consumer: EventConsumer
+    registry: CollectorRegistry
+
+    async def apply(self, topic: str, *events: CloudEvent[object]) -> None:
+        """``events`` as one batch of ``topic``'s records: each must be processed, by the
+        batch's own transaction (the consumer's fallback to one event at a time would hide
+        a batch that fails)."""
+        records = [
+            Record(topic, 0, n, e.subject.encode(), e.to_json(), ()) for n, e in enumerate(events)
+        ]
+        assert await self.consumer.process(records) == [Outcome.PROCESSED] * len(events)
+        retried = self.registry.get_sample_value(
+            "parcelwatch_test_message_retries_total", {"topic": topic, "error": "batch"}
+        )
+        assert not retried, "the batch failed and was applied again one event at a time"
+
+
 def consumer(
     pool: asyncpg.Pool,
     kafka_settings: KafkaSettings,
@@ -37,11 +61,12 @@ def consumer(
     *,
     prepare: Prepare | None = None,
     finish: Finish | None = None,
-) -> EventConsumer:
+) -> BatchConsumer:
     """A consumer of one topic with these handlers, wired as an entrypoint wires it."""
-    metrics = InfraMetrics("test")
+    registry = CollectorRegistry()
+    metrics = InfraMetrics("test", registry)
     broker = create_broker(kafka_settings, client_id="test")
-    return EventConsumer(
+    events = EventConsumer(
         pool=pool,
         handlers=handlers,
         prepare=prepare,
@@ -49,11 +74,4 @@ def consumer(
         dead_letters=DeadLetters(broker, service="test", group_id="test.group", metrics=metrics),
         metrics=metrics,
     )
-
-
-async def apply_batch(consumer: EventConsumer, topic: str, *events: CloudEvent[object]) -> None:
-    """``events`` as one batch of ``topic``'s records; each must be processed."""
-    records = [
-        Record(topic, 0, n, e.subject.encode(), e.to_json(), ()) for n, e in enumerate(events)
-    ]
-    assert await consumer.process(records) == [Outcome.PROCESSED] * len(events)
+    return BatchConsumer(events, registry)

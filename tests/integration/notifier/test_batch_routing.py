@@ -17,9 +17,8 @@ from services.notifier.spec import SPEC
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent, new_event
 from shared.contracts.events import OrderPaymentDeclined
-from shared.infra.consumer import EventConsumer
 from shared.infra.settings import DatabaseSettings, KafkaSettings
-from tests.support.batches import apply_batch, consumer, migrated_pool
+from tests.support.batches import BatchConsumer, consumer, migrated_pool
 from tests.support.clock import FakeClock
 from tests.support.events import PLACED_AT, order_placed
 
@@ -33,7 +32,7 @@ async def pool(database_settings: DatabaseSettings) -> AsyncIterator[asyncpg.Poo
 
 
 @pytest.fixture
-def orders_consumer(pool: asyncpg.Pool, kafka_settings: KafkaSettings) -> EventConsumer:
+def orders_consumer(pool: asyncpg.Pool, kafka_settings: KafkaSettings) -> BatchConsumer:
     """The notifier's consumer of ``orders.v1`` (order events and declined payments)."""
     service = NotifierService(
         pool,
@@ -60,8 +59,8 @@ def _declined(order_id: str) -> CloudEvent[object]:
     return new_event(data, "tests", event_id=f"declined-{order_id}")
 
 
-async def _batch(orders: EventConsumer, *events: CloudEvent[object]) -> None:
-    await apply_batch(orders, topics.ORDERS, *events)
+async def _batch(orders: BatchConsumer, *events: CloudEvent[object]) -> None:
+    await orders.apply(topics.ORDERS, *events)
 
 
 async def _state(pool: asyncpg.Pool, order_id: str) -> tuple[list[str], int]:
@@ -74,14 +73,14 @@ async def _state(pool: asyncpg.Pool, order_id: str) -> tuple[list[str], int]:
 
 
 async def test_a_trigger_after_its_order_in_the_same_batch_is_routed_at_once(
-    pool: asyncpg.Pool, orders_consumer: EventConsumer
+    pool: asyncpg.Pool, orders_consumer: BatchConsumer
 ) -> None:
     await _batch(orders_consumer, _placed("o-same"), _declined("o-same"))
     assert await _state(pool, "o-same") == (["customer_payment_declined"], 0)
 
 
 async def test_a_trigger_whose_order_an_earlier_batch_brought_is_routed_at_once(
-    pool: asyncpg.Pool, orders_consumer: EventConsumer
+    pool: asyncpg.Pool, orders_consumer: BatchConsumer
 ) -> None:
     await _batch(orders_consumer, _placed("o-before"))
     await _batch(orders_consumer, _declined("o-before"))
@@ -89,7 +88,7 @@ async def test_a_trigger_whose_order_an_earlier_batch_brought_is_routed_at_once(
 
 
 async def test_a_trigger_before_its_order_waits_and_is_routed_when_the_order_comes(
-    pool: asyncpg.Pool, orders_consumer: EventConsumer
+    pool: asyncpg.Pool, orders_consumer: BatchConsumer
 ) -> None:
     await _batch(orders_consumer, _declined("o-after"))
     assert await _state(pool, "o-after") == ([], 1)

@@ -19,9 +19,8 @@ from services.poller.spec import SPEC
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent, decode, new_event
 from shared.contracts.events import ShipmentRegistered
-from shared.infra.consumer import EventConsumer
 from shared.infra.settings import DatabaseSettings, KafkaSettings
-from tests.support.batches import apply_batch, consumer, migrated_pool
+from tests.support.batches import BatchConsumer, consumer, migrated_pool
 from tests.support.clock import FakeClock
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
@@ -50,7 +49,7 @@ def service(pool: asyncpg.Pool) -> PollerService:
 @pytest.fixture
 def orders(
     pool: asyncpg.Pool, service: PollerService, kafka_settings: KafkaSettings
-) -> EventConsumer:
+) -> BatchConsumer:
     """The poller's consumer of ``orders.v1``, wired as its entrypoint wires it."""
     return consumer(
         pool,
@@ -72,8 +71,8 @@ def _registered(n: int, shipment_id: str, carrier: str, number: str) -> CloudEve
     return new_event(data, "tests", event_id=f"registered-{shipment_id}-{n}")
 
 
-async def _batch(orders: EventConsumer, *events: CloudEvent[object]) -> None:
-    await apply_batch(orders, topics.ORDERS, *events)
+async def _batch(orders: BatchConsumer, *events: CloudEvent[object]) -> None:
+    await orders.apply(topics.ORDERS, *events)
 
 
 async def _shipment(pool: asyncpg.Pool, shipment_id: str) -> dict[str, object]:
@@ -87,7 +86,7 @@ async def _shipment(pool: asyncpg.Pool, shipment_id: str) -> dict[str, object]:
 
 
 async def test_a_batch_registers_each_shipment_as_the_last_registration_says(
-    orders: EventConsumer, pool: asyncpg.Pool
+    orders: BatchConsumer, pool: asyncpg.Pool
 ) -> None:
     await _batch(
         orders,
@@ -119,7 +118,7 @@ async def test_a_batch_registers_each_shipment_as_the_last_registration_says(
 
 
 async def test_a_later_batch_reads_what_an_earlier_one_wrote(
-    orders: EventConsumer, pool: asyncpg.Pool
+    orders: BatchConsumer, pool: asyncpg.Pool
 ) -> None:
     await _batch(orders, _registered(1, "sh-c", "ups", UPS))
     await _batch(orders, _registered(2, "sh-c", "ups", UPS.lower()))  # the same number
