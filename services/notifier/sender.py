@@ -24,7 +24,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 import asyncpg
@@ -49,42 +49,12 @@ from shared.infra.clock import Clock
 from shared.infra.consumer import TRANSIENT_ERRORS
 from shared.infra.crash import crash_point
 from shared.infra.db import Connection
+from shared.infra.groupcommit import GroupCommit
 from shared.infra.periodic import sleep_unless
 
 log = logging.getLogger(__name__)
 
 CRASH_POINT = "notifier.after_smtp_accept"
-
-
-class _GroupCommit:
-    """Writes outcomes together: the first caller writes every outcome waiting, then those
-    that came meanwhile, while the others wait for theirs."""
-
-    def __init__(self, write: Callable[[Sequence[SendOutcome]], Awaitable[None]]) -> None:
-        self._write = write
-        self._waiting: list[tuple[SendOutcome, asyncio.Future[None]]] = []
-        self._writing = False
-
-    async def record(self, outcome: SendOutcome) -> None:
-        """Return once ``outcome`` is committed; raise what its write raised."""
-        done = asyncio.get_running_loop().create_future()
-        self._waiting.append((outcome, done))
-        if not self._writing:
-            self._writing = True
-            try:
-                while self._waiting:
-                    group, self._waiting = self._waiting, []
-                    try:
-                        await self._write([item for item, _ in group])
-                    except Exception as exc:
-                        for _, future in group:
-                            future.set_exception(exc)
-                    else:
-                        for _, future in group:
-                            future.set_result(None)
-            finally:
-                self._writing = False
-        await done
 
 
 class Sender:
@@ -167,7 +137,9 @@ class Sender:
         """
         async with db.session(self._pool) as session:  # claims, and the in-flight locks
             statements = asyncio.Lock()  # the session runs one statement at a time
-            outcomes = _GroupCommit(lambda group: self._write(session, statements, group))
+            outcomes = GroupCommit[SendOutcome](
+                lambda group: self._write(session, statements, group)
+            )
             held: set[asyncio.Task[None]] = set()
             busy = 0  # rows taken whose outcome is not committed yet
             taken = 0

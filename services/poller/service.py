@@ -9,6 +9,7 @@ the batch's shipments and events are written at once (``write``). The others own
 """
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from contextvars import ContextVar
@@ -34,6 +35,38 @@ from shared.contracts.events import ShipmentRegistered
 from shared.infra.aftercommit import after_commit
 from shared.infra.clock import Clock
 from shared.infra.db import Connection
+from shared.infra.groupcommit import GroupCommit
+
+log = logging.getLogger(__name__)
+
+OUTAGES = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+"""Database or network trouble: logged, and the work is done again later."""
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A carrier's answer about one registration of a shipment."""
+
+    shipment_id: str
+    generation: int
+    outcome: TrackOutcome
+    source: str
+    """``poll`` or ``push``."""
+    raw: bytes | None
+
+    @property
+    def label(self) -> str:
+        """What the shipment keeps as its ``last_outcome``."""
+        return type(self.outcome).__name__ if self.source == "poll" else "push"
+
+
+def _log_unwritten(answer: _Answer, exc: Exception) -> None:
+    ids = {"shipment_id": answer.shipment_id}
+    if isinstance(exc, OUTAGES):
+        reason = type(exc).__name__
+        log.warning("could not record a poll; polled again after its lease: %s", reason, extra=ids)
+    else:
+        log.error("recording a poll failed; polled again after its lease", exc_info=exc, extra=ids)
 
 
 @dataclass
@@ -96,6 +129,7 @@ class PollerService:
         self._numbers = numbers
         self._skip_check_digits = skip_check_digits
         self._metrics = metrics
+        self._polls = GroupCommit[_Answer](self._write_polls)
         self._new_work: defaultdict[str, asyncio.Event] = defaultdict(asyncio.Event)
 
     def new_work(self, carrier: str) -> asyncio.Event:
@@ -144,35 +178,28 @@ class PollerService:
 
     async def record_poll(
         self, shipment: Shipment, outcome: TrackOutcome, raw: bytes | None
-    ) -> Result | None:
-        """Apply a poll's outcome for ``shipment`` (as claimed); None when it was
-        re-registered or stopped meanwhile."""
-        result = await self._apply(
-            shipment.shipment_id,
-            shipment.generation,
-            outcome,
-            source="poll",
-            raw=raw,
-            last_outcome=type(outcome).__name__,
+    ) -> None:
+        """Apply a poll's outcome for ``shipment`` (as claimed; nothing if it was
+        re-registered or stopped meanwhile). Polls that finish while others are being
+        written share the next transaction (:class:`~shared.infra.groupcommit.GroupCommit`);
+        a poll that cannot be written is logged and polled again when its lease ends."""
+        await self._polls.record(
+            _Answer(shipment.shipment_id, shipment.generation, outcome, "poll", raw)
         )
-        if result is not None:
-            self._count_events(result)
-            self._metrics.polls.labels(shipment.carrier, poll_result(outcome, result)).inc()
-        return result
 
     async def record_push(self, carrier: str, parsed: ParsedShipment, raw: bytes) -> int:
         """Apply a pushed answer to every polled shipment with its number; how many took it."""
         async with self._pool.acquire() as conn:
             targets = await store.active_with_number(conn, carrier, parsed.tracking_number)
-        accepted = 0
-        for shipment_id, generation in targets:
-            result = await self._apply(
-                shipment_id, generation, parsed, source="push", raw=raw, last_outcome="push"
-            )
-            if result is not None:
-                accepted += 1
-                self._count_events(result)
-        return accepted
+        applied = await self._apply(
+            [
+                _Answer(shipment_id, generation, parsed, "push", raw)
+                for shipment_id, generation in targets
+            ]
+        )
+        for _, result in applied:
+            self._count_events(result)
+        return len(applied)
 
     async def backlog(self, carriers: Sequence[str]) -> Backlog:
         """Shipments still polled, and each carrier's poll lag, now."""
@@ -185,30 +212,54 @@ class PollerService:
                 lag[carrier] = (now - oldest).total_seconds() if oldest else 0.0
         return Backlog(active, lag)
 
-    async def _apply(
-        self,
-        shipment_id: str,
-        generation: int,
-        outcome: TrackOutcome,
-        *,
-        source: str,
-        raw: bytes | None,
-        last_outcome: str,
-    ) -> Result | None:
-        """One answer, in one transaction under the shipment's row lock."""
+    async def _write_polls(self, answers: Sequence[_Answer]) -> None:
+        """Write polls together; if that fails, one by one, so that a poll's trouble stays
+        its own (one that fails alone is logged: its lease ends, and it is polled again)."""
+        try:
+            applied = await self._apply(answers)
+        except Exception as exc:
+            if len(answers) > 1:
+                for answer in answers:
+                    await self._write_polls([answer])
+                return
+            _log_unwritten(answers[0], exc)
+            return
+        for answer, result in applied:
+            self._count_events(result)
+            label = poll_result(answer.outcome, result)
+            self._metrics.polls.labels(result.shipment.carrier, label).inc()
+
+    async def _apply(self, answers: Sequence[_Answer]) -> list[tuple[_Answer, Result]]:
+        """Answers, in one transaction under their shipments' row locks; an answer for a
+        shipment re-registered or stopped meanwhile does nothing."""
         now = self._clock.now()
         async with self._pool.acquire() as conn, conn.transaction():
-            shipment = await store.locked(conn, shipment_id)
-            if (
-                shipment is None
-                or shipment.generation != generation
-                or shipment.lifecycle is not Lifecycle.ACTIVE
-            ):
-                return None
-            known = await store.known_fingerprints(conn, shipment_id, generation)
-            result = tracking.answer(shipment, outcome, known, self._policy, now)
-            await store.save(conn, result, source=source, raw=raw, outcome=last_outcome, now=now)
-        return result
+            shipments = await store.locked_all(conn, [a.shipment_id for a in answers])
+            known = await store.known_fingerprints(
+                conn, [(s.shipment_id, s.generation) for s in shipments.values()]
+            )
+            applied: list[tuple[_Answer, Result]] = []
+            for answer in answers:
+                shipment = shipments.get(answer.shipment_id)
+                if (
+                    shipment is None
+                    or shipment.generation != answer.generation
+                    or shipment.lifecycle is not Lifecycle.ACTIVE
+                ):
+                    continue
+                seen = known[answer.shipment_id]
+                result = tracking.answer(
+                    shipment, answer.outcome, frozenset(seen), self._policy, now
+                )
+                shipments[answer.shipment_id] = result.shipment
+                seen.update(item.fingerprint for item in result.scans)
+                applied.append((answer, result))
+            await store.save(
+                conn,
+                [store.AnswerWrite(r, a.source, a.raw, a.label) for a, r in applied],
+                now=now,
+            )
+        return applied
 
     def _registered(self, result: Result) -> None:
         self._count_events(result)

@@ -7,6 +7,7 @@ cases (:mod:`services.poller.service`) write every state change with its outbox 
 import hashlib
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,14 +37,6 @@ def _shipment(row: asyncpg.Record) -> Shipment:
         delivered_at=row["delivered_at"],
         signed_by=row["signed_by"],
     )
-
-
-async def locked(conn: Connection, shipment_id: str) -> Shipment | None:
-    """The shipment, row-locked until the end of the caller's transaction."""
-    row = await conn.fetchrow(
-        "SELECT * FROM shipments WHERE shipment_id = $1 FOR UPDATE", shipment_id
-    )
-    return _shipment(row) if row else None
 
 
 async def locked_all(conn: Connection, shipment_ids: Sequence[str]) -> dict[str, Shipment]:
@@ -137,100 +130,142 @@ async def claim(
     return [_shipment(row) for row in rows]
 
 
-async def known_fingerprints(conn: Connection, shipment_id: str, generation: int) -> frozenset[str]:
-    """The fingerprints of the scans stored for this registration of the shipment."""
+async def known_fingerprints(
+    conn: Connection, registrations: Sequence[tuple[str, int]]
+) -> dict[str, set[str]]:
+    """The fingerprints of the scans stored for each ``(shipment_id, generation)``, by
+    shipment id (an empty set for one without scans). One statement."""
+    known: dict[str, set[str]] = {shipment_id: set() for shipment_id, _ in registrations}
+    if not known:
+        return known
+    ids, generations = zip(*registrations, strict=True)
     rows = await conn.fetch(
-        "SELECT fingerprint FROM scans WHERE shipment_id = $1 AND generation = $2",
-        shipment_id,
-        generation,
+        "SELECT s.shipment_id, s.fingerprint FROM scans s"
+        " JOIN unnest($1::text[], $2::int[]) AS r(shipment_id, generation)"
+        " USING (shipment_id, generation)",
+        list(ids),
+        list(generations),
     )
-    return frozenset(r["fingerprint"] for r in rows)
+    for row in rows:
+        known[row["shipment_id"]].add(row["fingerprint"])
+    return known
 
 
-async def save(
-    conn: Connection,
-    result: Result,
-    *,
-    source: str,
-    raw: bytes | None,
-    outcome: str,
-    now: datetime,
-) -> None:
-    """Write a carrier answer's effects: new scans (with the document that showed them),
-    the shipment's state and next poll, the outbox rows."""
-    s = result.shipment
-    digest = await _raw(conn, s.carrier, source, raw, now) if result.scans and raw else None
-    if result.scans:
-        await conn.executemany(
-            """
-            INSERT INTO scans (shipment_id, generation, fingerprint, status, carrier_code,
-                               description, occurred_at, occurred_at_local, location, delayed,
-                               source, raw_digest, observed_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-            ON CONFLICT DO NOTHING
-            """,
-            [
-                (
-                    s.shipment_id,
-                    s.generation,
-                    item.fingerprint,
-                    item.scan.status.value,
-                    item.scan.carrier_code,
-                    item.scan.description,
-                    item.scan.occurred_at,
-                    item.scan.occurred_at_local,
-                    item.scan.location.model_dump(mode="json") if item.scan.location else None,
-                    item.scan.delayed,
-                    source,
-                    digest,
-                    now,
-                )
-                for item in result.scans
-            ],
+@dataclass(frozen=True)
+class AnswerWrite:
+    """A carrier answer's effects on one shipment, and where the answer came from."""
+
+    result: Result
+    source: str
+    """``poll`` or ``push``."""
+    raw: bytes | None
+    """The carrier's document (kept when it showed new scans)."""
+    outcome: str
+    """What the answer was (``last_outcome``)."""
+
+
+_SAVE_SCANS = """
+INSERT INTO scans (shipment_id, generation, fingerprint, status, carrier_code, description,
+                   occurred_at, occurred_at_local, location, delayed, source, raw_digest,
+                   observed_at)
+SELECT *, $13::timestamptz FROM unnest(
+    $1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::text[],
+    $7::timestamptz[], $8::text[], $9::jsonb[], $10::bool[], $11::text[], $12::text[])
+ON CONFLICT DO NOTHING
+"""
+
+_SAVE_SHIPMENTS = """
+UPDATE shipments AS s SET
+    lifecycle = u.lifecycle, status = u.status, last_change_at = u.last_change_at,
+    terminal_at = u.terminal_at, not_found_since = u.not_found_since,
+    estimated_delivery = u.estimated_delivery, delivered_at = u.delivered_at,
+    signed_by = u.signed_by, next_poll_at = u.next_poll_at, polled_at = $12,
+    last_outcome = u.last_outcome, updated_at = now()
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
+            $6::timestamptz[], $7::date[], $8::timestamptz[], $9::text[], $10::timestamptz[],
+            $11::text[])
+    AS u(shipment_id, lifecycle, status, last_change_at, terminal_at, not_found_since,
+         estimated_delivery, delivered_at, signed_by, next_poll_at, last_outcome)
+WHERE s.shipment_id = u.shipment_id
+"""
+
+
+async def save(conn: Connection, writes: Sequence[AnswerWrite], *, now: datetime) -> None:
+    """Write carrier answers' effects (in their order; the last one of a shipment sets its
+    state): the documents that showed new scans, once each, the new scans, the shipments'
+    state and next poll, the outbox rows. At most four statements."""
+    digests = await _documents(conn, writes, now)
+    scans = [
+        (
+            w.result.shipment.shipment_id,
+            w.result.shipment.generation,
+            item.fingerprint,
+            item.scan.status.value,
+            item.scan.carrier_code,
+            item.scan.description,
+            item.scan.occurred_at,
+            item.scan.occurred_at_local,
+            item.scan.location.model_dump(mode="json") if item.scan.location else None,
+            item.scan.delayed,
+            w.source,
+            digests.get(w.raw) if w.raw is not None else None,
         )
-    await conn.execute(
-        """
-        UPDATE shipments SET
-            lifecycle = $2, status = $3, last_change_at = $4, terminal_at = $5,
-            not_found_since = $6, estimated_delivery = $7, delivered_at = $8, signed_by = $9,
-            next_poll_at = $10, polled_at = $11, last_outcome = $12, updated_at = now()
-        WHERE shipment_id = $1
-        """,
-        s.shipment_id,
-        s.lifecycle.value,
-        s.status.value if s.status else None,
-        s.last_change_at,
-        s.terminal_at,
-        s.not_found_since,
-        s.estimated_delivery,
-        s.delivered_at,
-        s.signed_by,
-        result.next_poll_at,
-        now,
-        outcome,
-    )
-    await outbox.enqueue(conn, SPEC.schema, result.events)
+        for w in writes
+        for item in w.result.scans
+    ]
+    if scans:
+        await conn.execute(_SAVE_SCANS, *map(list, zip(*scans, strict=True)), now)
+    latest = {w.result.shipment.shipment_id: w for w in writes}
+    shipments = [
+        (
+            s.shipment_id,
+            s.lifecycle.value,
+            s.status.value if s.status else None,
+            s.last_change_at,
+            s.terminal_at,
+            s.not_found_since,
+            s.estimated_delivery,
+            s.delivered_at,
+            s.signed_by,
+            w.result.next_poll_at,
+            w.outcome,
+        )
+        for w in latest.values()
+        for s in (w.result.shipment,)
+    ]
+    if shipments:
+        await conn.execute(_SAVE_SHIPMENTS, *map(list, zip(*shipments, strict=True)), now)
+    await outbox.enqueue(conn, SPEC.schema, [e for w in writes for e in w.result.events])
 
 
-async def _raw(
-    conn: Connection, carrier: str, source: str, raw: bytes, now: datetime
-) -> str | None:
-    """Keep the document that showed new scans, once (keyed by its SHA-256)."""
-    try:
-        body: Any = json.loads(raw)
-    except ValueError:
-        return None
-    digest = hashlib.sha256(raw).hexdigest()
-    await conn.execute(
-        "INSERT INTO raw_documents (digest, carrier, source, received_at, body) "
-        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (digest) DO NOTHING",
-        digest,
-        carrier,
-        source,
-        now,
-        body,
-    )
-    return digest
+async def _documents(
+    conn: Connection, writes: Sequence[AnswerWrite], now: datetime
+) -> dict[bytes, str]:
+    """Keep each document that showed new scans, once (keyed by its SHA-256); returns the
+    digests of those kept, by document (one that is not JSON is not kept)."""
+    documents: dict[bytes, tuple[str, str, str, Any]] = {}
+    for w in writes:
+        if not w.result.scans or w.raw is None or w.raw in documents:
+            continue
+        try:
+            body: Any = json.loads(w.raw)
+        except ValueError:
+            continue
+        digest = hashlib.sha256(w.raw).hexdigest()
+        documents[w.raw] = (digest, w.result.shipment.carrier, w.source, body)
+    if documents:
+        digests, carriers, sources, bodies = zip(*documents.values(), strict=True)
+        await conn.execute(
+            "INSERT INTO raw_documents (digest, carrier, source, received_at, body)"
+            " SELECT d, c, s, $4, b FROM unnest($1::text[], $2::text[], $3::text[], $5::jsonb[])"
+            " AS r(d, c, s, b) ON CONFLICT (digest) DO NOTHING",
+            list(digests),
+            list(carriers),
+            list(sources),
+            now,
+            list(bodies),
+        )
+    return {raw: document[0] for raw, document in documents.items()}
 
 
 async def active_with_number(

@@ -5,10 +5,10 @@ concurrency slot, the circuit breaker and the rate limiter all allow a call, and
 in a task of its own; the slot is free again once the carrier answered, while the answers
 are written (``concurrency`` bounds the calls in flight at the carrier, not the writes).
 The claim pushes ``next_poll_at`` forward by a lease inside the claiming transaction (``FOR
-UPDATE SKIP LOCKED``), so replicas never poll the same shipment at once; the answer is
-written afterwards, one transaction per shipment, one shipment at a time. An idle loop
-looks again every ``idle_interval``, or at once when this replica registered one of its
-carrier's shipments.
+UPDATE SKIP LOCKED``), so replicas never poll the same shipment at once; the answers are
+written afterwards by the service, the polls that finish together in one transaction. An
+idle loop looks again every ``idle_interval``, or at once when this replica registered one
+of its carrier's shipments.
 """
 
 import asyncio
@@ -18,21 +18,17 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import asyncpg
 import httpx
 
 from services.poller.breaker import State
 from services.poller.carriers.base import CarrierDown, Malformed, ParsedShipment, ProblemCode
 from services.poller.gateway import Answer, CarrierGateway
 from services.poller.metrics import PollerMetrics
-from services.poller.service import PollerService
+from services.poller.service import OUTAGES, PollerService
 from services.poller.tracking import Shipment
 from shared.infra.periodic import every, sleep_unless
 
 log = logging.getLogger(__name__)
-
-OUTAGES = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
-"""Database or network trouble: logged, and the loop carries on."""
 
 
 @dataclass(frozen=True)
@@ -123,9 +119,8 @@ class CarrierWorker:
 
     async def poll(self, batch: list[Shipment]) -> None:
         """Call the carrier once for ``batch`` in the slot taken for it, free the slot, then
-        write each shipment's result, one after another: a 30-number answer must not hold
-        every pooled connection (the consumer, the relay and the other carriers need theirs),
-        and its shipments share one document, which the first write with new scans stores."""
+        have its shipments' results written (they join the polls being written together:
+        one transaction, one pooled connection, however many numbers the answer holds)."""
         numbers = list(dict.fromkeys(s.tracking_number for s in batch))
         try:
             answer = await self.gateway.track(numbers)
@@ -135,20 +130,16 @@ class CarrierWorker:
         finally:
             self._slots.release()
         self._count_problems(answer)
-        for shipment in batch:
-            await self._record(shipment, answer)
-
-    async def _record(self, shipment: Shipment, answer: Answer) -> None:
-        """Write one shipment's answer (its own transaction, under its row lock)."""
-        outcome = answer.outcomes.get(shipment.tracking_number) or Malformed("no outcome")
-        try:
-            await self._service.record_poll(shipment, outcome, answer.raw)
-        except OUTAGES as exc:
-            log.warning(
-                "could not record a poll; it is retried when the lease ends: %s",
-                type(exc).__name__,
-                extra={"shipment_id": shipment.shipment_id, "order_id": shipment.order_id},
+        await asyncio.gather(
+            *(
+                self._service.record_poll(
+                    shipment,
+                    answer.outcomes.get(shipment.tracking_number) or Malformed("no outcome"),
+                    answer.raw,
+                )
+                for shipment in batch
             )
+        )
 
     def _count_problems(self, answer: Answer) -> None:
         for outcome in answer.outcomes.values():
