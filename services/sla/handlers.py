@@ -2,8 +2,9 @@
 
 A batch of events is applied in one transaction that also claims their ids in the inbox:
 the consumer's ``prepare`` (:func:`lock`) locks their orders, each handler records its
-fact, and ``finish`` (:func:`reassessment`) brings the carrier performance rollup up to
-date and reassesses each order once, on all the facts the batch brought; so the facts, the
+fact (order facts are gathered per order, then written at once), and ``finish``
+(:func:`reassessment`) writes those, brings the carrier performance rollup up to date and
+reassesses each order once, on all the facts the batch brought; so the facts, the
 new SLA state and the events it causes commit together, once. A verdict is reached on what
 is known when the batch commits: a parcel whose exception and delivery come in one batch
 is judged delivered. Facts are kept whatever order they arrive in (tracking before the
@@ -12,6 +13,7 @@ for them.
 """
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Any, Final
 
 from services.sla import journeys, store
@@ -58,20 +60,37 @@ def by_topic(sla: SlaService) -> dict[str, dict[str, Handler]]:
     return {topics.ORDERS: handlers.orders(), topics.TRACKING: handlers.tracking()}
 
 
+_ORDERS: ContextVar[tuple[Connection, store.OrderChanges] | None] = ContextVar(
+    "sla_batch_orders", default=None
+)
+"""The order facts the consumer's transaction on that connection gathers (see ``lock``)."""
+
+
+def _order_changes(conn: Connection) -> store.OrderChanges:
+    batch = _ORDERS.get()
+    if batch is None or batch[0] is not conn:
+        raise RuntimeError("an sla handler ran without the consumer's lock (prepare)")
+    return batch[1]
+
+
 async def lock(conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
     """The consumers' ``prepare``: lock the orders of ``events`` (a batch: all at once, in
     one order) before their handlers run, so the consumers of both topics never deadlock
-    on each other."""
+    on each other; the batch's order facts are gathered from here on and written by the
+    ``finish``."""
     await store.lock_orders(conn, [event.data.order_id for event in events])
+    _ORDERS.set((conn, store.OrderChanges()))
 
 
 def reassessment(sla: SlaService, clock: Clock) -> Finish:
-    """The consumers' ``finish``: once the handlers of a batch recorded their facts, refresh
-    the journeys of the orders whose journeys may have moved, then reassess every order of
-    the batch once, at ``clock``'s now (the service passes its watermark: verdicts wait for
-    the facts before them)."""
+    """The consumers' ``finish``: once the handlers of a batch recorded their facts (the
+    order facts they gathered are written here, first), refresh the journeys of the orders
+    whose journeys may have moved, then reassess every order of the batch once, at
+    ``clock``'s now (the service passes its watermark: verdicts wait for the facts before
+    them)."""
 
     async def reassess(conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
+        await store.save_orders(conn, _order_changes(conn))
         order_ids = list(dict.fromkeys(event.data.order_id for event in events))
         moved = list(dict.fromkeys(e.data.order_id for e in events if e.type in _MOVES_JOURNEYS))
         if moved:
@@ -116,15 +135,15 @@ class SlaHandlers:
             )
         except UnknownCalendar as exc:
             raise PoisonMessage(f"no business calendar for the seller: {exc}") from None
-        await store.save_order(conn, event.data)
+        _order_changes(conn).order(event.data)
 
     async def _cancelled(self, conn: Connection, event: CloudEvent[OrderCancelled]) -> None:
-        await store.save_cancellation(conn, event.data.order_id, event.data.cancelled_at)
+        _order_changes(conn).cancelled(event.data.order_id, event.data.cancelled_at)
 
     async def _payment_declined(
         self, conn: Connection, event: CloudEvent[OrderPaymentDeclined]
     ) -> None:
-        await store.save_payment_declined(conn, event.data)
+        _order_changes(conn).payment_declined(event.data)
 
     async def _registered(self, conn: Connection, event: CloudEvent[ShipmentRegistered]) -> None:
         await store.save_registration(conn, event.data)

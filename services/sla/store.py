@@ -6,7 +6,7 @@ both topics and the sweeper never work on the same order at the same time.
 """
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -48,43 +48,87 @@ async def lock_orders(conn: Connection, order_ids: Collection[str]) -> None:
     )
 
 
-async def save_order(conn: Connection, data: OrderPlaced | OrderConfirmed) -> None:
-    """Keep the order's details; ``order.confirmed`` also starts the ship-by clock."""
-    confirmed_at = data.confirmed_at if isinstance(data, OrderConfirmed) else None
-    await conn.execute(
-        "UPDATE orders SET seller_id = $2, seller_country = $3, seller_subdivision = $4,"
-        " seller_time_zone = $5, customer_time_zone = $6, marketplace = $7, large = $8,"
-        " placed_at = $9, confirmed_at = COALESCE(confirmed_at, $10), customer_country = $11"
-        " WHERE order_id = $1",
-        data.order_id,
-        data.seller.id,
-        data.seller.country,
-        data.seller.subdivision,
-        data.seller.time_zone,
-        data.customer.time_zone,
-        data.marketplace,
-        any(item.large for item in data.items),
-        data.placed_at,
-        confirmed_at,
-        data.customer.country,
-    )
+@dataclass
+class OrderChanges:
+    """The order facts of a batch, folded per order as writing them one event after another
+    would leave them: the latest details, and the first confirmation, cancellation and
+    payment decline (one stored before is kept)."""
+
+    details: dict[str, OrderPlaced | OrderConfirmed] = field(default_factory=dict)
+    confirmed_at: dict[str, datetime] = field(default_factory=dict)
+    cancelled_at: dict[str, datetime] = field(default_factory=dict)
+    declined_at: dict[str, datetime] = field(default_factory=dict)
+
+    def order(self, data: OrderPlaced | OrderConfirmed) -> None:
+        """Keep the order's details; ``order.confirmed`` also starts the ship-by clock."""
+        self.details[data.order_id] = data
+        if isinstance(data, OrderConfirmed):
+            self.confirmed_at.setdefault(data.order_id, data.confirmed_at)
+
+    def cancelled(self, order_id: str, at: datetime) -> None:
+        self.cancelled_at.setdefault(order_id, at)
+
+    def payment_declined(self, data: OrderPaymentDeclined) -> None:
+        self.declined_at.setdefault(data.order_id, data.declined_at)
 
 
-async def save_cancellation(conn: Connection, order_id: str, cancelled_at: datetime) -> None:
-    await conn.execute(
-        "UPDATE orders SET cancelled_at = COALESCE(cancelled_at, $2) WHERE order_id = $1",
-        order_id,
-        cancelled_at,
-    )
+_SAVE_DETAILS = """
+UPDATE orders AS o SET
+    seller_id = u.seller_id, seller_country = u.seller_country,
+    seller_subdivision = u.seller_subdivision, seller_time_zone = u.seller_time_zone,
+    customer_time_zone = u.customer_time_zone, marketplace = u.marketplace, large = u.large,
+    placed_at = u.placed_at, customer_country = u.customer_country
+FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+            $7::text[], $8::bool[], $9::timestamptz[], $10::text[])
+    AS u(order_id, seller_id, seller_country, seller_subdivision, seller_time_zone,
+         customer_time_zone, marketplace, large, placed_at, customer_country)
+WHERE o.order_id = u.order_id
+"""
+
+_SAVE_MOMENTS = """
+UPDATE orders AS o SET
+    confirmed_at = COALESCE(o.confirmed_at, u.confirmed_at),
+    cancelled_at = COALESCE(o.cancelled_at, u.cancelled_at),
+    payment_declined_at = COALESCE(o.payment_declined_at, u.declined_at)
+FROM unnest($1::text[], $2::timestamptz[], $3::timestamptz[], $4::timestamptz[])
+    AS u(order_id, confirmed_at, cancelled_at, declined_at)
+WHERE o.order_id = u.order_id
+"""
 
 
-async def save_payment_declined(conn: Connection, data: OrderPaymentDeclined) -> None:
-    await conn.execute(
-        "UPDATE orders SET payment_declined_at = COALESCE(payment_declined_at, $2)"
-        " WHERE order_id = $1",
-        data.order_id,
-        data.declined_at,
-    )
+async def save_orders(conn: Connection, changes: OrderChanges) -> None:
+    """Write a batch's order facts (to orders locked by :func:`lock_orders`): at most two
+    statements, whatever the number of orders and events."""
+    details = [
+        (
+            d.order_id,
+            d.seller.id,
+            d.seller.country,
+            d.seller.subdivision,
+            d.seller.time_zone,
+            d.customer.time_zone,
+            d.marketplace,
+            any(item.large for item in d.items),
+            d.placed_at,
+            d.customer.country,
+        )
+        for d in changes.details.values()
+    ]
+    if details:
+        await conn.execute(_SAVE_DETAILS, *_columns(details, 10))
+    moments = [
+        (
+            order_id,
+            changes.confirmed_at.get(order_id),
+            changes.cancelled_at.get(order_id),
+            changes.declined_at.get(order_id),
+        )
+        for order_id in dict.fromkeys(
+            [*changes.confirmed_at, *changes.cancelled_at, *changes.declined_at]
+        )
+    ]
+    if moments:
+        await conn.execute(_SAVE_MOMENTS, *_columns(moments, 4))
 
 
 # A shipment is created on its first mention (by either topic), with what the event says;
