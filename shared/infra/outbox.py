@@ -102,7 +102,12 @@ class OutboxRelay:
         batch_size: int = 500,
         idle_interval: float = 1.0,
         retry_interval: float = 1.0,
+        linger: float = 0.005,
     ) -> None:
+        """``linger``: how long a woken relay waits for more commits before it reads, so
+        that transactions committing together go out in one batch (a Kafka producer's
+        ``linger.ms``, one step earlier): a few milliseconds more per hop, many fewer
+        reads, marks and produce requests."""
         self._pool = pool
         self._publisher = publisher
         self._schema = schema
@@ -110,6 +115,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle_interval = idle_interval
         self._retry_interval = retry_interval
+        self._linger = linger
         self._wake = asyncio.Event()
         self._republish_days: int | None = None
 
@@ -195,6 +201,8 @@ class OutboxRelay:
                         log.warning("republishing %s outbox rows", status.split()[-1])
                     if await self.relay_once() < self._batch_size:
                         await sleep_unless(stop, self._idle_interval, wake=self._wake)
+                        if self._wake.is_set():  # commits coming: let the next ones join
+                            await asyncio.sleep(self._linger)
             finally:
                 with contextlib.suppress(Exception):
                     await leader.remove_listener(channel(self._schema), self._on_notify)
