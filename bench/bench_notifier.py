@@ -133,6 +133,7 @@ async def _notifier(
                     await inbox.claim(conn, event.id, event.data.topic)
                     await notifier.lock(conn, [event])  # the consumer's prepare
                     await handler(conn, event)
+                    await notifier.write(conn, [event])  # and its finish
         intake_seconds = time.perf_counter() - started
         sender = Sender(
             pool,

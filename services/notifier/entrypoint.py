@@ -60,7 +60,7 @@ async def build_app(settings: NotifierSettings, deps: Dependencies | None = None
     service = await build_service(settings, SPEC)
     metrics = NotifierMetrics(service.metrics.registry)
     notifier = NotifierService(service.pool, routing=settings.routing, clock=clock, metrics=metrics)
-    service.subscribe(handlers.by_topic(notifier), prepare=notifier.lock)
+    service.subscribe(handlers.by_topic(notifier), prepare=notifier.lock, finish=notifier.write)
     sender = Sender(
         service.pool,
         service=notifier,

@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -42,10 +42,20 @@ _RECORD_ATTEMPTS = 5
 no jitter) ride out a database outage of about 6 s."""
 
 
-_BATCH_ORDERS: ContextVar[tuple[Connection, dict[str, OrderInfo]] | None] = ContextVar(
-    "notifier_batch_orders", default=None
-)
-"""The orders the consumer's transaction on that connection knows (see ``lock``)."""
+@dataclass
+class _Batch:
+    """What the consumer's transaction on ``conn`` knows and has decided (see ``lock``)."""
+
+    conn: Connection
+    orders: dict[str, OrderInfo]
+    """The orders the batch's triggers need: as stored, then as the batch brings them."""
+    waiting: dict[str, list[CloudEvent[Any]]]
+    """Triggers awaiting their order, oldest first: stored, then kept by the batch."""
+    saved: dict[str, OrderInfo] = field(default_factory=dict)
+    """The orders the batch brings (each one's latest), written by ``write``."""
+
+
+_BATCH: ContextVar[_Batch | None] = ContextVar("notifier_batch", default=None)
 
 
 @dataclass(frozen=True)
@@ -60,12 +70,12 @@ class SendOutcome:
     retry_at: datetime | None = None
 
 
-def _batch_orders(conn: Connection) -> dict[str, OrderInfo]:
-    """The orders known to the consumer transaction on ``conn``, set by ``lock``."""
-    batch = _BATCH_ORDERS.get()
-    if batch is None or batch[0] is not conn:
+def _batch(conn: Connection) -> _Batch:
+    """What the consumer transaction on ``conn`` knows, set by ``lock``."""
+    batch = _BATCH.get()
+    if batch is None or batch.conn is not conn:
         raise RuntimeError("a notifier handler ran without the consumer's lock (prepare)")
-    return batch[1]
+    return batch
 
 
 class NotifierService:
@@ -90,34 +100,44 @@ class NotifierService:
         """The consumers' ``prepare``: lock the orders of ``events`` (a batch: all at once, in
         key order) before their handlers run, so an order and its triggers on two topics never
         miss each other, and consumers locking overlapping batches never deadlock; then read
-        the orders the batch's triggers need. Only the handlers, under these locks, write
-        orders: what is not read here is unknown until the batch itself brings it."""
+        the orders the batch's triggers need, and the triggers awaiting the orders it brings.
+        Only the handlers, under these locks, route triggers and gather orders (``write``
+        keeps them): what is not read here is unknown until the batch itself brings it."""
         await store.lock_orders(conn, [event.subject for event in events])
         wanted = [e.subject for e in events if triggered_kinds(e.data, self._routing)]
-        _BATCH_ORDERS.set((conn, await store.known_orders(conn, wanted) if wanted else {}))
+        brought = [e.subject for e in events if isinstance(e.data, OrderPlaced | OrderConfirmed)]
+        orders = await store.known_orders(conn, wanted) if wanted else {}
+        waiting = await store.waiting_triggers(conn, brought) if brought else {}
+        _BATCH.set(_Batch(conn, orders, waiting))
 
     async def order(self, conn: Connection, event: CloudEvent[Any]) -> None:
         """Remember the (locked) order; route the events that were waiting for it."""
         assert isinstance(event.data, OrderPlaced | OrderConfirmed)
+        batch = _batch(conn)
         order = OrderInfo.from_event(event.data)
-        now = self._clock.now()
-        waiting = await store.save_order(conn, order, now)
-        _batch_orders(conn)[order.order_id] = order
+        batch.orders[order.order_id] = batch.saved[order.order_id] = order
+        waiting = batch.waiting.pop(order.order_id, [])
         for trigger in waiting:
             await self._claim(conn, order, trigger)
         if waiting:
-            await store.mark_routed(conn, [trigger.id for trigger in waiting], now)
+            await store.mark_routed(conn, [trigger.id for trigger in waiting], self._clock.now())
 
     async def trigger(self, conn: Connection, event: CloudEvent[Any]) -> None:
         """Claim the messages ``event`` triggers, or keep it until its (locked) order is
         known."""
         if not triggered_kinds(event.data, self._routing):
             return
-        order = _batch_orders(conn).get(event.subject)
+        batch = _batch(conn)
+        order = batch.orders.get(event.subject)
         if order is None:
             await store.keep_trigger(conn, event, self._clock.now(), routed=False)
+            batch.waiting.setdefault(event.subject, []).append(event)
         else:
             await self._claim(conn, order, event, keep=True)
+
+    async def write(self, conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
+        """The consumers' ``finish``: keep the orders the batch brought, in one statement."""
+        await store.save_orders(conn, list(_batch(conn).saved.values()), self._clock.now())
 
     async def _claim(
         self, conn: Connection, order: OrderInfo, event: CloudEvent[Any], *, keep: bool = False

@@ -39,20 +39,36 @@ async def lock_orders(conn: Connection, order_ids: Collection[str]) -> None:
     )
 
 
-async def save_order(conn: Connection, order: OrderInfo, now: datetime) -> list[CloudEvent[Any]]:
-    """Keep the order (the latest event's); returns the events that were waiting for it,
-    oldest first. One statement."""
-    rows = await conn.fetch(
-        "WITH saved AS (INSERT INTO orders (order_id, info, updated_at) VALUES ($1, $2, $3)"
+async def save_orders(conn: Connection, orders: Sequence[OrderInfo], now: datetime) -> None:
+    """Keep the orders (one per id: the caller keeps each order's latest). One statement."""
+    if not orders:
+        return
+    await conn.execute(
+        "INSERT INTO orders (order_id, info, updated_at)"
+        " SELECT id, info, $3 FROM unnest($1::text[], $2::jsonb[]) AS o(id, info)"
         " ON CONFLICT (order_id) DO UPDATE"
-        " SET info = EXCLUDED.info, updated_at = EXCLUDED.updated_at)"
-        " SELECT event FROM triggers WHERE order_id = $1 AND routed_at IS NULL"
-        " ORDER BY received_at, event_id",
-        order.order_id,
-        order.model_dump(mode="json"),
+        " SET info = EXCLUDED.info, updated_at = EXCLUDED.updated_at",
+        [order.order_id for order in orders],
+        [order.model_dump(mode="json") for order in orders],
         now,
     )
-    return [decode(json.dumps(row["event"])) for row in rows]
+
+
+async def waiting_triggers(
+    conn: Connection, order_ids: Collection[str]
+) -> dict[str, list[CloudEvent[Any]]]:
+    """The events kept awaiting each of these orders, oldest first, by order id. One
+    statement."""
+    rows = await conn.fetch(
+        "SELECT order_id, event FROM triggers"
+        " WHERE order_id = ANY($1::text[]) AND routed_at IS NULL"
+        " ORDER BY received_at, event_id",
+        list(order_ids),
+    )
+    waiting: dict[str, list[CloudEvent[Any]]] = {}
+    for row in rows:
+        waiting.setdefault(row["order_id"], []).append(decode(json.dumps(row["event"])))
+    return waiting
 
 
 async def known_orders(conn: Connection, order_ids: Collection[str]) -> dict[str, OrderInfo]:

@@ -218,7 +218,9 @@ async def _seed_notifier(world: World, settings: NotifierSettings) -> None:
     ]
     for event in inputs:
         if event.type in handlers:
-            await _apply(world.notifier.pool, handlers[event.type], event, service.lock)
+            await _apply(
+                world.notifier.pool, handlers[event.type], event, service.lock, service.write
+            )
     await world.notifier.pool.execute(
         "UPDATE notifications SET state = 'sent', attempts = 1, finished_at = $1", NOW
     )

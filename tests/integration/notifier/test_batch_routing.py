@@ -41,7 +41,11 @@ def orders_consumer(pool: asyncpg.Pool, kafka_settings: KafkaSettings) -> BatchC
         metrics=NotifierMetrics(CollectorRegistry()),
     )
     return consumer(
-        pool, kafka_settings, handlers.by_topic(service)[topics.ORDERS], prepare=service.lock
+        pool,
+        kafka_settings,
+        handlers.by_topic(service)[topics.ORDERS],
+        prepare=service.lock,
+        finish=service.write,
     )
 
 
@@ -94,3 +98,30 @@ async def test_a_trigger_before_its_order_waits_and_is_routed_when_the_order_com
     assert await _state(pool, "o-after") == ([], 1)
     await _batch(orders_consumer, _placed("o-after"))
     assert await _state(pool, "o-after") == (["customer_payment_declined"], 0)
+
+
+async def test_a_trigger_before_its_order_in_the_same_batch_is_routed_when_the_order_comes(
+    pool: asyncpg.Pool, orders_consumer: BatchConsumer
+) -> None:
+    await _batch(orders_consumer, _declined("o-later"), _placed("o-later"))
+    assert await _state(pool, "o-later") == (["customer_payment_declined"], 0)
+
+
+async def test_a_batch_keeps_the_latest_of_each_order_it_brings(
+    pool: asyncpg.Pool, orders_consumer: BatchConsumer
+) -> None:
+    first = order_placed("o-twice")
+    renamed = first.model_copy(
+        update={"customer": first.customer.model_copy(update={"name": "Ada King"})}
+    )
+    await _batch(
+        orders_consumer,
+        _placed("o-twice"),
+        new_event(renamed, "tests", event_id="placed-o-twice-again"),
+        _placed("o-once"),
+    )
+    rows = await pool.fetch("SELECT order_id, info FROM orders ORDER BY order_id")
+    assert [(r["order_id"], r["info"]["customer"]["name"]) for r in rows] == [
+        ("o-once", first.customer.name),
+        ("o-twice", "Ada King"),
+    ]
