@@ -2,18 +2,19 @@
 
 A batch of events is applied in one transaction that also claims their ids in the inbox:
 the consumer's ``prepare`` (:func:`lock`) locks their orders, each handler records its
-fact (order facts are gathered per order, then written at once), and ``finish``
-(:func:`reassessment`) writes those, brings the carrier performance rollup up to date and
-reassesses each order once, on all the facts the batch brought; so the facts, the
-new SLA state and the events it causes commit together, once. A verdict is reached on what
-is known when the batch commits: a parcel whose exception and delivery come in one batch
-is judged delivered. Facts are kept whatever order they arrive in (tracking before the
-order, a confirmation without the placement); rules that need the order's details wait
-for them.
+fact (order facts and scanned shipments' derived states are gathered, then written at
+once), and ``finish`` (:func:`reassessment`) writes those, brings the carrier performance
+rollup up to date and reassesses each order once, on all the facts the batch brought; so
+the facts, the new SLA state and the events it causes commit together, once. A verdict is
+reached on what is known when the batch commits: a parcel whose exception and delivery come
+in one batch is judged delivered. Facts are kept whatever order they arrive in (tracking
+before the order, a confirmation without the placement); rules that need the order's
+details wait for them.
 """
 
 from collections.abc import Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from services.sla import journeys, store
@@ -60,37 +61,46 @@ def by_topic(sla: SlaService) -> dict[str, dict[str, Handler]]:
     return {topics.ORDERS: handlers.orders(), topics.TRACKING: handlers.tracking()}
 
 
-_ORDERS: ContextVar[tuple[Connection, store.OrderChanges] | None] = ContextVar(
-    "sla_batch_orders", default=None
-)
-"""The order facts the consumer's transaction on that connection gathers (see ``lock``)."""
+@dataclass
+class _Batch:
+    """What the handlers of the consumer's transaction on ``conn`` gathered (see ``lock``)."""
+
+    conn: Connection
+    orders: store.OrderChanges = field(default_factory=store.OrderChanges)
+    states: dict[tuple[str, str], store.DerivedState] = field(default_factory=dict)
+    """Each scanned shipment's latest derived state, by ``(order_id, shipment_id)``."""
 
 
-def _order_changes(conn: Connection) -> store.OrderChanges:
-    batch = _ORDERS.get()
-    if batch is None or batch[0] is not conn:
+_BATCH: ContextVar[_Batch | None] = ContextVar("sla_batch", default=None)
+
+
+def _batch(conn: Connection) -> _Batch:
+    batch = _BATCH.get()
+    if batch is None or batch.conn is not conn:
         raise RuntimeError("an sla handler ran without the consumer's lock (prepare)")
-    return batch[1]
+    return batch
 
 
 async def lock(conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
     """The consumers' ``prepare``: lock the orders of ``events`` (a batch: all at once, in
     one order) before their handlers run, so the consumers of both topics never deadlock
-    on each other; the batch's order facts are gathered from here on and written by the
-    ``finish``."""
+    on each other; the batch's order facts and derived tracking states are gathered from
+    here on and written by the ``finish``."""
     await store.lock_orders(conn, [event.data.order_id for event in events])
-    _ORDERS.set((conn, store.OrderChanges()))
+    _BATCH.set(_Batch(conn))
 
 
 def reassessment(sla: SlaService, clock: Clock) -> Finish:
     """The consumers' ``finish``: once the handlers of a batch recorded their facts (the
-    order facts they gathered are written here, first), refresh the journeys of the orders
-    whose journeys may have moved, then reassess every order of the batch once, at
-    ``clock``'s now (the service passes its watermark: verdicts wait for the facts before
-    them)."""
+    order facts and tracking states they gathered are written here, first), refresh the
+    journeys of the orders whose journeys may have moved, then reassess every order of the
+    batch once, at ``clock``'s now (the service passes its watermark: verdicts wait for the
+    facts before them)."""
 
     async def reassess(conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
-        await store.save_orders(conn, _order_changes(conn))
+        batch = _batch(conn)
+        await store.save_orders(conn, batch.orders)
+        await store.save_tracking_states(conn, batch.states)
         order_ids = list(dict.fromkeys(event.data.order_id for event in events))
         moved = list(dict.fromkeys(e.data.order_id for e in events if e.type in _MOVES_JOURNEYS))
         if moved:
@@ -135,15 +145,15 @@ class SlaHandlers:
             )
         except UnknownCalendar as exc:
             raise PoisonMessage(f"no business calendar for the seller: {exc}") from None
-        _order_changes(conn).order(event.data)
+        _batch(conn).orders.order(event.data)
 
     async def _cancelled(self, conn: Connection, event: CloudEvent[OrderCancelled]) -> None:
-        _order_changes(conn).cancelled(event.data.order_id, event.data.cancelled_at)
+        _batch(conn).orders.cancelled(event.data.order_id, event.data.cancelled_at)
 
     async def _payment_declined(
         self, conn: Connection, event: CloudEvent[OrderPaymentDeclined]
     ) -> None:
-        _order_changes(conn).payment_declined(event.data)
+        _batch(conn).orders.payment_declined(event.data)
 
     async def _registered(self, conn: Connection, event: CloudEvent[ShipmentRegistered]) -> None:
         await store.save_registration(conn, event.data)
@@ -164,10 +174,8 @@ class SlaHandlers:
         if scans is None:
             return  # a scan already known under another event id
         state = derive_state(scans)
-        await store.save_tracking_state(
-            conn,
-            event.data.order_id,
-            event.data.shipment_id,
+        key = (event.data.order_id, event.data.shipment_id)
+        _batch(conn).states[key] = store.DerivedState(  # the latest: the longest history
             state,
             first_shipped_at(scans, self._sla.rules),
             status_description(scans, state.status),

@@ -72,6 +72,15 @@ class OrderChanges:
         self.declined_at.setdefault(data.order_id, data.declined_at)
 
 
+@dataclass(frozen=True, slots=True)
+class DerivedState:
+    """A shipment's state derived from its whole scan history (:mod:`services.sla.tracking`)."""
+
+    state: TrackingState
+    shipped_at: datetime | None
+    description: str | None
+
+
 _SAVE_DETAILS = """
 UPDATE orders AS o SET
     seller_id = u.seller_id, seller_country = u.seller_country,
@@ -244,25 +253,35 @@ async def add_scan(conn: Connection, data: TrackingEvent) -> list[StoredScan] | 
     ]
 
 
-async def save_tracking_state(
-    conn: Connection,
-    order_id: str,
-    shipment_id: str,
-    state: TrackingState,
-    shipped_at: datetime | None,
-    description: str | None,
+_SAVE_STATES = """
+UPDATE shipments AS s SET
+    status = u.status, status_since = u.since, last_scan_at = u.last_scan_at,
+    shipped_at = u.shipped_at, status_description = u.description
+FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[],
+            $6::timestamptz[], $7::text[])
+    AS u(order_id, shipment_id, status, since, last_scan_at, shipped_at, description)
+WHERE s.order_id = u.order_id AND s.shipment_id = u.shipment_id
+"""
+
+
+async def save_tracking_states(
+    conn: Connection, states: dict[tuple[str, str], DerivedState]
 ) -> None:
-    await conn.execute(
-        "UPDATE shipments SET status = $3, status_since = $4, last_scan_at = $5,"
-        " shipped_at = $6, status_description = $7 WHERE order_id = $1 AND shipment_id = $2",
-        order_id,
-        shipment_id,
-        state.status.value if state.status else None,
-        state.since,
-        state.last_scan_at,
-        shipped_at,
-        description,
-    )
+    """Write shipments' derived states (by ``(order_id, shipment_id)``): one statement."""
+    rows = [
+        (
+            order_id,
+            shipment_id,
+            d.state.status.value if d.state.status else None,
+            d.state.since,
+            d.state.last_scan_at,
+            d.shipped_at,
+            d.description,
+        )
+        for (order_id, shipment_id), d in states.items()
+    ]
+    if rows:
+        await conn.execute(_SAVE_STATES, *_columns(rows, 7))
 
 
 async def save_dispute(conn: Connection, data: DeliveryDisputed) -> None:

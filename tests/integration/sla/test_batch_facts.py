@@ -1,6 +1,7 @@
-"""A consumer batch gathers its order facts per order and writes them at once: the order
-ends as writing its events one after another would leave it (the latest details; the first
-confirmation, cancellation and payment decline; one stored before is kept)."""
+"""A consumer batch gathers its order facts per order, and its scanned shipments' derived
+states, and writes them at once: each order and shipment ends as writing its events one
+after another would leave it (the latest details; the first confirmation, cancellation and
+payment decline, one stored before kept; the state derived from every scan so far)."""
 
 from datetime import timedelta
 from typing import Any
@@ -14,7 +15,8 @@ from services.sla.metrics import SlaMetrics
 from services.sla.rules import SlaRules
 from services.sla.service import SlaService
 from shared.contracts.envelope import CloudEvent, new_event
-from shared.contracts.events import EventData, OrderConfirmed, OrderPaymentDeclined
+from shared.contracts.events import EventData, OrderConfirmed, OrderPaymentDeclined, TrackingEvent
+from shared.contracts.statuses import TrackingStatus
 from shared.infra import aftercommit
 from tests.support.clock import FakeClock
 from tests.support.events import PLACED_AT, cancelled, order_placed
@@ -123,3 +125,60 @@ async def test_a_later_batch_keeps_the_first_moments_stored_and_takes_the_latest
         "cancelled_at": PLACED_AT + 2 * HOUR,
         "payment_declined_at": PLACED_AT + 5 * HOUR,
     }
+
+
+def _scan(shipment_id: str, status: TrackingStatus, hours: int, n: int = 0) -> CloudEvent[Any]:
+    data = TrackingEvent(
+        order_id="o-4",
+        shipment_id=shipment_id,
+        carrier="ups",
+        tracking_number="1Z5R89390357567127",
+        fingerprint=f"fp-{shipment_id}-{status}-{hours}",
+        status=status,
+        carrier_code=status.value,
+        description=f"{status} at {hours}",
+        occurred_at=PLACED_AT + hours * HOUR,
+        observed_at=PLACED_AT + 20 * HOUR,
+    )
+    return _event(data, 100 * hours + n)
+
+
+async def _shipment(pool: asyncpg.Pool, shipment_id: str) -> dict[str, Any]:
+    row = await pool.fetchrow(
+        "SELECT status, status_since, last_scan_at, shipped_at, status_description"
+        " FROM shipments WHERE order_id = 'o-4' AND shipment_id = $1",
+        shipment_id,
+    )
+    assert row is not None
+    return dict(row)
+
+
+async def test_a_batch_leaves_each_scanned_shipment_in_the_state_of_all_its_scans(
+    sla_pool: asyncpg.Pool,
+) -> None:
+    await _apply(
+        sla_pool,
+        [
+            _scan("sh-1", TrackingStatus.IN_TRANSIT, 3),
+            _scan("sh-2", TrackingStatus.LABEL_CREATED, 1),
+            _scan("sh-1", TrackingStatus.OUT_FOR_DELIVERY, 6),
+            _scan("sh-1", TrackingStatus.LABEL_CREATED, 1),  # late, and older than the others
+            _scan("sh-1", TrackingStatus.OUT_FOR_DELIVERY, 6, n=1),  # known: changes nothing
+        ],
+    )
+    assert await _shipment(sla_pool, "sh-1") == {
+        "status": "out_for_delivery",
+        "status_since": PLACED_AT + 6 * HOUR,
+        "last_scan_at": PLACED_AT + 6 * HOUR,
+        "shipped_at": PLACED_AT + 3 * HOUR,
+        "status_description": "out_for_delivery at 6",
+    }
+    assert await _shipment(sla_pool, "sh-2") == {
+        "status": "label_created",
+        "status_since": PLACED_AT + 1 * HOUR,
+        "last_scan_at": PLACED_AT + 1 * HOUR,
+        "shipped_at": None,
+        "status_description": "label_created at 1",
+    }
+    await _apply(sla_pool, [_scan("sh-2", TrackingStatus.IN_TRANSIT, 2)])
+    assert (await _shipment(sla_pool, "sh-2"))["shipped_at"] == PLACED_AT + 2 * HOUR
