@@ -18,7 +18,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +52,13 @@ class _Batch:
     waiting: dict[str, list[CloudEvent[Any]]]
     """Triggers awaiting their order, oldest first: stored, then kept by the batch."""
     saved: dict[str, OrderInfo] = field(default_factory=dict)
-    """The orders the batch brings (each one's latest), written by ``write``."""
+    """The orders the batch brings (each one's latest), written by ``write``..."""
+    kept: dict[str, store.KeptTrigger] = field(default_factory=dict)
+    """...with the triggering events it brings, by event id..."""
+    routed: list[str] = field(default_factory=list)
+    """...the stored events awaiting their order that it routed..."""
+    claims: list[store.Claim] = field(default_factory=list)
+    """...and the messages it claims, in the order decided."""
 
 
 _BATCH: ContextVar[_Batch | None] = ContextVar("notifier_batch", default=None)
@@ -101,8 +107,8 @@ class NotifierService:
         key order) before their handlers run, so an order and its triggers on two topics never
         miss each other, and consumers locking overlapping batches never deadlock; then read
         the orders the batch's triggers need, and the triggers awaiting the orders it brings.
-        Only the handlers, under these locks, route triggers and gather orders (``write``
-        keeps them): what is not read here is unknown until the batch itself brings it."""
+        Only the handlers, under these locks, gather orders, triggers and claims (``write``
+        writes them): what is not read here is unknown until the batch itself brings it."""
         await store.lock_orders(conn, [event.subject for event in events])
         wanted = [e.subject for e in events if triggered_kinds(e.data, self._routing)]
         brought = [e.subject for e in events if isinstance(e.data, OrderPlaced | OrderConfirmed)]
@@ -116,11 +122,14 @@ class NotifierService:
         batch = _batch(conn)
         order = OrderInfo.from_event(event.data)
         batch.orders[order.order_id] = batch.saved[order.order_id] = order
-        waiting = batch.waiting.pop(order.order_id, [])
-        for trigger in waiting:
-            await self._claim(conn, order, trigger)
-        if waiting:
-            await store.mark_routed(conn, [trigger.id for trigger in waiting], self._clock.now())
+        now = self._clock.now()
+        for trigger in batch.waiting.pop(order.order_id, []):
+            self._claim(batch, order, trigger, now)
+            kept = batch.kept.get(trigger.id)
+            if kept is None:
+                batch.routed.append(trigger.id)
+            else:  # kept by this batch: it is written routed
+                batch.kept[trigger.id] = replace(kept, routed_at=now)
 
     async def trigger(self, conn: Connection, event: CloudEvent[Any]) -> None:
         """Claim the messages ``event`` triggers, or keep it until its (locked) order is
@@ -129,22 +138,30 @@ class NotifierService:
             return
         batch = _batch(conn)
         order = batch.orders.get(event.subject)
+        now = self._clock.now()
+        batch.kept[event.id] = store.KeptTrigger(event, now, None if order is None else now)
         if order is None:
-            await store.keep_trigger(conn, event, self._clock.now(), routed=False)
             batch.waiting.setdefault(event.subject, []).append(event)
         else:
-            await self._claim(conn, order, event, keep=True)
+            self._claim(batch, order, event, now)
 
     async def write(self, conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
-        """The consumers' ``finish``: keep the orders the batch brought, in one statement."""
-        await store.save_orders(conn, list(_batch(conn).saved.values()), self._clock.now())
-
-    async def _claim(
-        self, conn: Connection, order: OrderInfo, event: CloudEvent[Any], *, keep: bool = False
-    ) -> None:
+        """The consumers' ``finish``: write what the batch's handlers decided (its triggering
+        events, routed or awaiting their order; its claims; its orders): one statement each,
+        and one per claim of an order beyond its first."""
+        batch = _batch(conn)
         now = self._clock.now()
+        await store.keep_triggers(conn, list(batch.kept.values()))
+        if batch.routed:
+            await store.mark_routed(conn, batch.routed, now)
+        await store.claim(conn, batch.claims)
+        await store.save_orders(conn, list(batch.saved.values()), now)
+
+    def _claim(
+        self, batch: _Batch, order: OrderInfo, event: CloudEvent[Any], now: datetime
+    ) -> None:
         notifications = route(MessageContext(order, event.data), self._routing, now)
-        await store.claim(conn, notifications, trigger=event, now=now, keep=keep)
+        batch.claims += (store.Claim(n, event, now) for n in notifications)
 
     # --- sending side ----------------------------------------------------------------------
 

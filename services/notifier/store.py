@@ -79,23 +79,29 @@ async def known_orders(conn: Connection, order_ids: Collection[str]) -> dict[str
     return {row["order_id"]: OrderInfo.model_validate(row["info"]) for row in rows}
 
 
-_KEEP_TRIGGER = (
-    "INSERT INTO triggers (event_id, order_id, event, received_at, routed_at)"
-    " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (event_id) DO NOTHING"
-)
+@dataclass(frozen=True)
+class KeptTrigger:
+    """A triggering event to keep: when it came, and when it was routed (``None``: it
+    awaits its order)."""
+
+    event: CloudEvent[Any]
+    received_at: datetime
+    routed_at: datetime | None
 
 
-async def keep_trigger(
-    conn: Connection, event: CloudEvent[Any], now: datetime, *, routed: bool
-) -> None:
-    """Keep a triggering event: routed now, or awaiting its order. One statement."""
+async def keep_triggers(conn: Connection, kept: Sequence[KeptTrigger]) -> None:
+    """Keep triggering events (an event id once). One statement."""
+    if not kept:
+        return
     await conn.execute(
-        _KEEP_TRIGGER,
-        event.id,
-        event.subject,
-        event.model_dump(mode="json"),
-        now,
-        now if routed else None,
+        "INSERT INTO triggers (event_id, order_id, event, received_at, routed_at)"
+        " SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[],"
+        " $5::timestamptz[]) ON CONFLICT (event_id) DO NOTHING",
+        [k.event.id for k in kept],
+        [k.event.subject for k in kept],
+        [k.event.model_dump(mode="json") for k in kept],
+        [k.received_at for k in kept],
+        [k.routed_at for k in kept],
     )
 
 
@@ -105,77 +111,76 @@ async def mark_routed(conn: Connection, event_ids: Sequence[str], now: datetime)
     )
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A notification to claim for the order of ``trigger``, decided at ``now``."""
+
+    notification: Notification
+    trigger: CloudEvent[Any]
+    now: datetime
+
+
 _CLAIM = """
-WITH blocked AS (
-    SELECT true FROM notifications WHERE order_id = $2 AND kind = ANY($8::text[]) LIMIT 1
+WITH u AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                         $6::timestamptz[], $7::text[], $8::text[], $9::text[], $10::text[])
+        AS u(dedup_key, order_id, kind, trigger_id, not_before, now, blocked_by, withdraws,
+             follows, note)
+), free AS (
+    SELECT * FROM u WHERE NOT EXISTS (
+        SELECT 1 FROM notifications n
+        WHERE n.order_id = u.order_id AND n.kind = ANY(string_to_array(u.blocked_by, ',')))
 ), withdrawn AS (
-    UPDATE notifications SET state = 'skipped', finished_at = $6, last_error = $11
-    WHERE order_id = $2 AND kind = ANY($9::text[]) AND state = 'pending'
-      AND NOT EXISTS (SELECT 1 FROM blocked)
+    UPDATE notifications n SET state = 'skipped', finished_at = f.now, last_error = f.note
+    FROM free f
+    WHERE n.order_id = f.order_id AND n.kind = ANY(string_to_array(f.withdraws, ','))
+      AND n.state = 'pending'
 ), added AS (
     INSERT INTO notifications
         (dedup_key, order_id, kind, trigger_event_id, next_attempt_at, created_at)
-    SELECT $1, $2, $3, $4, $5, $6
-    WHERE NOT EXISTS (SELECT 1 FROM blocked)
-      AND (cardinality($10::text[]) = 0 OR EXISTS (
-          SELECT 1 FROM notifications WHERE order_id = $2 AND kind = ANY($10::text[])
-          AND state IN ('sent', 'sending')))
+    SELECT f.dedup_key, f.order_id, f.kind, f.trigger_id, f.not_before, f.now FROM free f
+    WHERE f.follows = '' OR EXISTS (
+        SELECT 1 FROM notifications n
+        WHERE n.order_id = f.order_id AND n.kind = ANY(string_to_array(f.follows, ','))
+          AND n.state IN ('sent', 'sending'))
     ON CONFLICT (dedup_key) DO NOTHING RETURNING 1
 )
-SELECT pg_notify($7, '') FROM added
+SELECT pg_notify($11, '') WHERE EXISTS (SELECT 1 FROM added)
 """
-"""One notification's claim, by its kind's policy: nothing if the order has a message of a
-kind that blocks it; else withdraw the pending messages it makes moot, and insert it
+"""Claims of distinct orders, each by its kind's policy: nothing if the order has a message
+of a kind that blocks it; else withdraw the pending messages it makes moot, and insert it
 (a follow-up only after what it follows was sent) unless its dedup key is taken; the
 senders are woken when it commits. (Withdrawing touches pending rows only, so the checks
 need not see it.)"""
 
-_KEEP_AND_CLAIM = (
-    "WITH kept AS (INSERT INTO triggers (event_id, order_id, event, received_at, routed_at)"  # noqa: S608
-    " VALUES ($4, $2, $12, $6, $6) ON CONFLICT (event_id) DO NOTHING), "
-    + _CLAIM.strip().removeprefix("WITH ")
-)
-"""The first claim of a trigger routed at once, keeping the trigger in the same statement."""
 
-
-async def claim(
-    conn: Connection,
-    notifications: Sequence[Notification],
-    *,
-    trigger: CloudEvent[Any],
-    now: datetime,
-    keep: bool = False,
-) -> int:
+async def claim(conn: Connection, claims: Sequence[Claim]) -> None:
     """Insert the rows not claimed before (by dedup key), applying each kind's
-    :func:`~services.notifier.routing.policy`; returns how many are new. One statement per
-    notification; with ``keep``, the trigger is kept as routed in the first one (or alone)."""
-    if keep and not notifications:
-        await keep_trigger(conn, trigger, now, routed=True)
-        return 0
-    claimed = 0
-    for n, notification in enumerate(notifications):
-        rules = policy(notification.kind)
-        arguments = (
-            notification.dedup_key,
-            trigger.subject,
-            notification.kind.value,
-            trigger.id,
-            notification.not_before or now,
-            now,
-            CHANNEL,
-            [kind.value for kind in rules.blocked_by],
-            [kind.value for kind in rules.withdraws],
-            [kind.value for kind in rules.follows],
-            f"withdrawn: {notification.kind} made it moot",
-        )
-        if keep and n == 0:
-            inserted = await conn.fetchrow(
-                _KEEP_AND_CLAIM, *arguments, trigger.model_dump(mode="json")
+    :func:`~services.notifier.routing.policy`, in the given order per order: a statement
+    takes the next claim of every order, so each claim sees those of its order before it."""
+    rounds: list[list[tuple[Any, ...]]] = []
+    taken: dict[str, int] = {}
+    for c in claims:
+        n = taken[c.trigger.subject] = taken.get(c.trigger.subject, -1) + 1
+        if n == len(rounds):
+            rounds.append([])
+        rules = policy(c.notification.kind)
+        rounds[n].append(
+            (
+                c.notification.dedup_key,
+                c.trigger.subject,
+                c.notification.kind.value,
+                c.trigger.id,
+                c.notification.not_before or c.now,
+                c.now,
+                ",".join(kind.value for kind in rules.blocked_by),
+                ",".join(kind.value for kind in rules.withdraws),
+                ",".join(kind.value for kind in rules.follows),
+                f"withdrawn: {c.notification.kind} made it moot",
             )
-        else:
-            inserted = await conn.fetchrow(_CLAIM, *arguments)
-        claimed += 0 if inserted is None else 1
-    return claimed
+        )
+    for rows in rounds:
+        await conn.execute(_CLAIM, *_columns(rows, 10), CHANNEL)
 
 
 # --- sender side ------------------------------------------------------------------------

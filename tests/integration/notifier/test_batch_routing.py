@@ -16,11 +16,17 @@ from services.notifier.service import NotifierService
 from services.notifier.spec import SPEC
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent, new_event
-from shared.contracts.events import OrderPaymentDeclined
+from shared.contracts.events import (
+    EventData,
+    OrderPaymentDeclined,
+    SlaDelivered,
+    SlaResolved,
+    SlaTrackingStalled,
+)
 from shared.infra.settings import DatabaseSettings, KafkaSettings
 from tests.support.batches import BatchConsumer, consumer, migrated_pool
 from tests.support.clock import FakeClock
-from tests.support.events import PLACED_AT, order_placed
+from tests.support.events import PLACED_AT, one_of_each, order_placed
 
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 
@@ -29,6 +35,24 @@ NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 async def pool(database_settings: DatabaseSettings) -> AsyncIterator[asyncpg.Pool]:
     async with migrated_pool(database_settings, SPEC) as pool:
         yield pool
+
+
+@pytest.fixture
+def sla_consumer(pool: asyncpg.Pool, kafka_settings: KafkaSettings) -> BatchConsumer:
+    """The notifier's consumer of ``sla.v1``."""
+    service = NotifierService(
+        pool,
+        routing=RoutingSettings(),
+        clock=FakeClock(NOW),
+        metrics=NotifierMetrics(CollectorRegistry()),
+    )
+    return consumer(
+        pool,
+        kafka_settings,
+        handlers.by_topic(service)[topics.SLA],
+        prepare=service.lock,
+        finish=service.write,
+    )
 
 
 @pytest.fixture
@@ -125,3 +149,41 @@ async def test_a_batch_keeps_the_latest_of_each_order_it_brings(
         ("o-once", first.customer.name),
         ("o-twice", "Ada King"),
     ]
+
+
+def _sla(kind: type[EventData], order_id: str) -> CloudEvent[object]:
+    """An SLA event of type ``kind`` about ``order_id``."""
+    data = next(e for e in one_of_each() if type(e) is kind).model_copy(
+        update={"order_id": order_id}
+    )
+    return new_event(data, "tests", event_id=f"{kind.event_type}-{order_id}")
+
+
+async def _customer_messages(pool: asyncpg.Pool, order_id: str) -> dict[str, str]:
+    rows = await pool.fetch(
+        "SELECT kind, state FROM notifications WHERE order_id = $1 AND kind LIKE 'customer_%'",
+        order_id,
+    )
+    return {r["kind"]: r["state"] for r in rows}
+
+
+async def test_claims_of_one_batch_see_the_claims_before_them_of_their_order(
+    pool: asyncpg.Pool, orders_consumer: BatchConsumer, sla_consumer: BatchConsumer
+) -> None:
+    orders = ("o-withdrawn", "o-blocked", "o-follows")
+    await _batch(orders_consumer, *(_placed(order_id) for order_id in orders))
+    await sla_consumer.apply(
+        topics.SLA,
+        _sla(SlaTrackingStalled, "o-withdrawn"),
+        _sla(SlaDelivered, "o-blocked"),
+        _sla(SlaTrackingStalled, "o-follows"),
+        _sla(SlaDelivered, "o-withdrawn"),  # withdraws the stall e-mail claimed before it
+        _sla(SlaTrackingStalled, "o-blocked"),  # no stall e-mail after the delivered one
+        _sla(SlaResolved, "o-follows"),  # the stall e-mail was never sent: no "moving again"
+    )
+    assert await _customer_messages(pool, "o-withdrawn") == {
+        "customer_tracking_stalled": "skipped",
+        "customer_delivered": "pending",
+    }
+    assert await _customer_messages(pool, "o-blocked") == {"customer_delivered": "pending"}
+    assert await _customer_messages(pool, "o-follows") == {"customer_tracking_stalled": "skipped"}
