@@ -147,14 +147,13 @@ class NotifierService:
 
     async def write(self, conn: Connection, events: Sequence[CloudEvent[Any]]) -> None:
         """The consumers' ``finish``: write what the batch's handlers decided (its triggering
-        events, routed or awaiting their order; its claims; its orders): one statement each,
-        and one per claim of an order beyond its first."""
+        events, routed or awaiting their order, with its first claim of each order; its
+        further claims; the stored events it routed; its orders): one statement each."""
         batch = _batch(conn)
         now = self._clock.now()
-        await store.keep_triggers(conn, list(batch.kept.values()))
+        await store.claim(conn, batch.claims, list(batch.kept.values()))
         if batch.routed:
             await store.mark_routed(conn, batch.routed, now)
-        await store.claim(conn, batch.claims)
         await store.save_orders(conn, list(batch.saved.values()), now)
 
     def _claim(

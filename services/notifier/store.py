@@ -89,20 +89,25 @@ class KeptTrigger:
     routed_at: datetime | None
 
 
-async def keep_triggers(conn: Connection, kept: Sequence[KeptTrigger]) -> None:
-    """Keep triggering events (an event id once). One statement."""
-    if not kept:
-        return
-    await conn.execute(
-        "INSERT INTO triggers (event_id, order_id, event, received_at, routed_at)"
-        " SELECT * FROM unnest($1::text[], $2::text[], $3::jsonb[], $4::timestamptz[],"
-        " $5::timestamptz[]) ON CONFLICT (event_id) DO NOTHING",
+def _keep(first: int) -> str:
+    """The statement keeping triggering events (an event id once), its parameters from
+    ``$first`` on (see :func:`_kept_columns`)."""
+    p = [f"${n}" for n in range(first, first + 5)]
+    return (
+        "INSERT INTO triggers (event_id, order_id, event, received_at, routed_at)"  # noqa: S608
+        f" SELECT * FROM unnest({p[0]}::text[], {p[1]}::text[], {p[2]}::jsonb[],"
+        f" {p[3]}::timestamptz[], {p[4]}::timestamptz[]) ON CONFLICT (event_id) DO NOTHING"
+    )
+
+
+def _kept_columns(kept: Sequence[KeptTrigger]) -> list[list[Any]]:
+    return [
         [k.event.id for k in kept],
         [k.event.subject for k in kept],
         [k.event.model_dump(mode="json") for k in kept],
         [k.received_at for k in kept],
         [k.routed_at for k in kept],
-    )
+    ]
 
 
 async def mark_routed(conn: Connection, event_ids: Sequence[str], now: datetime) -> None:
@@ -154,10 +159,15 @@ senders are woken when it commits. (Withdrawing touches pending rows only, so th
 need not see it.)"""
 
 
-async def claim(conn: Connection, claims: Sequence[Claim]) -> None:
-    """Insert the rows not claimed before (by dedup key), applying each kind's
-    :func:`~services.notifier.routing.policy`, in the given order per order: a statement
-    takes the next claim of every order, so each claim sees those of its order before it."""
+_KEEP_AND_CLAIM = f"WITH kept AS ({_keep(12)}), " + _CLAIM.strip().removeprefix("WITH ")
+"""A first round of claims keeping the batch's triggering events in the same statement."""
+
+
+async def claim(conn: Connection, claims: Sequence[Claim], kept: Sequence[KeptTrigger]) -> None:
+    """Keep the triggering events ``kept``, and insert the rows not claimed before (by dedup
+    key), applying each kind's :func:`~services.notifier.routing.policy`, in the given order
+    per order: a statement takes the next claim of every order (so each claim sees those of
+    its order before it), the first one keeping the events too."""
     rounds: list[list[tuple[Any, ...]]] = []
     taken: dict[str, int] = {}
     for c in claims:
@@ -179,7 +189,16 @@ async def claim(conn: Connection, claims: Sequence[Claim]) -> None:
                 f"withdrawn: {c.notification.kind} made it moot",
             )
         )
-    for rows in rounds:
+    if not rounds:
+        if kept:
+            await conn.execute(_keep(1), *_kept_columns(kept))
+        return
+    first, *rest = rounds
+    if kept:
+        await conn.execute(_KEEP_AND_CLAIM, *_columns(first, 10), CHANNEL, *_kept_columns(kept))
+    else:
+        await conn.execute(_CLAIM, *_columns(first, 10), CHANNEL)
+    for rows in rest:
         await conn.execute(_CLAIM, *_columns(rows, 10), CHANNEL)
 
 
