@@ -37,9 +37,8 @@ async def pool(database_settings: DatabaseSettings) -> AsyncIterator[asyncpg.Poo
         yield pool
 
 
-@pytest.fixture
-def sla_consumer(pool: asyncpg.Pool, kafka_settings: KafkaSettings) -> BatchConsumer:
-    """The notifier's consumer of ``sla.v1``."""
+def _consumer(pool: asyncpg.Pool, kafka_settings: KafkaSettings, topic: str) -> BatchConsumer:
+    """The notifier's consumer of ``topic``, wired as its entrypoint wires it."""
     service = NotifierService(
         pool,
         routing=RoutingSettings(),
@@ -49,28 +48,21 @@ def sla_consumer(pool: asyncpg.Pool, kafka_settings: KafkaSettings) -> BatchCons
     return consumer(
         pool,
         kafka_settings,
-        handlers.by_topic(service)[topics.SLA],
+        handlers.by_topic(service)[topic],
         prepare=service.lock,
         finish=service.write,
     )
+
+
+@pytest.fixture
+def sla_consumer(pool: asyncpg.Pool, kafka_settings: KafkaSettings) -> BatchConsumer:
+    return _consumer(pool, kafka_settings, topics.SLA)
 
 
 @pytest.fixture
 def orders_consumer(pool: asyncpg.Pool, kafka_settings: KafkaSettings) -> BatchConsumer:
-    """The notifier's consumer of ``orders.v1`` (order events and declined payments)."""
-    service = NotifierService(
-        pool,
-        routing=RoutingSettings(),
-        clock=FakeClock(NOW),
-        metrics=NotifierMetrics(CollectorRegistry()),
-    )
-    return consumer(
-        pool,
-        kafka_settings,
-        handlers.by_topic(service)[topics.ORDERS],
-        prepare=service.lock,
-        finish=service.write,
-    )
+    """Order events and declined payments."""
+    return _consumer(pool, kafka_settings, topics.ORDERS)
 
 
 def _placed(order_id: str) -> CloudEvent[object]:

@@ -3,47 +3,20 @@ consumer's prepare) reads the batch's shipments, each handler decides from what 
 knows so far, and the ``write`` (its finish) stores the outcome. A shipment registered twice
 in one batch ends as the second registration says, as if the two came one by one."""
 
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime
-
 import asyncpg
 import pytest
-from prometheus_client import CollectorRegistry
 
 from services.poller import handlers
-from services.poller.carriers.registry import tracking_numbers
-from services.poller.metrics import PollerMetrics
-from services.poller.scheduler import PollingPolicy
 from services.poller.service import PollerService
-from services.poller.spec import SPEC
 from shared.contracts import topics
 from shared.contracts.envelope import CloudEvent, decode, new_event
 from shared.contracts.events import ShipmentRegistered
-from shared.infra.settings import DatabaseSettings, KafkaSettings
-from tests.support.batches import BatchConsumer, consumer, migrated_pool
-from tests.support.clock import FakeClock
+from shared.infra.settings import KafkaSettings
+from tests.integration.poller.conftest import NOW
+from tests.support.batches import BatchConsumer, consumer
 
-NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 UPS = "1Z5R89390357567127"
 FEDEX = "123456789012"
-
-
-@pytest.fixture
-async def pool(database_settings: DatabaseSettings) -> AsyncIterator[asyncpg.Pool]:
-    async with migrated_pool(database_settings, SPEC) as pool:
-        yield pool
-
-
-@pytest.fixture
-def service(pool: asyncpg.Pool) -> PollerService:
-    return PollerService(
-        pool,
-        clock=FakeClock(NOW),
-        policy=PollingPolicy(),
-        numbers=tracking_numbers(),
-        skip_check_digits=False,
-        metrics=PollerMetrics(CollectorRegistry()),
-    )
 
 
 @pytest.fixture

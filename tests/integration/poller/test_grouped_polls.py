@@ -4,51 +4,33 @@ moves on from what the first answer did), and one answer that cannot be written 
 keep the others from being written."""
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import asyncpg
 import pytest
-from prometheus_client import CollectorRegistry
 
 from services.poller import handlers, store
 from services.poller.carriers.base import ParsedShipment, Scan, TrackOutcome
-from services.poller.carriers.registry import tracking_numbers
-from services.poller.metrics import PollerMetrics
-from services.poller.scheduler import PollingPolicy
 from services.poller.service import PollerService
-from services.poller.spec import SPEC
 from services.poller.tracking import Shipment
 from shared.contracts import topics
 from shared.contracts.envelope import decode, new_event
 from shared.contracts.events import ShipmentRegistered
 from shared.contracts.statuses import TrackingStatus
-from shared.infra.settings import DatabaseSettings, KafkaSettings
-from tests.support.batches import consumer, migrated_pool
-from tests.support.clock import FakeClock
+from shared.infra.settings import KafkaSettings
+from tests.integration.poller.conftest import NOW
+from tests.support.batches import consumer
 
-NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)
 NUMBERS = {"sh-a": "1Z5R89390357567127", "sh-b": "1Z999AA10123456784"}
 
 
-@pytest.fixture
-async def pool(database_settings: DatabaseSettings) -> AsyncIterator[asyncpg.Pool]:
-    async with migrated_pool(database_settings, SPEC) as pool:
-        yield pool
-
-
-@pytest.fixture
-async def service(pool: asyncpg.Pool, kafka_settings: KafkaSettings) -> PollerService:
-    """A poller with ``sh-a`` and ``sh-b`` registered (UPS), as its consumer registers."""
-    service = PollerService(
-        pool,
-        clock=FakeClock(NOW),
-        policy=PollingPolicy(),
-        numbers=tracking_numbers(),
-        skip_check_digits=False,
-        metrics=PollerMetrics(CollectorRegistry()),
-    )
+@pytest.fixture(autouse=True)
+async def registered(
+    pool: asyncpg.Pool, service: PollerService, kafka_settings: KafkaSettings
+) -> None:
+    """``sh-a`` and ``sh-b`` registered (UPS), as the poller's consumer registers."""
     orders = consumer(
         pool,
         kafka_settings,
@@ -71,7 +53,6 @@ async def service(pool: asyncpg.Pool, kafka_settings: KafkaSettings) -> PollerSe
         for shipment_id, number in NUMBERS.items()
     ]
     await orders.apply(topics.ORDERS, *registrations)
-    return service
 
 
 @pytest.fixture
