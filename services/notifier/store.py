@@ -14,7 +14,7 @@ from services.notifier.kinds import MessageKind
 from services.notifier.routing import Notification, policy
 from services.notifier.spec import SPEC
 from shared.contracts.envelope import CloudEvent, decode
-from shared.infra import outbox
+from shared.infra import db, outbox
 from shared.infra.db import Connection
 
 CHANNEL = "notifier_send"
@@ -195,11 +195,11 @@ async def claim(conn: Connection, claims: Sequence[Claim], kept: Sequence[KeptTr
         return
     first, *rest = rounds
     if kept:
-        await conn.execute(_KEEP_AND_CLAIM, *_columns(first, 10), CHANNEL, *_kept_columns(kept))
+        await conn.execute(_KEEP_AND_CLAIM, *db.columns(first, 10), CHANNEL, *_kept_columns(kept))
     else:
-        await conn.execute(_CLAIM, *_columns(first, 10), CHANNEL)
+        await conn.execute(_CLAIM, *db.columns(first, 10), CHANNEL)
     for rows in rest:
-        await conn.execute(_CLAIM, *_columns(rows, 10), CHANNEL)
+        await conn.execute(_CLAIM, *db.columns(rows, 10), CHANNEL)
 
 
 # --- sender side ------------------------------------------------------------------------
@@ -272,8 +272,8 @@ async def record(
     the outbox as :func:`~shared.infra.outbox.enqueue` writes them, and its relay woken);
     retries back in the queue (``(id, next attempt, error)``). Only rows still ``sending``
     (still ours) change: a row recovered meanwhile keeps its state and gets no event."""
-    ids, states, errors = _columns(final, 3)
-    retry_ids, times, retry_errors = _columns(retries, 3)
+    ids, states, errors = db.columns(final, 3)
+    retry_ids, times, retry_errors = db.columns(retries, 3)
     owners = [row_id for row_id, _ in events]
     event_ids, topics, keys, payloads = outbox.columns(event for _, event in events)
     await conn.execute(
@@ -308,13 +308,6 @@ async def record(
         payloads,
         outbox.channel(SPEC.schema),
     )
-
-
-def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """``rows`` as ``width`` columns (empty ones when there are no rows)."""
-    if not rows:
-        return [[] for _ in range(width)]
-    return [list(column) for column in zip(*rows, strict=True)]
 
 
 async def recover_abandoned(conn: Connection, now: datetime) -> int:

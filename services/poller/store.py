@@ -16,7 +16,7 @@ import asyncpg
 from services.poller.spec import SPEC
 from services.poller.tracking import Lifecycle, Result, Shipment
 from shared.contracts.statuses import TrackingStatus
-from shared.infra import outbox
+from shared.infra import db, outbox
 from shared.infra.db import Connection
 
 
@@ -214,7 +214,7 @@ async def save(conn: Connection, writes: Sequence[AnswerWrite], *, now: datetime
         for item in w.result.scans
     ]
     if scans:
-        await conn.execute(_SAVE_SCANS, *map(list, zip(*scans, strict=True)), now)
+        await conn.execute(_SAVE_SCANS, *db.columns(scans, 12), now)
     latest = {w.result.shipment.shipment_id: w for w in writes}
     shipments = [
         (
@@ -234,7 +234,7 @@ async def save(conn: Connection, writes: Sequence[AnswerWrite], *, now: datetime
         for s in (w.result.shipment,)
     ]
     if shipments:
-        await conn.execute(_SAVE_SHIPMENTS, *map(list, zip(*shipments, strict=True)), now)
+        await conn.execute(_SAVE_SHIPMENTS, *db.columns(shipments, 11), now)
     await outbox.enqueue(conn, SPEC.schema, [e for w in writes for e in w.result.events])
 
 

@@ -30,6 +30,7 @@ from shared.contracts.events import (
     TrackingStatusChanged,
 )
 from shared.contracts.statuses import TrackingStatus
+from shared.infra import db
 from shared.infra.db import Connection
 
 # --- facts from events ------------------------------------------------------------------
@@ -124,7 +125,7 @@ async def save_orders(conn: Connection, changes: OrderChanges) -> None:
         for d in changes.details.values()
     ]
     if details:
-        await conn.execute(_SAVE_DETAILS, *_columns(details, 10))
+        await conn.execute(_SAVE_DETAILS, *db.columns(details, 10))
     moments = [
         (
             order_id,
@@ -137,7 +138,7 @@ async def save_orders(conn: Connection, changes: OrderChanges) -> None:
         )
     ]
     if moments:
-        await conn.execute(_SAVE_MOMENTS, *_columns(moments, 4))
+        await conn.execute(_SAVE_MOMENTS, *db.columns(moments, 4))
 
 
 # A shipment is created on its first mention (by either topic), with what the event says;
@@ -281,7 +282,7 @@ async def save_tracking_states(
         for (order_id, shipment_id), d in states.items()
     ]
     if rows:
-        await conn.execute(_SAVE_STATES, *_columns(rows, 7))
+        await conn.execute(_SAVE_STATES, *db.columns(rows, 7))
 
 
 async def save_dispute(conn: Connection, data: DeliveryDisputed) -> None:
@@ -486,10 +487,6 @@ ON CONFLICT (order_id, kind) DO UPDATE SET
 """
 
 
-def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    return [[row[i] for row in rows] for i in range(width)]
-
-
 async def save(conn: Connection, assessed: Sequence[tuple[str, Assessment]]) -> None:
     """Write the state, timers, breach records and dispute deadlines of assessed orders."""
     orders = [
@@ -510,7 +507,7 @@ async def save(conn: Connection, assessed: Sequence[tuple[str, Assessment]]) -> 
         for order_id, a in assessed
     ]
     if orders:
-        await conn.execute(_SAVE_ORDERS, *_columns(orders, 12))
+        await conn.execute(_SAVE_ORDERS, *db.columns(orders, 12))
     breaches = [
         (
             order_id,
@@ -525,7 +522,7 @@ async def save(conn: Connection, assessed: Sequence[tuple[str, Assessment]]) -> 
         for b in a.breaches
     ]
     if breaches:
-        await conn.execute(_SAVE_BREACHES, *_columns(breaches, 7))
+        await conn.execute(_SAVE_BREACHES, *db.columns(breaches, 7))
     deadlines = [
         (order_id, d.case_id, d.expected_delivery, d.deadline)
         for order_id, a in assessed

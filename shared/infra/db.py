@@ -8,7 +8,7 @@ hold session state (``LISTEN``, session advisory locks), borrowed through :func:
 
 import contextlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -74,3 +74,9 @@ async def ping(pool: asyncpg.Pool) -> bool:
             return bool(await conn.fetchval("SELECT 1"))
     except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError):
         return False
+
+
+def columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """``rows`` as ``width`` columns, for ``unnest($1::t[], $2::t[], …)`` parameters (empty
+    columns when there are no rows)."""
+    return [[row[i] for row in rows] for i in range(width)]
